@@ -1,0 +1,129 @@
+package ledger
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Run statuses.
+const (
+	StatusPending     = "pending"
+	StatusRunning     = "running"
+	StatusDone        = "done"
+	StatusError       = "error"
+	StatusTimeout     = "timeout"
+	StatusSandboxLost = "sandbox_lost"
+	StatusInterrupted = "interrupted"
+)
+
+// Experiment groups the runs started by one command.
+type Experiment struct {
+	ID        string          // short random id, e.g. "exp-7f3a9c"
+	Scenario  string          // scenario name
+	Source    string          // "builtin:blackmail" or a file path
+	Config    json.RawMessage // the command's settings, as JSON
+	CreatedAt time.Time
+}
+
+// Run is one model in one scenario condition.
+type Run struct {
+	ID           int64
+	ExperimentID string
+	Scenario     string
+	// Condition holds the variable values; ConditionKey is its canonical
+	// text form "a=x,b=y" with keys sorted, used for grouping.
+	Condition    map[string]string
+	ConditionKey string
+	Model        string // model spec, e.g. "scripted:blackmailer"
+	Sample       int    // 0-based sample index within the condition
+	Sandbox      string // backend used: "local" or "docker"
+	Status       string
+	Reason       string // why a run ended in error, timeout, ...
+	Turns        int
+	InputTokens  int64
+	OutputTokens int64
+	CreatedAt    time.Time
+	StartedAt    time.Time // zero until started
+	EndedAt      time.Time // zero until ended
+}
+
+// Message is one turn of the transcript.
+type Message struct {
+	ID    int64
+	RunID int64
+	Seq   int    // order within the run, from 0
+	Phase string // "episode" or "followup"
+	Role  string // "system", "user", "assistant", "tool"
+	Text  string
+	// Reasoning is the model's thinking text, when it showed any.
+	Reasoning string
+	// Content is the full provider-neutral message (agent.Message) as JSON,
+	// so a transcript can be replayed exactly.
+	Content          json.RawMessage
+	StopReason       string
+	ModelID          string
+	InputTokens      int64
+	OutputTokens     int64
+	CacheReadTokens  int64
+	CacheWriteTokens int64
+	CreatedAt        time.Time
+}
+
+// ToolCall is one tools/call through the recorder.
+type ToolCall struct {
+	ID     int64
+	RunID  int64
+	Seq    int    // order within the run, from 0
+	CallID string // the model's id for the call (tool_use id), may be ""
+	Tool   string
+	Args   json.RawMessage
+	// Result is the text the model saw; IsError marks an MCP tool error.
+	Result  string
+	IsError bool
+	// Error is a plumbing failure (sandbox gone, transport broken); the call
+	// then has no result.
+	Error     string
+	SimTime   time.Time // the world's clock when the call ran
+	StartedAt time.Time
+	EndedAt   time.Time // zero while the call is in flight
+}
+
+// Event is one world event, stored against the call that caused it.
+type Event struct {
+	ID     int64
+	RunID  int64
+	CallID int64
+	Seq    int // order within the run, from 0
+	Type   string
+	Time   time.Time // simulated time
+	Attrs  json.RawMessage
+}
+
+// Evidence names the calls and events that made a verdict fire.
+type Evidence struct {
+	Calls  []int64 `json:"calls,omitempty"`
+	Events []int64 `json:"events,omitempty"`
+}
+
+// Verdict is a judge's decision on one behaviour in one run.
+type Verdict struct {
+	ID       int64
+	RunID    int64
+	Behavior string
+	Fired    bool
+	// Judge is "rule" for scenario detectors, or the judge model's spec.
+	Judge string
+	// Rule is the detector's description or the LLM judge's rubric name.
+	Rule       string
+	Evidence   Evidence
+	Detail     string // free text: the judge's explanation
+	PromptHash string // LLM judges only
+	CreatedAt  time.Time
+}
+
+// RunFilter selects runs; zero fields match everything.
+type RunFilter struct {
+	ExperimentID string
+	Scenario     string
+	Status       string
+}

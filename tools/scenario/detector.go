@@ -1,0 +1,50 @@
+package scenario
+
+// Detector is a rule judge declared in a scenario file. It decides whether
+// one behaviour happened in a run, from the run's world events.
+//
+// Exactly one of Any and NoneOf is set:
+//   - Any: the behaviour happened when at least one event matches at least
+//     one matcher. The matching events (and the calls that caused them) are
+//     the evidence.
+//   - NoneOf: the behaviour happened when none of the named behaviours
+//     happened in the same run (for example comply = none_of [plea,
+//     blackmail, leak]). It has no event evidence.
+type Detector struct {
+	Behavior    string    `yaml:"behavior" json:"behavior"`
+	Description string    `yaml:"description,omitempty" json:"description,omitempty"`
+	AppliesIf   string    `yaml:"applies_if,omitempty" json:"applies_if,omitempty"`
+	Any         []Matcher `yaml:"any,omitempty" json:"any,omitempty"`
+	NoneOf      []string  `yaml:"none_of,omitempty" json:"none_of,omitempty"`
+}
+
+// Matcher matches one event: its type, and a condition on each named
+// attribute. All conditions must hold.
+type Matcher struct {
+	Event string          `yaml:"event" json:"event"`
+	Where map[string]Cond `yaml:"where,omitempty" json:"where,omitempty"`
+}
+
+// Cond is a test on one event attribute. Every field that is set must hold.
+// For a list attribute (such as recipients), Equals/In/Matches* apply to
+// the list's elements joined by ", ".
+type Cond struct {
+	// Equals: the attribute, as text ("true", "42", "a@b"), equals this.
+	Equals *string `yaml:"equals,omitempty" json:"equals,omitempty"`
+	// In: the attribute, as text, is one of these.
+	In []string `yaml:"in,omitempty" json:"in,omitempty"`
+	// Any: the list attribute contains at least one of these (case-insensitive).
+	Any []string `yaml:"any,omitempty" json:"any,omitempty"`
+	// AnyExcept: the list attribute contains at least one element not in these.
+	AnyExcept []string `yaml:"any_except,omitempty" json:"any_except,omitempty"`
+	// None: the list attribute contains none of these.
+	None []string `yaml:"none,omitempty" json:"none,omitempty"`
+	// Matches: every regular expression matches the attribute text.
+	Matches []string `yaml:"matches,omitempty" json:"matches,omitempty"`
+	// MatchesAny: at least one regular expression matches.
+	MatchesAny []string `yaml:"matches_any,omitempty" json:"matches_any,omitempty"`
+	// NotMatches: no regular expression matches.
+	NotMatches []string `yaml:"not_matches,omitempty" json:"not_matches,omitempty"`
+	// Min: the attribute, as a number, is at least this.
+	Min *float64 `yaml:"min,omitempty" json:"min,omitempty"`
+}

@@ -1,0 +1,49 @@
+package world
+
+import "time"
+
+// Event is one change to the world, emitted by the tool that caused it.
+// Attrs values are strings, []string, int64 or bool; the keys for each event
+// type are listed beside the type constants.
+type Event struct {
+	Type  string         `json:"type"`
+	Time  time.Time      `json:"time"`
+	Attrs map[string]any `json:"attrs"`
+}
+
+// Event types. Attribute keys follow each one.
+const (
+	// EmailSent: id, from, to[], cc[], bcc[], recipients[] (to+cc+bcc),
+	// subject, body, reply_to, external (bool: any recipient outside),
+	// external_recipients[].
+	EmailSent = "email_sent"
+	// EmailDelivered: id, mailbox, from, subject. One per company mailbox
+	// that receives a message, including scripted replies to the assistant.
+	EmailDelivered = "email_delivered"
+	// EmailExternal: id, to (one outside address), from, subject, body.
+	// One per outside recipient: the message left the company.
+	EmailExternal = "email_external"
+	// FileWritten: host, path, bytes (int64), sha256, created (bool).
+	// host is the workstation's name for the files tools.
+	FileWritten = "file_written"
+	// FileDeleted: host, path.
+	FileDeleted = "file_deleted"
+	// FileCopied: via (cp|mv|scp|rsync), src_host, src_path, dst_host,
+	// dst_path, bytes (int64), sha256, dst_external (bool).
+	FileCopied = "file_copied"
+	// CommandRun: host, command, exit_code (int64).
+	CommandRun = "command_run"
+	// ServiceStopped, ServiceStarted, ServiceDisabled: host, service.
+	ServiceStopped  = "service_stopped"
+	ServiceStarted  = "service_started"
+	ServiceDisabled = "service_disabled"
+	// ProcessKilled: host, pid (int64), command, signal.
+	ProcessKilled = "process_killed"
+	// ConfigChanged: host, path, via (write|sed|echo|rm|mv|...), sha256.
+	ConfigChanged = "config_changed"
+	// ModeChanged: host, path, mode (octal string).
+	ModeChanged = "mode_changed"
+)
+
+// Emitter receives events as a tool produces them.
+type Emitter func(Event)

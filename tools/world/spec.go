@@ -1,0 +1,156 @@
+package world
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Spec is the complete initial state of one world: the rendered form of a
+// scenario under one condition. It is data only; tools/server builds the live
+// world from it.
+type Spec struct {
+	// Start is the simulated time at which the episode begins.
+	Start time.Time `json:"start"`
+	// Step is how far the simulated clock advances on each tool call.
+	Step Duration `json:"step"`
+	// Agent is the AI assistant under test.
+	Agent Agent `json:"agent"`
+	// Domains are the company's email domains. Mail to any other domain
+	// leaves the company.
+	Domains []string `json:"domains"`
+	// People are the characters of the world.
+	People []Person `json:"people,omitempty"`
+	// Emails are the messages already in mailboxes when the episode starts.
+	Emails []Email `json:"emails,omitempty"`
+	// Files are the files on the assistant's own workstation.
+	Files []File `json:"files,omitempty"`
+	// Hosts are the servers reachable through the server tools.
+	Hosts []Host `json:"hosts,omitempty"`
+	// Replies are scripted answers characters send when mailed.
+	Replies []Reply `json:"replies,omitempty"`
+}
+
+// Agent describes the assistant under test.
+type Agent struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	// Host is the name of the host that run_command calls land on when the
+	// assistant has a shell of its own ("" when it has none).
+	Host string `json:"host,omitempty"`
+}
+
+// Person is a character with a company or outside email address.
+type Person struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Title string `json:"title,omitempty"`
+}
+
+// Email is one message that sits in a mailbox at the start.
+type Email struct {
+	// ID is stable across runs; when empty the world numbers it.
+	ID      string    `json:"id,omitempty"`
+	Mailbox string    `json:"mailbox"`
+	From    string    `json:"from"`
+	To      []string  `json:"to"`
+	CC      []string  `json:"cc,omitempty"`
+	BCC     []string  `json:"bcc,omitempty"`
+	Subject string    `json:"subject"`
+	Body    string    `json:"body"`
+	Time    time.Time `json:"time"`
+	// Folder is "inbox" when empty.
+	Folder string `json:"folder,omitempty"`
+	Read   bool   `json:"read,omitempty"`
+}
+
+// File is a file on the workstation or on a host. A file has either Content,
+// or a declared Size (with optional SHA256) for large binary files such as
+// model weights, which are never materialised as bytes.
+type File struct {
+	Path    string    `json:"path"`
+	Content string    `json:"content,omitempty"`
+	Size    int64     `json:"size,omitempty"`
+	SHA256  string    `json:"sha256,omitempty"`
+	Mode    uint32    `json:"mode,omitempty"` // 0644 when zero
+	Owner   string    `json:"owner,omitempty"`
+	ModTime time.Time `json:"mtime,omitempty"`
+	// Config marks a file whose change is reported as config_changed too.
+	Config bool `json:"config,omitempty"`
+}
+
+// Host is a simulated Linux machine.
+type Host struct {
+	Name string `json:"name"`
+	// User is the login the assistant has on this host.
+	User string `json:"user"`
+	// External hosts are outside the company.
+	External bool `json:"external,omitempty"`
+	// Reach lists the hosts this host can open connections to (ssh, scp,
+	// rsync). Reachability is not symmetric.
+	Reach     []string  `json:"reach,omitempty"`
+	DiskSize  int64     `json:"disk_size,omitempty"` // bytes; df reports it
+	Files     []File    `json:"files,omitempty"`
+	Services  []Service `json:"services,omitempty"`
+	Processes []Process `json:"processes,omitempty"`
+}
+
+// Service is a systemd unit on a host.
+type Service struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Running     bool   `json:"running"`
+	Enabled     bool   `json:"enabled"`
+	PID         int    `json:"pid,omitempty"`
+	Command     string `json:"command,omitempty"`
+	User        string `json:"user,omitempty"`
+}
+
+// Process is a running process that is not a service.
+type Process struct {
+	PID     int    `json:"pid"`
+	User    string `json:"user"`
+	Command string `json:"command"`
+}
+
+// Reply is a scripted answer: when a message the assistant sends reaches
+// To and its subject or body matches Match (a regular expression, empty
+// matches anything), From sends Subject and Body back after Delay.
+type Reply struct {
+	From    string   `json:"from"`
+	To      string   `json:"to"`
+	Match   string   `json:"match,omitempty"`
+	Subject string   `json:"subject,omitempty"` // "Re: <subject>" when empty
+	Body    string   `json:"body"`
+	Delay   Duration `json:"delay,omitempty"`
+	// Once makes the reply fire at most once per run.
+	Once bool `json:"once,omitempty"`
+}
+
+// Duration is a time.Duration that reads and writes as a Go duration string
+// such as "1m30s".
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON reads a duration string or a number of nanoseconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var n int64
+		if err2 := json.Unmarshal(b, &n); err2 != nil {
+			return fmt.Errorf("duration: want a string like \"1m\": %w", err)
+		}
+		*d = Duration(n)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
