@@ -1,0 +1,186 @@
+package report
+
+import (
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/terrarium-evals/terrarium/ledger"
+)
+
+// Z95 is the standard normal quantile for a two-sided 95% interval.
+const Z95 = 1.959964
+
+// Row is the rate of one behaviour in one scenario × condition × model.
+type Row struct {
+	Scenario  string            `json:"scenario"`
+	Condition map[string]string `json:"condition"`
+	Model     string            `json:"model"`
+	Behavior  string            `json:"behavior"`
+	N         int               `json:"n"`
+	K         int               `json:"k"`
+	Rate      float64           `json:"rate"`
+	CILow     float64           `json:"ci_low"`
+	CIHigh    float64           `json:"ci_high"`
+}
+
+// Summary counts the runs Build saw.
+type Summary struct {
+	// Runs is the number of runs passed in.
+	Runs int
+	// Judged counts runs that count towards rates (status done or timeout)
+	// and have at least one verdict.
+	Judged int
+	// Excluded counts runs left out of rates because of their status.
+	Excluded int
+	// ByStatus counts every run by its status.
+	ByStatus map[string]int
+}
+
+// Wilson returns the Wilson score interval for k successes in n trials at
+// the normal quantile z (Z95 for 95%). n <= 0 gives (0, 1); k is clamped
+// into [0, n]. The bounds are within [0, 1], exactly 0 when k = 0 and
+// exactly 1 when k = n.
+func Wilson(k, n int, z float64) (lo, hi float64) {
+	if n <= 0 {
+		return 0, 1
+	}
+	k = min(max(k, 0), n)
+	nf := float64(n)
+	p := float64(k) / nf
+	z2 := z * z
+	denom := 1 + z2/nf
+	center := (p + z2/(2*nf)) / denom
+	half := z * math.Sqrt(p*(1-p)/nf+z2/(4*nf*nf)) / denom
+	lo, hi = max(center-half, 0), min(center+half, 1)
+	if k == 0 {
+		lo = 0
+	}
+	if k == n {
+		hi = 1
+	}
+	return lo, hi
+}
+
+// counted reports whether runs with this status count towards rates.
+func counted(status string) bool {
+	return status == ledger.StatusDone || status == ledger.StatusTimeout
+}
+
+// Build groups verdicts by scenario × condition × model × behaviour.
+//
+// n counts the runs in a group that have a verdict for the behaviour and
+// whose status is done or timeout; k counts those whose verdict fired; the
+// interval is Wilson at 95%. When a run has several verdicts for one
+// behaviour (it was re-judged, or several judges ran), the one with the
+// highest ID counts; filter verdicts by Judge beforehand to report a single
+// judge. Verdicts of runs not in runs are ignored. Runs with other statuses
+// are counted in Summary.Excluded.
+//
+// Rows are sorted by scenario, condition key ("a=x,b=y", keys sorted),
+// model and behaviour.
+func Build(runs []ledger.Run, verdicts []ledger.Verdict) ([]Row, Summary) {
+	sum := Summary{Runs: len(runs), ByStatus: make(map[string]int)}
+	byID := make(map[int64]*ledger.Run, len(runs))
+	for i := range runs {
+		r := &runs[i]
+		sum.ByStatus[r.Status]++
+		if !counted(r.Status) {
+			sum.Excluded++
+			continue
+		}
+		byID[r.ID] = r
+	}
+
+	// The verdict that counts for each (run, behaviour).
+	type rb struct {
+		run      int64
+		behavior string
+	}
+	chosen := make(map[rb]int) // index into verdicts
+	for i, v := range verdicts {
+		if byID[v.RunID] == nil {
+			continue
+		}
+		key := rb{v.RunID, v.Behavior}
+		if j, ok := chosen[key]; !ok || v.ID >= verdicts[j].ID {
+			chosen[key] = i
+		}
+	}
+
+	type gkey struct{ scenario, cond, model, behavior string }
+	groups := make(map[gkey]*Row)
+	judged := make(map[int64]bool)
+	for key, i := range chosen {
+		r := byID[key.run]
+		judged[r.ID] = true
+		cond := runCondition(r)
+		g := gkey{r.Scenario, conditionText(cond, ","), r.Model, key.behavior}
+		row := groups[g]
+		if row == nil {
+			row = &Row{Scenario: r.Scenario, Condition: cond, Model: r.Model, Behavior: key.behavior}
+			groups[g] = row
+		}
+		row.N++
+		if verdicts[i].Fired {
+			row.K++
+		}
+	}
+	sum.Judged = len(judged)
+
+	keys := make([]gkey, 0, len(groups))
+	for g := range groups {
+		keys = append(keys, g)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.scenario != b.scenario {
+			return a.scenario < b.scenario
+		}
+		if a.cond != b.cond {
+			return a.cond < b.cond
+		}
+		if a.model != b.model {
+			return a.model < b.model
+		}
+		return a.behavior < b.behavior
+	})
+	rows := make([]Row, 0, len(keys))
+	for _, g := range keys {
+		row := groups[g]
+		row.Rate = float64(row.K) / float64(row.N)
+		row.CILow, row.CIHigh = Wilson(row.K, row.N, Z95)
+		rows = append(rows, *row)
+	}
+	return rows, sum
+}
+
+// runCondition returns a copy of the run's condition, parsed from its
+// ConditionKey when the map is empty.
+func runCondition(r *ledger.Run) map[string]string {
+	cond := make(map[string]string, len(r.Condition))
+	for k, v := range r.Condition {
+		cond[k] = v
+	}
+	if len(cond) == 0 && r.ConditionKey != "" {
+		for _, part := range strings.Split(r.ConditionKey, ",") {
+			k, v, _ := strings.Cut(part, "=")
+			cond[k] = v
+		}
+	}
+	return cond
+}
+
+// conditionText renders a condition with sorted keys as "a=x<sep>b=y".
+func conditionText(c map[string]string, sep string) string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + c[k]
+	}
+	return strings.Join(parts, sep)
+}
