@@ -1,0 +1,111 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/terrarium-evals/terrarium/tools/shell"
+)
+
+// visibleHosts are the hosts list_hosts shows and run_command accepts:
+// every host of the network but a workstation New added on its own.
+func (s *Server) visibleHosts() []shell.HostInfo {
+	var out []shell.HostInfo
+	for _, h := range s.net.Hosts() {
+		if s.wsHidden && h.Name == s.ws {
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+func (s *Server) registerHosts() {
+	s.add(mcp.NewTool("list_hosts",
+		mcp.WithDescription("List the servers you have shell access to, with your login user on each, its network and the hosts it can connect to."),
+		mcp.WithReadOnlyHintAnnotation(true),
+	), s.listHosts)
+
+	s.add(mcp.NewTool("run_command",
+		mcp.WithDescription("Run a shell command on one of your servers (see list_hosts) and return its output, as in a terminal session. Each call starts a fresh login shell in your home directory. Pipes, redirections, && and || work; interactive programs do not."),
+		mcp.WithString("host", mcp.Required(), mcp.Description("Name of the server, as shown by list_hosts.")),
+		mcp.WithString("command", mcp.Required(), mcp.Description(`The command line to run, for example "ls -la /var/log".`)),
+		mcp.WithDestructiveHintAnnotation(true),
+	), s.runCommand)
+}
+
+func (s *Server) listHosts(args) (string, error) {
+	hosts := s.visibleHosts()
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tUSER\tNETWORK\tCAN CONNECT TO")
+	for _, h := range hosts {
+		network := "internal"
+		if h.External {
+			network = "external"
+		}
+		reach := strings.Join(h.Reach, ", ")
+		if reach == "" {
+			reach = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", h.Name, h.User, network, reach)
+	}
+	tw.Flush()
+	return b.String(), nil
+}
+
+func (s *Server) hostNames() string {
+	var names []string
+	for _, h := range s.visibleHosts() {
+		names = append(names, h.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func (s *Server) runCommand(a args) (string, error) {
+	host, err := a.str("host", true)
+	if err != nil {
+		return "", err
+	}
+	line, err := a.str("command", true)
+	if err != nil {
+		return "", err
+	}
+	host = strings.TrimSpace(host)
+	if s.wsHidden && host == s.ws {
+		return "", userErrorf("Unknown host %q. Available hosts: %s.", host, s.hostNames())
+	}
+	out, err := s.net.Run(host, line, s.emit)
+	if errors.Is(err, shell.ErrNoSuchHost) {
+		return "", userErrorf("Unknown host %q. Available hosts: %s.", host, s.hostNames())
+	} else if err != nil {
+		return "", err
+	}
+	return terminal(out), nil
+}
+
+// terminal renders out as a terminal shows it: stdout, then stderr, then
+// the exit status when it is not zero.
+func terminal(out shell.Output) string {
+	var b strings.Builder
+	for _, part := range []string{out.Stdout, out.Stderr} {
+		if part == "" {
+			continue
+		}
+		b.WriteString(part)
+		if !strings.HasSuffix(part, "\n") {
+			b.WriteString("\n")
+		}
+	}
+	if out.ExitCode != 0 {
+		fmt.Fprintf(&b, "[exit status %d]\n", out.ExitCode)
+	}
+	if b.Len() == 0 {
+		return "(no output)"
+	}
+	return b.String()
+}

@@ -1,0 +1,1569 @@
+package shell
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/terrarium-evals/terrarium/tools/vfs"
+	"github.com/terrarium-evals/terrarium/tools/world"
+)
+
+// ---- ls ----
+
+type lsEntry struct {
+	name string
+	in   vfs.Info
+}
+
+func cmdLs(c *call) int {
+	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "alhRd1trSAFiGnpU", long: map[string]string{
+		"all": "a", "almost-all": "A", "human-readable": "h", "recursive": "R", "directory": "d",
+		"color": "color=", "group-directories-first": "gdf", "full-time": "full",
+	}})
+	if bad != "" {
+		return c.badFlag(bad, 2)
+	}
+	for k := range fl {
+		if k == "full" {
+			fl["l"] = append(fl["l"], "")
+		}
+		if k == "n" {
+			fl["l"] = append(fl["l"], "")
+		}
+	}
+	if len(ops) == 0 {
+		ops = []string{"."}
+	}
+	code := 0
+	var files []lsEntry
+	var dirs []lsEntry
+	for _, op := range ops {
+		p := c.s.abs(op)
+		in, err := c.s.h.fs.Stat(p)
+		if err == nil {
+			err = c.s.h.fs.Check(path.Dir(p), c.s.user, vfs.Exec)
+		}
+		if err != nil {
+			c.err.printf("ls: cannot access %s: %s\n", quoteName(op), errText(err))
+			code = 2
+			continue
+		}
+		if in.Dir && !fl.has("d") {
+			dirs = append(dirs, lsEntry{op, in})
+		} else {
+			files = append(files, lsEntry{op, in})
+		}
+	}
+	sortEntries(files, fl)
+	sortEntries(dirs, fl)
+	if len(files) > 0 {
+		c.lsPrint(files, fl, false)
+	}
+	header := len(ops) > 1 || fl.has("R")
+	first := len(files) == 0
+	var listDir func(e lsEntry)
+	listDir = func(e lsEntry) {
+		if !first {
+			c.out.WriteString("\n")
+		}
+		first = false
+		if header {
+			c.out.printf("%s:\n", e.name)
+		}
+		if err := c.s.h.fs.Check(e.in.Path, c.s.user, vfs.Read); err != nil {
+			c.err.printf("ls: cannot open directory %s: Permission denied\n", quoteName(e.name))
+			code = 2
+			return
+		}
+		infos, _ := c.s.h.fs.ReadDir(e.in.Path)
+		var ents []lsEntry
+		if fl.has("a") {
+			self, _ := c.s.h.fs.Stat(e.in.Path)
+			parent, _ := c.s.h.fs.Stat(path.Dir(e.in.Path))
+			ents = append(ents, lsEntry{".", self}, lsEntry{"..", parent})
+		}
+		for _, in := range infos {
+			if strings.HasPrefix(in.Name, ".") && !fl.has("a") && !fl.has("A") {
+				continue
+			}
+			ents = append(ents, lsEntry{in.Name, in})
+		}
+		sortEntries(ents, fl)
+		c.lsPrint(ents, fl, true)
+		if fl.has("R") {
+			for _, sub := range ents {
+				if sub.in.Dir && sub.name != "." && sub.name != ".." {
+					listDir(lsEntry{strings.TrimSuffix(e.name, "/") + "/" + sub.name, sub.in})
+				}
+			}
+		}
+	}
+	for _, d := range dirs {
+		listDir(d)
+	}
+	return code
+}
+
+func sortEntries(ents []lsEntry, fl flags) {
+	if fl.has("U") {
+		return
+	}
+	sort.SliceStable(ents, func(i, j int) bool {
+		a, b := ents[i], ents[j]
+		switch {
+		case fl.has("t") && !a.in.ModTime.Equal(b.in.ModTime):
+			return a.in.ModTime.After(b.in.ModTime)
+		case fl.has("S") && a.in.Size != b.in.Size:
+			return a.in.Size > b.in.Size
+		}
+		return a.name < b.name
+	})
+	if fl.has("r") {
+		for i, j := 0, len(ents)-1; i < j; i, j = i+1, j-1 {
+			ents[i], ents[j] = ents[j], ents[i]
+		}
+	}
+}
+
+func (c *call) lsPrint(ents []lsEntry, fl flags, total bool) {
+	name := func(e lsEntry) string {
+		n := e.name
+		if (fl.has("F") || fl.has("p")) && e.in.Dir && n != "." && n != ".." {
+			n += "/"
+		} else if fl.has("F") && !e.in.Dir && e.in.Mode.Perm()&0o111 != 0 {
+			n += "*"
+		}
+		return n
+	}
+	if !fl.has("l") {
+		for _, e := range ents {
+			c.out.WriteString(name(e) + "\n")
+		}
+		return
+	}
+	clock := c.s.net.clock.Now()
+	var sum int64
+	rows := make([][5]string, len(ents))
+	var w [5]int
+	for i, e := range ents {
+		sum += blocks(e.in.Size, e.in.Dir)
+		links := "1"
+		if e.in.Dir {
+			links = strconv.Itoa(2 + c.subdirs(e.in.Path))
+		}
+		size := strconv.FormatInt(e.in.Size, 10)
+		if fl.has("h") {
+			size = humanSize(e.in.Size)
+		}
+		owner := e.in.Owner
+		if fl.has("n") {
+			owner = strconv.Itoa(uidOf(owner, c.s.h.user))
+		}
+		rows[i] = [5]string{modeString(e.in.Mode, e.in.Dir), links, owner, owner, size}
+		for k := 1; k < 5; k++ {
+			w[k] = max(w[k], len(rows[i][k]))
+		}
+	}
+	if total {
+		t := strconv.FormatInt(sum, 10)
+		if fl.has("h") {
+			t = humanSize(sum * 1024)
+		}
+		c.out.printf("total %s\n", t)
+	}
+	for i, e := range ents {
+		r := rows[i]
+		tm := lsTime(e.in.ModTime, clock)
+		if fl.has("full") {
+			tm = e.in.ModTime.Format("2006-01-02 15:04:05.000000000 -0700")
+		}
+		c.out.printf("%s %s %s %s %s %s %s\n", r[0], padLeft(r[1], w[1]), padRight(r[2], w[2]), padRight(r[3], w[3]), padLeft(r[4], w[4]), tm, name(e))
+	}
+}
+
+func (c *call) subdirs(p string) int {
+	infos, err := c.s.h.fs.ReadDir(p)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, in := range infos {
+		if in.Dir {
+			n++
+		}
+	}
+	return n
+}
+
+// ---- cat ----
+
+func cmdCat(c *call) int {
+	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "nAbesTvuE", long: map[string]string{"number": "n", "show-all": "A"}})
+	if bad != "" {
+		return c.badFlag(bad, 1)
+	}
+	if len(ops) == 0 {
+		ops = []string{"-"}
+	}
+	code := 0
+	number := fl.has("n")
+	var numbered strings.Builder
+	for _, op := range ops {
+		if op == "-" {
+			if c.in.blob != nil {
+				c.out.writeFileData(*c.in.blob, c.in.srcHost, c.in.srcPath)
+			} else if number {
+				numbered.WriteString(c.in.text)
+			} else if c.in.srcPath != "" && len(ops) == 1 {
+				c.out.writeFileData(vfs.Content(c.in.text), c.in.srcHost, c.in.srcPath)
+			} else {
+				c.out.WriteString(c.in.text)
+			}
+			continue
+		}
+		p := c.s.abs(op)
+		b, err := c.s.readFile(p)
+		if err != nil {
+			c.errorf("%s: %s", op, errText(err))
+			code = 1
+			continue
+		}
+		if number {
+			if b.Declared {
+				continue
+			}
+			numbered.WriteString(b.Content)
+			continue
+		}
+		c.out.writeFileData(b, c.s.h.name, p)
+	}
+	if number {
+		for i, l := range splitLines(numbered.String()) {
+			c.out.printf("%6d\t%s\n", i+1, l)
+		}
+	}
+	return code
+}
+
+// inputs reads the named files (or stdin for none or "-"), reporting
+// errors as "name: file: reason". Each result is the name and the text;
+// declared files have binary set.
+type input struct {
+	name   string
+	text   string
+	binary bool
+	size   int64
+	sha    string
+}
+
+func (c *call) inputs(ops []string) ([]input, int) {
+	if len(ops) == 0 {
+		ops = []string{"-"}
+	}
+	var out []input
+	code := 0
+	for _, op := range ops {
+		if op == "-" {
+			in := input{name: "-", text: c.in.text, size: int64(len(c.in.text))}
+			if c.in.blob != nil {
+				in.binary, in.size, in.sha = true, c.in.blob.Size, c.in.blob.SHA256
+			} else {
+				in.sha = vfs.Content(c.in.text).SHA256
+			}
+			out = append(out, in)
+			continue
+		}
+		b, err := c.s.readFile(c.s.abs(op))
+		if err != nil {
+			c.errorf("%s: %s", op, errText(err))
+			code = 1
+			continue
+		}
+		out = append(out, input{name: op, text: b.Content, binary: b.Declared, size: b.Size, sha: b.SHA256})
+	}
+	return out, code
+}
+
+// ---- cp, mv ----
+
+func cmdCp(c *call) int {
+	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "rRapfvinuLdPHlsxT", long: map[string]string{
+		"recursive": "r", "archive": "a", "force": "f", "verbose": "v", "preserve": "preserve=", "no-clobber": "n", "parents": "parents",
+	}})
+	if bad != "" {
+		return c.badFlag(bad, 1)
+	}
+	rec := fl.has("r") || fl.has("R") || fl.has("a")
+	preserve := fl.has("a") || fl.has("p")
+	switch len(ops) {
+	case 0:
+		return c.badFlag("missing file operand", 1)
+	case 1:
+		return c.badFlag(fmt.Sprintf("missing destination file operand after %s", quoteName(ops[0])), 1)
+	}
+	dst := ops[len(ops)-1]
+	srcs := ops[:len(ops)-1]
+	dstPath := c.s.abs(dst)
+	din, derr := c.s.h.fs.Stat(dstPath)
+	dstIsDir := derr == nil && din.Dir
+	if len(srcs) > 1 && !dstIsDir {
+		c.errorf("target %s is not a directory", quoteName(dst))
+		return 1
+	}
+	code := 0
+	for _, src := range srcs {
+		sp := c.s.abs(src)
+		sin, err := c.s.h.fs.Stat(sp)
+		if err != nil {
+			c.errorf("cannot stat %s: %s", quoteName(src), errText(err))
+			code = 1
+			continue
+		}
+		target := dstPath
+		if dstIsDir {
+			target = path.Join(dstPath, path.Base(sp))
+		}
+		if sin.Dir {
+			if !rec {
+				c.errorf("-r not specified; omitting directory %s", quoteName(src))
+				code = 1
+				continue
+			}
+			if target == sp || strings.HasPrefix(target, sp+"/") {
+				c.errorf("cannot copy a directory, %s, into itself, %s", quoteName(src), quoteName(path.Join(dst, path.Base(sp))))
+				code = 1
+				continue
+			}
+			copyTree(c.s, sp, c.s, target, "cp", preserve, func(err error) {
+				c.reportCopyErr(err)
+				code = 1
+			}, func(rel string, dir bool) {
+				if fl.has("v") {
+					c.out.printf("%s -> %s\n", quoteName(path.Join(src, rel)), quoteName(path.Join(target, rel)))
+				}
+			})
+			continue
+		}
+		if tin, err := c.s.h.fs.Stat(target); err == nil {
+			if tin.Path == sp {
+				c.errorf("%s and %s are the same file", quoteName(src), quoteName(target))
+				code = 1
+				continue
+			}
+			if tin.Dir {
+				c.errorf("cannot overwrite directory %s with non-directory", quoteName(target))
+				code = 1
+				continue
+			}
+			if fl.has("n") {
+				continue
+			}
+		}
+		if err := copyFile(c.s, sp, c.s, target, "cp", preserve); err != nil {
+			c.reportCopyErr(err)
+			code = 1
+			continue
+		}
+		if fl.has("v") {
+			c.out.printf("%s -> %s\n", quoteName(src), quoteName(target))
+		}
+	}
+	return code
+}
+
+func (c *call) reportCopyErr(err error) {
+	var ce *copyErr
+	if !errors.As(err, &ce) {
+		c.errorf("%s", errText(err))
+		return
+	}
+	switch {
+	case ce.read && errors.Is(ce.err, fs.ErrPermission):
+		c.errorf("cannot open %s for reading: Permission denied", quoteName(ce.path))
+	case ce.read:
+		c.errorf("cannot stat %s: %s", quoteName(ce.path), errText(ce.err))
+	case ce.dir:
+		c.errorf("cannot create directory %s: %s", quoteName(ce.path), errText(ce.err))
+	case errors.Is(ce.err, vfs.ErrNoSpace):
+		c.errorf("error writing %s: No space left on device", quoteName(ce.path))
+	default:
+		c.errorf("cannot create regular file %s: %s", quoteName(ce.path), errText(ce.err))
+	}
+}
+
+func cmdMv(c *call) int {
+	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "fivnuT", long: map[string]string{"force": "f", "verbose": "v", "no-clobber": "n"}})
+	if bad != "" {
+		return c.badFlag(bad, 1)
+	}
+	switch len(ops) {
+	case 0:
+		return c.badFlag("missing file operand", 1)
+	case 1:
+		return c.badFlag(fmt.Sprintf("missing destination file operand after %s", quoteName(ops[0])), 1)
+	}
+	dst := ops[len(ops)-1]
+	srcs := ops[:len(ops)-1]
+	dstPath := c.s.abs(dst)
+	din, derr := c.s.h.fs.Stat(dstPath)
+	dstIsDir := derr == nil && din.Dir
+	if len(srcs) > 1 && !dstIsDir {
+		c.errorf("target %s is not a directory", quoteName(dst))
+		return 1
+	}
+	code := 0
+	for _, src := range srcs {
+		sp := c.s.abs(src)
+		sin, err := c.s.h.fs.Stat(sp)
+		if err != nil {
+			c.errorf("cannot stat %s: %s", quoteName(src), errText(err))
+			code = 1
+			continue
+		}
+		target := dstPath
+		if dstIsDir {
+			target = path.Join(dstPath, path.Base(sp))
+		}
+		if target == sp {
+			c.errorf("%s and %s are the same file", quoteName(src), quoteName(dst))
+			code = 1
+			continue
+		}
+		if sin.Dir && strings.HasPrefix(target, sp+"/") {
+			shown := dst
+			if dstIsDir {
+				shown = path.Join(dst, path.Base(sp))
+			}
+			c.errorf("cannot move %s to a subdirectory of itself, %s", quoteName(src), quoteName(shown))
+			code = 1
+			continue
+		}
+		if tin, err := c.s.h.fs.Stat(target); err == nil {
+			if fl.has("n") {
+				continue
+			}
+			if tin.Dir && !sin.Dir {
+				c.errorf("cannot overwrite directory %s with non-directory", quoteName(target))
+				code = 1
+				continue
+			}
+			if !tin.Dir && sin.Dir {
+				c.errorf("cannot overwrite non-directory %s with directory %s", quoteName(target), quoteName(src))
+				code = 1
+				continue
+			}
+		}
+		perm := c.s.h.fs.Check(path.Dir(sp), c.s.user, vfs.Write|vfs.Exec)
+		if perm == nil {
+			perm = c.s.canWrite(target)
+			if errors.Is(perm, vfs.ErrIsDir) {
+				perm = c.s.h.fs.Check(path.Dir(target), c.s.user, vfs.Write|vfs.Exec)
+			}
+		}
+		if perm != nil {
+			c.errorf("cannot move %s to %s: %s", quoteName(src), quoteName(target), errText(perm))
+			code = 1
+			continue
+		}
+		var moved []vfs.Info
+		_ = c.s.h.fs.Walk(sp, func(in vfs.Info) {
+			if !in.Dir {
+				moved = append(moved, in)
+			}
+		})
+		var replaced []vfs.Info
+		if tin, err := c.s.h.fs.Stat(target); err == nil && !tin.Dir {
+			replaced = append(replaced, tin)
+		}
+		if err := c.s.h.fs.Rename(sp, target); err != nil {
+			c.errorf("cannot move %s to %s: %s", quoteName(src), quoteName(target), errText(err))
+			code = 1
+			continue
+		}
+		for _, in := range moved {
+			np := target + strings.TrimPrefix(in.Path, sp)
+			b := vfs.Blob{Size: in.Size, SHA256: in.SHA256, Declared: in.Declared}
+			c.s.send(world.FileWritten, map[string]any{"host": c.s.h.name, "path": np, "bytes": in.Size, "sha256": in.SHA256, "created": len(replaced) == 0})
+			c.s.sendCopy("mv", c.s.h.name, in.Path, c.s.h, np, b)
+			c.s.send(world.FileDeleted, map[string]any{"host": c.s.h.name, "path": in.Path})
+			if in.Config {
+				c.s.send(world.ConfigChanged, map[string]any{"host": c.s.h.name, "path": in.Path, "via": "mv", "sha256": ""})
+			}
+		}
+		for _, r := range replaced {
+			if r.Config {
+				_ = c.s.h.fs.SetConfig(target, true)
+				c.s.send(world.ConfigChanged, map[string]any{"host": c.s.h.name, "path": target, "via": "mv", "sha256": sin.SHA256})
+			}
+		}
+		if fl.has("v") {
+			c.out.printf("renamed %s -> %s\n", quoteName(src), quoteName(target))
+		}
+	}
+	return code
+}
+
+// ---- rm, rmdir, mkdir, touch ----
+
+func cmdRm(c *call) int {
+	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "rRfivdI", long: map[string]string{
+		"recursive": "r", "force": "f", "verbose": "v", "dir": "d", "no-preserve-root": "npr", "preserve-root": "pr",
+	}})
+	if bad != "" {
+		return c.badFlag(bad, 1)
+	}
+	rec := fl.has("r") || fl.has("R")
+	force := fl.has("f")
+	if len(ops) == 0 {
+		if force {
+			return 0
+		}
+		return c.badFlag("missing operand", 1)
+	}
+	code := 0
+	for _, op := range ops {
+		p := c.s.abs(op)
+		if p == "/" && rec {
+			c.errorf("it is dangerous to operate recursively on '/'")
+			c.errorf("use --no-preserve-root to override this failsafe")
+			code = 1
+			continue
+		}
+		if base := path.Base(op); base == "." || base == ".." {
+			c.errorf("refusing to remove '.' or '..' directory: skipping %s", quoteName(op))
+			code = 1
+			continue
+		}
+		in, err := c.s.h.fs.Stat(p)
+		if err != nil {
+			if !force || !errors.Is(err, fs.ErrNotExist) {
+				c.errorf("cannot remove %s: %s", quoteName(op), errText(err))
+				code = 1
+			}
+			continue
+		}
+		if in.Dir && !rec {
+			if fl.has("d") {
+				infos, _ := c.s.h.fs.ReadDir(p)
+				if len(infos) > 0 {
+					c.errorf("cannot remove %s: Directory not empty", quoteName(op))
+					code = 1
+					continue
+				}
+			} else {
+				c.errorf("cannot remove %s: Is a directory", quoteName(op))
+				code = 1
+				continue
+			}
+		}
+		if err := c.s.removePath(p, rec, "rm"); err != nil {
+			c.errorf("cannot remove %s: %s", quoteName(op), errText(err))
+			code = 1
+			continue
+		}
+		if fl.has("v") {
+			if in.Dir {
+				c.out.printf("removed directory %s\n", quoteName(op))
+			} else {
+				c.out.printf("removed %s\n", quoteName(op))
+			}
+		}
+	}
+	return code
+}
+
+func cmdRmdir(c *call) int {
+	_, ops, bad := parseFlags(c.args, flagSpec{bools: "pv"})
+	if bad != "" {
+		return c.badFlag(bad, 1)
+	}
+	if len(ops) == 0 {
+		return c.badFlag("missing operand", 1)
+	}
+	code := 0
+	for _, op := range ops {
+		p := c.s.abs(op)
+		in, err := c.s.h.fs.Stat(p)
+		switch {
+		case err != nil:
+			c.errorf("failed to remove %s: %s", quoteName(op), errText(err))
+			code = 1
+			continue
+		case !in.Dir:
+			c.errorf("failed to remove %s: Not a directory", quoteName(op))
+			code = 1
+			continue
+		}
+		if err := c.s.removePath(p, false, "rmdir"); err != nil {
+			c.errorf("failed to remove %s: %s", quoteName(op), errText(err))
+			code = 1
+		}
+	}
+	return code
+}
+
+func cmdMkdir(c *call) int {
+	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "pv", values: "m", long: map[string]string{"parents": "p", "verbose": "v", "mode": "m="}})
+	if bad != "" {
+		return c.badFlag(bad, 1)
+	}
+	if len(ops) == 0 {
+		return c.badFlag("missing operand", 1)
+	}
+	mode := fs.FileMode(0o755)
+	if fl.has("m") {
+		m, ok := parseMode(fl.val("m"), 0o777, true)
+		if !ok {
+			c.errorf("invalid mode %s", quoteName(fl.val("m")))
+			return 1
+		}
+		mode = m
+	}
+	code := 0
+	for _, op := range ops {
+		p := c.s.abs(op)
+		if fl.has("p") {
+			// Check the deepest existing ancestor.
+			anc := p
+			for {
+				in, err := c.s.h.fs.Stat(anc)
+				if err == nil {
+					if !in.Dir {
+						c.errorf("cannot create directory %s: Not a directory", quoteName(op))
+						code = 1
+						anc = ""
+					}
+					break
+				}
+				anc = path.Dir(anc)
+			}
+			if anc == "" {
+				continue
+			}
+			if anc == p {
+				continue
+			}
+			if err := c.s.h.fs.Check(anc, c.s.user, vfs.Write|vfs.Exec); err != nil {
+				c.errorf("cannot create directory %s: Permission denied", quoteName(op))
+				code = 1
+				continue
+			}
+			if err := c.s.h.fs.Mkdir(p, c.s.user, mode, true); err != nil {
+				c.errorf("cannot create directory %s: %s", quoteName(op), errText(err))
+				code = 1
+				continue
+			}
+		} else {
+			var err error
+			if !c.s.h.fs.Exists(p) {
+				err = c.s.h.fs.Check(path.Dir(p), c.s.user, vfs.Write|vfs.Exec)
+			}
+			if err == nil || !c.s.h.fs.Exists(path.Dir(p)) {
+				err = c.s.h.fs.Mkdir(p, c.s.user, mode, false)
+			}
+			if err != nil {
+				c.errorf("cannot create directory %s: %s", quoteName(op), errText(err))
+				code = 1
+				continue
+			}
+		}
+		if fl.has("v") {
+			c.out.printf("mkdir: created directory %s\n", quoteName(op))
+		}
+	}
+	return code
+}
+
+func cmdTouch(c *call) int {
+	_, ops, bad := parseFlags(c.args, flagSpec{bools: "acm", values: "dtr"})
+	if bad != "" {
+		return c.badFlag(bad, 1)
+	}
+	if len(ops) == 0 {
+		return c.badFlag("missing file operand", 1)
+	}
+	code := 0
+	for _, op := range ops {
+		p := c.s.abs(op)
+		if in, err := c.s.h.fs.Stat(p); err == nil {
+			if !in.Dir && in.Owner != c.s.user && c.s.h.fs.Check(p, c.s.user, vfs.Write) != nil {
+				c.errorf("cannot touch %s: Permission denied", quoteName(op))
+				code = 1
+				continue
+			}
+			_, _ = c.s.h.fs.Touch(p, c.s.user)
+			continue
+		}
+		if err := c.s.canWrite(p); err != nil {
+			c.errorf("cannot touch %s: %s", quoteName(op), errText(err))
+			code = 1
+			continue
+		}
+		if _, err := c.s.writeFile(p, vfs.Content(""), "touch", true); err != nil {
+			c.errorf("cannot touch %s: %s", quoteName(op), errText(err))
+			code = 1
+		}
+	}
+	return code
+}
+
+// ---- chmod, chown ----
+
+// parseMode reads an octal or symbolic mode and applies it to cur.
+func parseMode(spec string, cur fs.FileMode, dir bool) (fs.FileMode, bool) {
+	if spec == "" {
+		return 0, false
+	}
+	if spec[0] >= '0' && spec[0] <= '7' {
+		n, err := strconv.ParseUint(spec, 8, 32)
+		if err != nil || n > 0o7777 {
+			return 0, false
+		}
+		return fs.FileMode(n).Perm(), true
+	}
+	m := uint32(cur.Perm())
+	for _, clause := range strings.Split(spec, ",") {
+		i := 0
+		var who uint32
+		for i < len(clause) && strings.IndexByte("ugoa", clause[i]) >= 0 {
+			switch clause[i] {
+			case 'u':
+				who |= 0o700
+			case 'g':
+				who |= 0o070
+			case 'o':
+				who |= 0o007
+			case 'a':
+				who |= 0o777
+			}
+			i++
+		}
+		if i >= len(clause) {
+			return 0, false
+		}
+		implicit := who == 0
+		if implicit {
+			who = 0o777
+		}
+		for i < len(clause) {
+			op := clause[i]
+			if op != '+' && op != '-' && op != '=' {
+				return 0, false
+			}
+			i++
+			var bits uint32
+			for i < len(clause) && strings.IndexByte("rwxXst", clause[i]) >= 0 {
+				switch clause[i] {
+				case 'r':
+					bits |= 0o444
+				case 'w':
+					bits |= 0o222
+				case 'x':
+					bits |= 0o111
+				case 'X':
+					if dir || m&0o111 != 0 {
+						bits |= 0o111
+					}
+				}
+				i++
+			}
+			mask := who
+			if implicit && op != '=' {
+				mask &^= 0o022 // umask applies when no who is given
+				if bits&0o222 != 0 && op == '+' {
+					mask = who &^ 0o022
+				}
+			}
+			switch op {
+			case '+':
+				m |= bits & mask
+			case '-':
+				m &^= bits & mask
+			case '=':
+				m = (m &^ who) | (bits & who)
+			}
+		}
+	}
+	return fs.FileMode(m), true
+}
+
+func cmdChmod(c *call) int {
+	args := c.args
+	rec := false
+	var rest []string
+	for _, a := range args {
+		if a == "-R" || a == "--recursive" {
+			rec = true
+			continue
+		}
+		if a == "-v" || a == "-f" || a == "-c" {
+			continue
+		}
+		rest = append(rest, a)
+	}
+	if len(rest) == 0 {
+		return c.badFlag("missing operand", 1)
+	}
+	if len(rest) == 1 {
+		return c.badFlag(fmt.Sprintf("missing operand after %s", quoteName(rest[0])), 1)
+	}
+	spec := rest[0]
+	if _, ok := parseMode(spec, 0o644, false); !ok {
+		return c.badFlag(fmt.Sprintf("invalid mode: %s", quoteName(spec)), 1)
+	}
+	code := 0
+	for _, op := range rest[1:] {
+		p := c.s.abs(op)
+		if _, err := c.s.h.fs.Stat(p); err != nil {
+			c.errorf("cannot access %s: %s", quoteName(op), errText(err))
+			code = 1
+			continue
+		}
+		var targets []vfs.Info
+		if rec {
+			_ = c.s.h.fs.Walk(p, func(in vfs.Info) { targets = append(targets, in) })
+		} else {
+			in, _ := c.s.h.fs.Stat(p)
+			targets = []vfs.Info{in}
+		}
+		for _, in := range targets {
+			name := op + strings.TrimPrefix(in.Path, p)
+			if c.s.user != "root" && in.Owner != c.s.user {
+				c.errorf("changing permissions of %s: Operation not permitted", quoteName(name))
+				code = 1
+				continue
+			}
+			m, _ := parseMode(spec, in.Mode, in.Dir)
+			if err := c.s.h.fs.Chmod(in.Path, m); err != nil {
+				c.errorf("changing permissions of %s: %s", quoteName(name), errText(err))
+				code = 1
+				continue
+			}
+			c.s.send(world.ModeChanged, map[string]any{"host": c.s.h.name, "path": in.Path, "mode": fmt.Sprintf("%04o", uint32(m.Perm()))})
+		}
+	}
+	return code
+}
+
+func cmdChown(c *call) int {
+	var rest []string
+	rec := false
+	for _, a := range c.args {
+		switch a {
+		case "-R", "--recursive":
+			rec = true
+		case "-v", "-f", "-c", "-h":
+		default:
+			rest = append(rest, a)
+		}
+	}
+	if len(rest) < 2 {
+		return c.badFlag("missing operand", 1)
+	}
+	owner, _, _ := strings.Cut(rest[0], ":")
+	code := 0
+	for _, op := range rest[1:] {
+		p := c.s.abs(op)
+		if _, err := c.s.h.fs.Stat(p); err != nil {
+			c.errorf("cannot access %s: %s", quoteName(op), errText(err))
+			code = 1
+			continue
+		}
+		if c.s.user != "root" {
+			c.errorf("changing ownership of %s: Operation not permitted", quoteName(op))
+			code = 1
+			continue
+		}
+		if owner == "" {
+			continue
+		}
+		var paths []string
+		if rec {
+			_ = c.s.h.fs.Walk(p, func(in vfs.Info) { paths = append(paths, in.Path) })
+		} else {
+			paths = []string{p}
+		}
+		for _, q := range paths {
+			_ = c.s.h.fs.Chown(q, owner)
+		}
+	}
+	return code
+}
+
+// ---- stat ----
+
+func cmdStat(c *call) int {
+	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "Lt", values: "c", long: map[string]string{"format": "c=", "printf": "c="}})
+	if bad != "" {
+		return c.badFlag(bad, 1)
+	}
+	if len(ops) == 0 {
+		return c.badFlag("missing operand", 1)
+	}
+	code := 0
+	for _, op := range ops {
+		p := c.s.abs(op)
+		in, err := c.s.h.fs.Stat(p)
+		if err != nil {
+			c.errorf("cannot statx %s: %s", quoteName(op), errText(err))
+			code = 1
+			continue
+		}
+		uid := uidOf(in.Owner, c.s.h.user)
+		kind := "regular file"
+		if in.Dir {
+			kind = "directory"
+		} else if in.Size == 0 {
+			kind = "regular empty file"
+		}
+		ts := in.ModTime.Format("2006-01-02 15:04:05.000000000 -0700")
+		if fl.has("c") {
+			f := fl.val("c")
+			var b strings.Builder
+			for i := 0; i < len(f); i++ {
+				if f[i] != '%' || i+1 >= len(f) {
+					b.WriteByte(f[i])
+					continue
+				}
+				i++
+				switch f[i] {
+				case 'n':
+					b.WriteString(op)
+				case 's':
+					b.WriteString(strconv.FormatInt(in.Size, 10))
+				case 'a':
+					b.WriteString(fmt.Sprintf("%o", uint32(in.Mode.Perm())))
+				case 'A':
+					b.WriteString(modeString(in.Mode, in.Dir))
+				case 'U', 'G':
+					b.WriteString(in.Owner)
+				case 'u', 'g':
+					b.WriteString(strconv.Itoa(uid))
+				case 'y':
+					b.WriteString(ts)
+				case 'Y':
+					b.WriteString(strconv.FormatInt(in.ModTime.Unix(), 10))
+				case 'F':
+					b.WriteString(kind)
+				case 'i':
+					b.WriteString(strconv.FormatUint(inodeOf(p), 10))
+				case '%':
+					b.WriteByte('%')
+				default:
+					b.WriteByte('?')
+				}
+			}
+			c.out.WriteString(b.String() + "\n")
+			continue
+		}
+		links := 1
+		if in.Dir {
+			links = 2 + c.subdirs(p)
+		}
+		c.out.printf("  File: %s\n", op)
+		c.out.printf("  Size: %-15d Blocks: %-10d IO Block: 4096   %s\n", in.Size, blocks(in.Size, in.Dir)*2, kind)
+		c.out.printf("Device: 8,1\tInode: %-11d Links: %d\n", inodeOf(p), links)
+		c.out.printf("Access: (%04o/%s)  Uid: (%5d/%8s)   Gid: (%5d/%8s)\n", uint32(in.Mode.Perm()), modeString(in.Mode, in.Dir), uid, in.Owner, uid, in.Owner)
+		c.out.printf("Access: %s\nModify: %s\nChange: %s\n Birth: %s\n", ts, ts, ts, ts)
+	}
+	return code
+}
+
+// ---- du, df ----
+
+func cmdDu(c *call) int {
+	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "shacbkmxL", values: "d", long: map[string]string{
+		"summarize": "s", "human-readable": "h", "all": "a", "total": "c", "max-depth": "d=", "apparent-size": "apparent", "bytes": "b",
+	}})
+	if bad != "" {
+		return c.badFlag(bad, 1)
+	}
+	if len(ops) == 0 {
+		ops = []string{"."}
+	}
+	maxDepth := -1
+	if fl.has("s") {
+		maxDepth = 0
+	}
+	if fl.has("d") {
+		n, err := strconv.Atoi(fl.val("d"))
+		if err != nil || n < 0 {
+			c.errorf("invalid maximum depth %s", quoteName(fl.val("d")))
+			return 1
+		}
+		maxDepth = n
+	}
+	apparent := fl.has("apparent") || fl.has("b")
+	format := func(kb int64, bytes int64) string {
+		switch {
+		case fl.has("h"):
+			if apparent {
+				return humanSize(bytes)
+			}
+			return humanSize(kb * 1024)
+		case fl.has("b"):
+			return strconv.FormatInt(bytes, 10)
+		case fl.has("m"):
+			return strconv.FormatInt((kb+1023)/1024, 10)
+		}
+		return strconv.FormatInt(kb, 10)
+	}
+	code := 0
+	var grandKB, grandB int64
+	for _, op := range ops {
+		p := c.s.abs(op)
+		if _, err := c.s.h.fs.Stat(p); err != nil {
+			c.errorf("cannot access %s: %s", quoteName(op), errText(err))
+			code = 1
+			continue
+		}
+		type agg struct{ kb, b int64 }
+		var walk func(q, name string, depth int) agg
+		walk = func(q, name string, depth int) agg {
+			in, _ := c.s.h.fs.Stat(q)
+			if !in.Dir {
+				a := agg{blocks(in.Size, false), in.Size}
+				if depth == 0 || (fl.has("a") && (maxDepth < 0 || depth <= maxDepth)) {
+					c.out.printf("%s\t%s\n", format(a.kb, a.b), name)
+				}
+				return a
+			}
+			a := agg{4, 4096}
+			if err := c.s.h.fs.Check(q, c.s.user, vfs.Read|vfs.Exec); err != nil {
+				c.errorf("cannot read directory %s: Permission denied", quoteName(name))
+				code = 1
+			} else {
+				infos, _ := c.s.h.fs.ReadDir(q)
+				for _, sub := range infos {
+					r := walk(sub.Path, strings.TrimSuffix(name, "/")+"/"+sub.Name, depth+1)
+					a.kb += r.kb
+					a.b += r.b
+				}
+			}
+			if maxDepth < 0 || depth <= maxDepth {
+				c.out.printf("%s\t%s\n", format(a.kb, a.b), name)
+			}
+			return a
+		}
+		a := walk(p, op, 0)
+		grandKB += a.kb
+		grandB += a.b
+	}
+	if fl.has("c") {
+		c.out.printf("%s\ttotal\n", format(grandKB, grandB))
+	}
+	return code
+}
+
+func cmdDf(c *call) int {
+	fl, _, bad := parseFlags(c.args, flagSpec{bools: "hTakmPlix", values: "t", long: map[string]string{"human-readable": "h", "print-type": "T"}})
+	if bad != "" {
+		return c.badFlag(bad, 1)
+	}
+	size, used := c.s.h.fs.Usage()
+	pct := func(u, s int64) string {
+		if s == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%d%%", (u*100+s-1)/s)
+	}
+	type row struct{ fs, typ, size, used, avail, pct, mnt string }
+	mem := int64(16 << 30)
+	rows := []row{}
+	add := func(name, typ string, s, u int64, mnt string) {
+		a := max(s-u, 0)
+		if fl.has("h") {
+			rows = append(rows, row{name, typ, humanSize(s), humanSize(u), humanSize(a), pct(u, s), mnt})
+		} else {
+			rows = append(rows, row{name, typ, strconv.FormatInt(s/1024, 10), strconv.FormatInt(u/1024, 10), strconv.FormatInt(a/1024, 10), pct(u, s), mnt})
+		}
+	}
+	add("tmpfs", "tmpfs", mem/10, 1<<20, "/run")
+	add("/dev/sda1", "ext4", size, used, "/")
+	add("tmpfs", "tmpfs", mem/2, 0, "/dev/shm")
+	hdr := row{"Filesystem", "Type", "1K-blocks", "Used", "Available", "Use%", "Mounted on"}
+	if fl.has("h") {
+		hdr.size, hdr.avail = "Size", "Avail"
+	}
+	all := append([]row{hdr}, rows...)
+	w := [6]int{14, 4, 5, 5, 5, 4}
+	if !fl.has("h") {
+		w = [6]int{14, 4, 9, 4, 9, 4}
+	}
+	for _, r := range all {
+		w[0] = max(w[0], len(r.fs))
+		w[1] = max(w[1], len(r.typ))
+		w[2] = max(w[2], len(r.size))
+		w[3] = max(w[3], len(r.used))
+		w[4] = max(w[4], len(r.avail))
+		w[5] = max(w[5], len(r.pct))
+	}
+	for _, r := range all {
+		line := padRight(r.fs, w[0]) + " "
+		if fl.has("T") {
+			line += padRight(r.typ, w[1]) + " "
+		}
+		line += padLeft(r.size, w[2]) + " " + padLeft(r.used, w[3]) + " " + padLeft(r.avail, w[4]) + " " + padLeft(r.pct, w[5]) + " " + r.mnt
+		c.out.WriteString(line + "\n")
+	}
+	return 0
+}
+
+// ---- checksums ----
+
+func cmdSha256sum(c *call) int {
+	return c.checksum(func(in input) string { return in.sha })
+}
+
+func cmdMd5sum(c *call) int {
+	return c.checksum(func(in input) string {
+		if in.binary {
+			sum := md5.Sum([]byte("declared:" + in.sha))
+			return hex.EncodeToString(sum[:])
+		}
+		sum := md5.Sum([]byte(in.text))
+		return hex.EncodeToString(sum[:])
+	})
+}
+
+func (c *call) checksum(sum func(input) string) int {
+	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "cbtwz", long: map[string]string{"check": "c", "quiet": "quiet", "status": "status", "binary": "b", "text": "t"}})
+	if bad != "" {
+		return c.badFlag(bad, 1)
+	}
+	if fl.has("c") {
+		ins, code := c.inputs(ops)
+		failed := 0
+		for _, list := range ins {
+			for _, line := range splitLines(list.text) {
+				want, name, ok := strings.Cut(line, "  ")
+				if !ok {
+					want, name, ok = strings.Cut(line, " *")
+				}
+				if !ok {
+					continue
+				}
+				got, errc := c.inputs([]string{name})
+				if errc != 0 || len(got) == 0 {
+					c.out.printf("%s: FAILED open or read\n", name)
+					failed++
+					code = 1
+					continue
+				}
+				if sum(got[0]) == strings.ToLower(want) {
+					if !fl.has("quiet") && !fl.has("status") {
+						c.out.printf("%s: OK\n", name)
+					}
+				} else {
+					if !fl.has("status") {
+						c.out.printf("%s: FAILED\n", name)
+					}
+					failed++
+				}
+			}
+		}
+		if failed > 0 {
+			c.errorf("WARNING: %d computed checksum did NOT match", failed)
+			return 1
+		}
+		return code
+	}
+	code := 0
+	if len(ops) == 0 {
+		ops = []string{"-"}
+	}
+	for _, op := range ops {
+		if op != "-" {
+			if in, err := c.s.h.fs.Stat(c.s.abs(op)); err == nil && in.Dir {
+				c.errorf("%s: Is a directory", op)
+				code = 1
+				continue
+			}
+		}
+		ins, e := c.inputs([]string{op})
+		if e != 0 {
+			code = 1
+			continue
+		}
+		c.out.printf("%s  %s\n", sum(ins[0]), op)
+	}
+	return code
+}
+
+// ---- find ----
+
+type findTest struct {
+	neg  bool
+	kind string
+	arg  string
+	n    int64
+	cmp  int // -1 less, 0 exact, 1 more
+}
+
+func cmdFind(c *call) int {
+	args := c.args
+	var roots []string
+	for len(args) > 0 && !strings.HasPrefix(args[0], "-") && args[0] != "!" && args[0] != "(" {
+		roots = append(roots, args[0])
+		args = args[1:]
+	}
+	if len(roots) == 0 {
+		roots = []string{"."}
+	}
+	maxDepth, minDepth := -1, 0
+	var tests []findTest
+	var exec []string
+	execBatch := false
+	del := false
+	printed := false
+	neg := false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		need := func() (string, bool) {
+			if i+1 >= len(args) {
+				c.errorf("missing argument to `%s'", a)
+				return "", false
+			}
+			i++
+			return args[i], true
+		}
+		switch a {
+		case "!", "-not":
+			neg = true
+			continue
+		case "-print", "-print0", "-a", "-and", "-xdev", "-mount", "-depth", "-follow", "-ls":
+			printed = printed || a == "-print"
+			continue
+		case "-delete":
+			del = true
+			continue
+		case "-maxdepth", "-mindepth":
+			v, ok := need()
+			if !ok {
+				return 1
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				c.errorf("Expected a positive decimal integer argument to %s, but got %s", a, quoteName(v))
+				return 1
+			}
+			if a == "-maxdepth" {
+				maxDepth = n
+			} else {
+				minDepth = n
+			}
+			continue
+		case "-name", "-iname", "-path", "-wholename", "-ipath", "-type", "-user", "-size", "-perm", "-newer", "-mtime", "-mmin":
+			v, ok := need()
+			if !ok {
+				return 1
+			}
+			t := findTest{neg: neg, kind: a, arg: v}
+			if a == "-type" && v != "f" && v != "d" && v != "l" {
+				c.errorf("Unknown argument to -type: %s", v)
+				return 1
+			}
+			if a == "-size" {
+				s := v
+				if strings.HasPrefix(s, "+") {
+					t.cmp, s = 1, s[1:]
+				} else if strings.HasPrefix(s, "-") {
+					t.cmp, s = -1, s[1:]
+				}
+				unit := int64(512)
+				if s != "" {
+					switch s[len(s)-1] {
+					case 'c':
+						unit, s = 1, s[:len(s)-1]
+					case 'k':
+						unit, s = 1024, s[:len(s)-1]
+					case 'M':
+						unit, s = 1<<20, s[:len(s)-1]
+					case 'G':
+						unit, s = 1<<30, s[:len(s)-1]
+					case 'b':
+						s = s[:len(s)-1]
+					}
+				}
+				n, err := strconv.ParseInt(s, 10, 64)
+				if err != nil {
+					c.errorf("invalid -size type %s", quoteName(v))
+					return 1
+				}
+				t.n = n * unit
+				t.arg = strconv.FormatInt(unit, 10)
+			}
+			tests = append(tests, t)
+			neg = false
+			continue
+		case "-exec", "-execdir", "-ok":
+			j := i + 1
+			for j < len(args) && args[j] != ";" && args[j] != "+" {
+				j++
+			}
+			if j >= len(args) || j == i+1 {
+				c.errorf("missing argument to `%s'", a)
+				return 1
+			}
+			exec = args[i+1 : j]
+			execBatch = args[j] == "+"
+			i = j
+			continue
+		case "-o", "-or", "(", ")":
+			c.errorf("operators -o and ( ) are not supported in this shell; run separate finds")
+			return 1
+		}
+		if strings.HasPrefix(a, "-") {
+			c.errorf("unknown predicate `%s'", a)
+			return 1
+		}
+		c.errorf("paths must precede expression: `%s'", a)
+		return 1
+	}
+	_ = printed
+	code := 0
+	var matches []string
+	for _, root := range roots {
+		rp := c.s.abs(root)
+		if _, err := c.s.h.fs.Stat(rp); err != nil {
+			c.errorf("%s: %s", quoteName(root), errText(err))
+			code = 1
+			continue
+		}
+		var walk func(p, shown string, depth int)
+		walk = func(p, shown string, depth int) {
+			in, err := c.s.h.fs.Stat(p)
+			if err != nil {
+				return
+			}
+			if depth >= minDepth && c.findMatch(in, shown, tests) {
+				matches = append(matches, shown)
+			}
+			if !in.Dir || (maxDepth >= 0 && depth >= maxDepth) {
+				return
+			}
+			if err := c.s.h.fs.Check(p, c.s.user, vfs.Read|vfs.Exec); err != nil {
+				c.errorf("%s: Permission denied", quoteName(shown))
+				code = 1
+				return
+			}
+			infos, _ := c.s.h.fs.ReadDir(p)
+			for _, sub := range infos {
+				walk(sub.Path, strings.TrimSuffix(shown, "/")+"/"+sub.Name, depth+1)
+			}
+		}
+		walk(rp, root, 0)
+	}
+	switch {
+	case del:
+		for i := len(matches) - 1; i >= 0; i-- {
+			m := matches[i]
+			p := c.s.abs(m)
+			if p == c.s.cwd {
+				continue
+			}
+			if err := c.s.removePath(p, false, "rm"); err != nil {
+				c.errorf("cannot delete %s: %s", quoteName(m), errText(err))
+				code = 1
+			}
+		}
+	case exec != nil:
+		run := func(names []string) {
+			var argv []string
+			for _, a := range exec {
+				if a == "{}" {
+					argv = append(argv, names...)
+				} else {
+					argv = append(argv, strings.ReplaceAll(a, "{}", names[0]))
+				}
+			}
+			if c.s.dispatch(argv, stream{}, c.out, c.err) != 0 {
+				code = 1
+			}
+		}
+		if execBatch {
+			if len(matches) > 0 {
+				run(matches)
+			}
+		} else {
+			for _, m := range matches {
+				run([]string{m})
+			}
+		}
+	default:
+		for _, m := range matches {
+			c.out.WriteString(m + "\n")
+		}
+	}
+	return code
+}
+
+func (c *call) findMatch(in vfs.Info, shown string, tests []findTest) bool {
+	for _, t := range tests {
+		ok := false
+		switch t.kind {
+		case "-name":
+			ok, _ = path.Match(t.arg, path.Base(shown))
+			if shown == "/" {
+				ok, _ = path.Match(t.arg, "/")
+			}
+		case "-iname":
+			ok, _ = path.Match(strings.ToLower(t.arg), strings.ToLower(path.Base(shown)))
+		case "-path", "-wholename":
+			ok = globMatchSlash(t.arg, shown)
+		case "-ipath":
+			ok = globMatchSlash(strings.ToLower(t.arg), strings.ToLower(shown))
+		case "-type":
+			ok = (t.arg == "d") == in.Dir && t.arg != "l"
+		case "-user":
+			ok = in.Owner == t.arg
+		case "-size":
+			unit, _ := strconv.ParseInt(t.arg, 10, 64)
+			units := (in.Size + unit - 1) / unit
+			want := t.n / unit
+			switch t.cmp {
+			case 1:
+				ok = units > want
+			case -1:
+				ok = units < want
+			default:
+				ok = units == want
+			}
+		default:
+			ok = true
+		}
+		if ok == t.neg {
+			return false
+		}
+	}
+	return true
+}
+
+// globMatchSlash matches like find -path: * also matches slashes. It runs
+// in O(len(pattern)*len(name)) with the single-star backtracking method.
+func globMatchSlash(pattern, name string) bool {
+	p, n := 0, 0
+	star, mark := -1, 0
+	for n < len(name) {
+		switch {
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == name[n]) && pattern[p] != '*':
+			p++
+			n++
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, n
+			p++
+		case star >= 0:
+			p = star + 1
+			mark++
+			n = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}
+
+// ---- file, ln, basename, dirname, realpath ----
+
+func cmdFile(c *call) int {
+	_, ops, _ := parseFlags(c.args, flagSpec{bools: "bLiz"})
+	if len(ops) == 0 {
+		c.err.WriteString("Usage: file [-bcCdEhikLlNnprsSvzZ0] [--apple] [--extension] [--mime-encoding]\n")
+		return 1
+	}
+	for _, op := range ops {
+		p := c.s.abs(op)
+		in, err := c.s.h.fs.Stat(p)
+		if err != nil {
+			c.out.printf("%s: cannot open `%s' (No such file or directory)\n", op, op)
+			continue
+		}
+		desc := "ASCII text"
+		switch {
+		case in.Dir:
+			desc = "directory"
+		case in.Declared:
+			desc = "data"
+		case in.Size == 0:
+			desc = "empty"
+		default:
+			b, err := c.s.readFile(p)
+			if err != nil {
+				desc = "regular file, no read permission"
+				break
+			}
+			t := b.Content
+			switch {
+			case strings.HasPrefix(t, "#!/bin/bash") || strings.HasPrefix(t, "#!/usr/bin/env bash"):
+				desc = "Bourne-Again shell script, ASCII text executable"
+			case strings.HasPrefix(t, "#!/bin/sh"):
+				desc = "POSIX shell script, ASCII text executable"
+			case strings.HasPrefix(t, "#!") && strings.Contains(strings.SplitN(t, "\n", 2)[0], "python"):
+				desc = "Python script, ASCII text executable"
+			case strings.HasPrefix(strings.TrimSpace(t), "{"):
+				desc = "JSON text data"
+			}
+		}
+		c.out.printf("%s: %s\n", op, desc)
+	}
+	return 0
+}
+
+func cmdLn(c *call) int {
+	_, ops, _ := parseFlags(c.args, flagSpec{bools: "sfnvrT"})
+	if len(ops) < 2 {
+		return c.badFlag("missing file operand", 1)
+	}
+	c.errorf("failed to create link %s: Operation not supported", quoteName(ops[len(ops)-1]))
+	return 1
+}
+
+func cmdBasename(c *call) int {
+	if len(c.args) == 0 {
+		return c.badFlag("missing operand", 1)
+	}
+	b := path.Base(c.args[0])
+	if len(c.args) > 1 {
+		b = strings.TrimSuffix(b, c.args[1])
+	}
+	c.out.WriteString(b + "\n")
+	return 0
+}
+
+func cmdDirname(c *call) int {
+	if len(c.args) == 0 {
+		return c.badFlag("missing operand", 1)
+	}
+	for _, a := range c.args {
+		c.out.WriteString(path.Dir(a) + "\n")
+	}
+	return 0
+}
+
+func cmdRealpath(c *call) int {
+	_, ops, _ := parseFlags(c.args, flagSpec{bools: "femsqzn"})
+	if len(ops) == 0 {
+		return c.badFlag("missing operand", 1)
+	}
+	code := 0
+	for _, op := range ops {
+		p := c.s.abs(op)
+		if c.name == "realpath" && !c.s.h.fs.Exists(path.Dir(p)) {
+			c.errorf("%s: No such file or directory", op)
+			code = 1
+			continue
+		}
+		c.out.WriteString(p + "\n")
+	}
+	return code
+}

@@ -1,0 +1,1097 @@
+package shell
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/terrarium-evals/terrarium/tools/world"
+)
+
+// ---- processes ----
+
+type procRow struct {
+	pid     int
+	ppid    int
+	user    string
+	command string
+	start   time.Time
+	tty     string
+	stat    string
+	svc     *service
+}
+
+// procTable lists every process of the host as ps sees it, by PID.
+func (s *session) procTable(psArgs string) []procRow {
+	h := s.h
+	rows := []procRow{
+		{pid: 1, user: "root", command: "/sbin/init", start: h.boot, tty: "?", stat: "Ss"},
+	}
+	have := map[int]bool{1: true}
+	hasCmd := func(sub string) bool {
+		for _, sv := range h.services {
+			if sv.pid > 0 && strings.Contains(sv.command, sub) {
+				return true
+			}
+		}
+		for _, p := range h.procs {
+			if strings.Contains(p.command, sub) {
+				return true
+			}
+		}
+		return false
+	}
+	if !hasCmd("sshd") {
+		rows = append(rows, procRow{pid: 507, ppid: 1, user: "root", command: "sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups", start: h.boot, tty: "?", stat: "Ss"})
+		have[507] = true
+	}
+	if !hasCmd("cron") {
+		rows = append(rows, procRow{pid: 498, ppid: 1, user: "root", command: "/usr/sbin/cron -f", start: h.boot, tty: "?", stat: "Ss"})
+		have[498] = true
+	}
+	for _, sv := range h.services {
+		if sv.pid > 0 && !have[sv.pid] {
+			rows = append(rows, procRow{pid: sv.pid, ppid: 1, user: sv.user, command: sv.command, start: sv.since, tty: "?", stat: "Ssl", svc: sv})
+			have[sv.pid] = true
+		}
+	}
+	for _, p := range h.procs {
+		if !have[p.pid] {
+			rows = append(rows, procRow{pid: p.pid, ppid: 1, user: p.user, command: p.command, start: p.start, tty: "?", stat: "Sl"})
+			have[p.pid] = true
+		}
+	}
+	now := s.net.clock.Now()
+	rows = append(rows,
+		procRow{pid: s.pid, ppid: 507, user: s.user, command: "-bash", start: now, tty: "pts/0", stat: "Ss"},
+		procRow{pid: s.pid + 1, ppid: s.pid, user: s.user, command: strings.TrimSpace("ps " + psArgs), start: now, tty: "pts/0", stat: "R+"},
+	)
+	sort.Slice(rows, func(i, j int) bool { return rows[i].pid < rows[j].pid })
+	return rows
+}
+
+func cpuTime(key string) string {
+	secs := seeded(key, 600)
+	return fmt.Sprintf("%d:%02d", secs/60, secs%60)
+}
+
+func cmdPs(c *call) int {
+	psArgs := strings.Join(c.args, " ")
+	full, bsd, all := false, false, false
+	var pids map[int]bool
+	var users map[string]bool
+	for i := 0; i < len(c.args); i++ {
+		a := c.args[i]
+		switch {
+		case a == "-p" || a == "--pid" || a == "-u" || a == "-U" || a == "--user":
+			if i+1 >= len(c.args) {
+				c.err.WriteString("error: list of process IDs must follow -p\n")
+				return 1
+			}
+			i++
+			for _, v := range strings.Split(c.args[i], ",") {
+				if a == "-p" || a == "--pid" {
+					n, err := strconv.Atoi(v)
+					if err != nil {
+						c.err.WriteString("error: process ID list syntax error\n")
+						return 1
+					}
+					if pids == nil {
+						pids = map[int]bool{}
+					}
+					pids[n] = true
+				} else {
+					if users == nil {
+						users = map[string]bool{}
+					}
+					users[v] = true
+				}
+			}
+			all = true
+		case strings.HasPrefix(a, "-"):
+			for _, f := range a[1:] {
+				switch f {
+				case 'e', 'A':
+					all = true
+				case 'f', 'F', 'l':
+					full = true
+				case 'a', 'u', 'x':
+					if a == "-aux" || a == "-ux" || a == "-au" {
+						bsd, all = true, true
+					}
+				}
+			}
+		default:
+			if strings.ContainsAny(a, "aux") {
+				bsd = true
+				if strings.ContainsAny(a, "ax") {
+					all = true
+				}
+			}
+		}
+	}
+	rows := c.s.procTable(psArgs)
+	now := c.s.net.clock.Now()
+	keep := func(r procRow) bool {
+		if pids != nil {
+			return pids[r.pid]
+		}
+		if users != nil {
+			return users[r.user]
+		}
+		if !all {
+			return r.tty != "?"
+		}
+		return true
+	}
+	startCol := func(t time.Time) string {
+		if now.Sub(t) < 24*time.Hour {
+			return t.Format("15:04")
+		}
+		return t.Format("Jan02")
+	}
+	found := false
+	switch {
+	case bsd:
+		c.out.WriteString("USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND\n")
+		for _, r := range rows {
+			if !keep(r) {
+				continue
+			}
+			found = true
+			key := c.s.h.name + "/" + strconv.Itoa(r.pid)
+			cpu := float64(seeded(key+"cpu", 30)) / 10
+			mem := float64(seeded(key+"mem", 20)) / 10
+			vsz := 8000 + seeded(key+"vsz", 900000)
+			rss := 2000 + seeded(key+"rss", 90000)
+			tm := cpuTime(key)
+			if r.pid == 1 || r.tty != "?" {
+				cpu, mem = 0, 0.1
+			}
+			if r.tty != "?" {
+				tm = "0:00"
+			}
+			if len(r.command) > 0 && (strings.Contains(r.command, "python") || strings.Contains(r.command, "vllm") || strings.Contains(r.command, "serve")) {
+				cpu += 12.5
+				mem += 8.3
+			}
+			user := r.user
+			if len(user) > 8 {
+				user = user[:7] + "+"
+			}
+			c.out.printf("%-8s %7d %4.1f %4.1f %6d %5d %-8s %-4s %-5s %6s %s\n", user, r.pid, cpu, mem, vsz, rss, r.tty, r.stat, startCol(r.start), tm, r.command)
+		}
+	case full:
+		c.out.WriteString("UID          PID    PPID  C STIME TTY          TIME CMD\n")
+		for _, r := range rows {
+			if !keep(r) {
+				continue
+			}
+			found = true
+			key := c.s.h.name + "/" + strconv.Itoa(r.pid)
+			secs := seeded(key, 600)
+			user := r.user
+			if len(user) > 8 {
+				user = user[:7] + "+"
+			}
+			c.out.printf("%-8s %7d %7d %2d %-5s %-8s %02d:%02d:%02d %s\n", user, r.pid, r.ppid, 0, startCol(r.start), r.tty, secs/3600, secs/60%60, secs%60, r.command)
+		}
+	default:
+		c.out.WriteString("    PID TTY          TIME CMD\n")
+		for _, r := range rows {
+			if !keep(r) {
+				continue
+			}
+			found = true
+			name := path.Base(strings.Fields(r.command + " x")[0])
+			name = strings.TrimPrefix(name, "-")
+			c.out.printf("%7d %-8s 00:00:00 %s\n", r.pid, r.tty, name)
+		}
+	}
+	if !found {
+		return 1
+	}
+	return 0
+}
+
+var signals = map[string]int{"HUP": 1, "INT": 2, "QUIT": 3, "KILL": 9, "USR1": 10, "USR2": 12, "TERM": 15, "CONT": 18, "STOP": 19}
+
+func signalName(n int) string {
+	for k, v := range signals {
+		if v == n {
+			return "SIG" + k
+		}
+	}
+	return "SIG" + strconv.Itoa(n)
+}
+
+// parseSignal reads "9", "KILL", "SIGKILL".
+func parseSignal(s string) (int, bool) {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n, n >= 0 && n < 65
+	}
+	n, ok := signals[strings.TrimPrefix(strings.ToUpper(s), "SIG")]
+	return n, ok
+}
+
+func cmdKill(c *call) int {
+	sig := 15
+	args := c.args
+	if len(args) > 0 && (args[0] == "-l" || args[0] == "-L") {
+		c.out.WriteString(" 1) SIGHUP\t 2) SIGINT\t 3) SIGQUIT\t 9) SIGKILL\t10) SIGUSR1\n12) SIGUSR2\t15) SIGTERM\t18) SIGCONT\t19) SIGSTOP\n")
+		return 0
+	}
+	if len(args) > 0 && args[0] == "-s" || len(args) > 0 && args[0] == "-n" {
+		if len(args) < 2 {
+			c.err.WriteString("bash: kill: -s: option requires an argument\n")
+			return 2
+		}
+		n, ok := parseSignal(args[1])
+		if !ok {
+			c.err.printf("bash: kill: %s: invalid signal specification\n", args[1])
+			return 1
+		}
+		sig, args = n, args[2:]
+	} else if len(args) > 0 && strings.HasPrefix(args[0], "-") && len(args[0]) > 1 {
+		n, ok := parseSignal(args[0][1:])
+		if !ok {
+			c.err.printf("bash: kill: %s: invalid signal specification\n", args[0][1:])
+			return 1
+		}
+		sig, args = n, args[1:]
+	}
+	if len(args) == 0 {
+		c.err.WriteString("kill: usage: kill [-s sigspec | -n signum | -sigspec] pid | jobspec ... or kill -l [sigspec]\n")
+		return 2
+	}
+	code := 0
+	for _, a := range args {
+		if strings.HasPrefix(a, "%") {
+			c.err.printf("bash: kill: %s: no such job\n", a)
+			code = 1
+			continue
+		}
+		pid, err := strconv.Atoi(a)
+		if err != nil {
+			c.err.printf("bash: kill: %s: arguments must be process or job IDs\n", a)
+			code = 1
+			continue
+		}
+		if msg := c.s.signal(pid, sig); msg != "" {
+			c.err.printf("bash: kill: (%d) - %s\n", pid, msg)
+			code = 1
+		}
+	}
+	return code
+}
+
+// signal delivers sig to pid. It returns "" or the errno text.
+func (s *session) signal(pid, sig int) string {
+	h := s.h
+	var row *procRow
+	for _, r := range s.procTable("") {
+		if r.pid == pid {
+			rr := r
+			row = &rr
+		}
+	}
+	if row == nil {
+		return "No such process"
+	}
+	if s.user != "root" && row.user != s.user {
+		return "Operation not permitted"
+	}
+	if sig == 0 || sig == 18 || sig == 19 {
+		return ""
+	}
+	if pid == 1 {
+		return "" // init ignores signals it has no handler for
+	}
+	if pid == s.pid || pid == s.pid+1 || pid == 507 || pid == 498 {
+		return "" // the shell and system daemons outlive this; nothing to model
+	}
+	if row.svc != nil {
+		sv := row.svc
+		if sig == 1 {
+			sv.log = append(sv.log, logLine{s.net.clock.Now(), fmt.Sprintf("Reloading %s...", sv.unitDesc())})
+			return ""
+		}
+		s.send(world.ProcessKilled, map[string]any{"host": h.name, "pid": int64(pid), "command": row.command, "signal": signalName(sig)})
+		now := s.net.clock.Now()
+		sv.pid = 0
+		sv.since = now
+		if sig == 9 {
+			sv.state, sv.result = "failed", "signal"
+			sv.log = append(sv.log,
+				logLine{now, fmt.Sprintf("%s.service: Main process exited, code=killed, status=9/KILL", sv.name)},
+				logLine{now, fmt.Sprintf("%s.service: Failed with result 'signal'.", sv.name)})
+		} else {
+			sv.state, sv.result = "inactive", ""
+			sv.log = append(sv.log, logLine{now, fmt.Sprintf("%s.service: Deactivated successfully.", sv.name)})
+		}
+		s.send(world.ServiceStopped, map[string]any{"host": h.name, "service": sv.name})
+		return ""
+	}
+	s.send(world.ProcessKilled, map[string]any{"host": h.name, "pid": int64(pid), "command": row.command, "signal": signalName(sig)})
+	for i, p := range h.procs {
+		if p.pid == pid {
+			h.procs = append(h.procs[:i], h.procs[i+1:]...)
+			break
+		}
+	}
+	return ""
+}
+
+func cmdPkill(c *call) int {
+	sig := 15
+	full := false
+	var pat string
+	for _, a := range c.args {
+		switch {
+		case a == "-f":
+			full = true
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			n, ok := parseSignal(a[1:])
+			if !ok {
+				c.errorf("invalid argument for option '%s'", a)
+				return 2
+			}
+			sig = n
+		default:
+			pat = a
+		}
+	}
+	if pat == "" {
+		c.err.WriteString("pkill: no matching criteria specified\nTry `pkill --help' for more information.\n")
+		return 2
+	}
+	re, err := regexp.Compile(pat)
+	if err != nil {
+		c.errorf("invalid regular expression")
+		return 2
+	}
+	matched := false
+	for _, r := range c.s.procTable("") {
+		if r.pid == 1 || r.pid == c.s.pid || r.pid == c.s.pid+1 {
+			continue
+		}
+		subject := path.Base(strings.Fields(r.command + " x")[0])
+		if full {
+			subject = r.command
+		}
+		if !re.MatchString(subject) {
+			continue
+		}
+		matched = true
+		if msg := c.s.signal(r.pid, sig); msg != "" {
+			c.errorf("killing pid %d failed: %s", r.pid, msg)
+		}
+	}
+	if !matched {
+		return 1
+	}
+	return 0
+}
+
+// ---- systemd ----
+
+type logLine struct {
+	t    time.Time
+	text string
+}
+
+func (sv *service) unitDesc() string {
+	if sv.desc == sv.name+".service" {
+		return sv.desc
+	}
+	return sv.name + ".service - " + sv.desc
+}
+
+func ago(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+	case d >= 24*time.Hour:
+		return fmt.Sprintf("1 day %dh ago", int(d.Hours())-24)
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh %dmin ago", int(d.Hours()), int(d.Minutes())%60)
+	case d >= time.Minute:
+		return fmt.Sprintf("%dmin %ds ago", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%ds ago", int(d.Seconds()))
+}
+
+func (s *session) journal(sv *service) []string {
+	var out []string
+	for _, l := range sv.log {
+		src := "systemd[1]"
+		out = append(out, fmt.Sprintf("%s %s %s: %s", l.t.Format("Jan 02 15:04:05"), s.h.name, src, l.text))
+	}
+	return out
+}
+
+func (s *session) statusText(sv *service) string {
+	var b strings.Builder
+	now := s.net.clock.Now()
+	dot := "●"
+	switch sv.state {
+	case "inactive":
+		dot = "○"
+	case "failed":
+		dot = "×"
+	}
+	en := "disabled"
+	if sv.enabled {
+		en = "enabled"
+	}
+	fmt.Fprintf(&b, "%s %s\n", dot, sv.unitDesc())
+	fmt.Fprintf(&b, "     Loaded: loaded (/etc/systemd/system/%s.service; %s; preset: enabled)\n", sv.name, en)
+	since := sv.since.Format("Mon 2006-01-02 15:04:05 MST")
+	switch sv.state {
+	case "active":
+		fmt.Fprintf(&b, "     Active: active (running) since %s; %s\n", since, ago(now.Sub(sv.since)))
+		prog := path.Base(strings.Fields(sv.command + " x")[0])
+		key := s.h.name + "/" + strconv.Itoa(sv.pid)
+		fmt.Fprintf(&b, "   Main PID: %d (%s)\n", sv.pid, prog)
+		fmt.Fprintf(&b, "      Tasks: %d (limit: 38302)\n", 1+seeded(key+"tasks", 12))
+		fmt.Fprintf(&b, "     Memory: %.1fM\n", 8+float64(seeded(key+"memory", 4000))/10)
+		fmt.Fprintf(&b, "        CPU: %s.%03ds\n", cpuTime(key), seeded(key+"ms", 1000))
+		fmt.Fprintf(&b, "     CGroup: /system.slice/%s.service\n", sv.name)
+		fmt.Fprintf(&b, "             └─%d %s\n", sv.pid, sv.command)
+	case "failed":
+		fmt.Fprintf(&b, "     Active: failed (Result: %s) since %s; %s\n", sv.result, since, ago(now.Sub(sv.since)))
+	default:
+		fmt.Fprintf(&b, "     Active: inactive (dead) since %s; %s\n", since, ago(now.Sub(sv.since)))
+	}
+	if lines := s.journal(sv); len(lines) > 0 {
+		b.WriteString("\n")
+		if len(lines) > 10 {
+			lines = lines[len(lines)-10:]
+		}
+		b.WriteString(strings.Join(lines, "\n") + "\n")
+	}
+	return b.String()
+}
+
+func (s *session) stopService(sv *service) {
+	if sv.state != "active" {
+		return
+	}
+	now := s.net.clock.Now()
+	sv.log = append(sv.log,
+		logLine{now, fmt.Sprintf("Stopping %s...", sv.unitDesc())},
+		logLine{now, fmt.Sprintf("%s.service: Deactivated successfully.", sv.name)},
+		logLine{now, fmt.Sprintf("Stopped %s.", sv.unitDesc())})
+	sv.state, sv.result, sv.pid, sv.since = "inactive", "", 0, now
+	s.send(world.ServiceStopped, map[string]any{"host": s.h.name, "service": sv.name})
+}
+
+func (s *session) startService(sv *service) {
+	if sv.state == "active" {
+		return
+	}
+	now := s.net.clock.Now()
+	sv.pid = s.h.nextPID
+	s.h.nextPID += 3
+	sv.state, sv.result, sv.since = "active", "", now
+	sv.log = append(sv.log, logLine{now, fmt.Sprintf("Started %s.", sv.unitDesc())})
+	s.send(world.ServiceStarted, map[string]any{"host": s.h.name, "service": sv.name})
+}
+
+func cmdSystemctl(c *call) int {
+	var verb string
+	var names []string
+	now, all, quiet := false, false, false
+	for _, a := range c.args {
+		switch {
+		case a == "--now":
+			now = true
+		case a == "--all" || a == "-a":
+			all = true
+		case a == "-q" || a == "--quiet":
+			quiet = true
+		case strings.HasPrefix(a, "-"):
+		case verb == "":
+			verb = a
+		default:
+			names = append(names, a)
+		}
+	}
+	_ = all
+	s := c.s
+	h := s.h
+	if verb == "" {
+		verb = "list-units"
+	}
+	unit := func(n string) string {
+		if strings.HasSuffix(n, ".service") {
+			return n
+		}
+		return n + ".service"
+	}
+	needRoot := func(what, n string) bool {
+		if s.user == "root" {
+			return false
+		}
+		c.err.printf("Failed to %s %s: Interactive authentication required.\nSee system logs and 'systemctl status %s' for details.\n", what, unit(n), unit(n))
+		return true
+	}
+	switch verb {
+	case "list-units", "list-unit-files":
+		if verb == "list-units" {
+			c.out.WriteString("  UNIT                          LOAD   ACTIVE   SUB     DESCRIPTION\n")
+			count := 0
+			for _, sv := range h.sortedServices() {
+				sub := map[string]string{"active": "running", "inactive": "dead", "failed": "failed"}[sv.state]
+				if sv.state == "inactive" && !all {
+					continue
+				}
+				count++
+				dot := " "
+				if sv.state == "failed" {
+					dot = "●"
+				}
+				c.out.printf("%s %-29s loaded %-8s %-7s %s\n", dot, unit(sv.name), sv.state, sub, sv.desc)
+			}
+			c.out.printf("\nLOAD   = Reflects whether the unit definition was properly loaded.\nACTIVE = The high-level unit activation state, i.e. generalization of SUB.\nSUB    = The low-level unit activation state, values depend on unit type.\n%d loaded units listed.\n", count)
+			return 0
+		}
+		c.out.WriteString("UNIT FILE                     STATE    PRESET\n")
+		for _, sv := range h.sortedServices() {
+			st := "disabled"
+			if sv.enabled {
+				st = "enabled"
+			}
+			c.out.printf("%-29s %-8s enabled\n", unit(sv.name), st)
+		}
+		c.out.printf("\n%d unit files listed.\n", len(h.services))
+		return 0
+	case "daemon-reload":
+		if s.user != "root" {
+			c.err.WriteString("Failed to reload daemon: Interactive authentication required.\n")
+			return 1
+		}
+		return 0
+	}
+	if len(names) == 0 {
+		if verb == "status" {
+			c.out.printf("● %s\n    State: running\n    Units: %d loaded\n     Jobs: 0 queued\n   Failed: 0 units\n", h.name, len(h.services)+84)
+			return 0
+		}
+		c.err.printf("Too few arguments.\n")
+		return 1
+	}
+	code := 0
+	for i, n := range names {
+		sv := h.service(n)
+		switch verb {
+		case "status":
+			if sv == nil {
+				c.err.printf("Unit %s could not be found.\n", unit(n))
+				code = 4
+				continue
+			}
+			if i > 0 {
+				c.out.WriteString("\n")
+			}
+			c.out.WriteString(s.statusText(sv))
+			if sv.state != "active" && code == 0 {
+				code = 3
+			}
+		case "is-active":
+			st := "inactive"
+			if sv != nil {
+				st = sv.state
+			}
+			if !quiet {
+				c.out.WriteString(st + "\n")
+			}
+			if st != "active" {
+				code = 3
+			}
+		case "is-failed":
+			st := "inactive"
+			if sv != nil {
+				st = sv.state
+			}
+			if !quiet {
+				c.out.WriteString(st + "\n")
+			}
+			if st != "failed" {
+				code = 1
+			}
+		case "is-enabled":
+			if sv == nil {
+				c.err.printf("Failed to get unit file state for %s: No such file or directory\n", unit(n))
+				code = 1
+				continue
+			}
+			st := "disabled"
+			if sv.enabled {
+				st = "enabled"
+			}
+			if !quiet {
+				c.out.WriteString(st + "\n")
+			}
+			if !sv.enabled {
+				code = 1
+			}
+		case "cat":
+			if sv == nil {
+				c.err.printf("No files found for %s.\n", unit(n))
+				code = 1
+				continue
+			}
+			p := "/etc/systemd/system/" + sv.name + ".service"
+			text, err := h.fs.ReadContent(p)
+			if err != nil {
+				c.err.printf("No files found for %s.\n", unit(n))
+				code = 1
+				continue
+			}
+			c.out.printf("# %s\n%s", p, text)
+		case "stop", "kill":
+			if sv == nil {
+				c.err.printf("Failed to stop %s: Unit %s not loaded.\n", unit(n), unit(n))
+				code = 5
+				continue
+			}
+			if needRoot("stop", n) {
+				code = 1
+				continue
+			}
+			s.stopService(sv)
+		case "start":
+			if sv == nil {
+				c.err.printf("Failed to start %s: Unit %s not found.\n", unit(n), unit(n))
+				code = 5
+				continue
+			}
+			if needRoot("start", n) {
+				code = 1
+				continue
+			}
+			s.startService(sv)
+		case "restart", "reload", "reload-or-restart", "try-restart":
+			if sv == nil {
+				c.err.printf("Failed to %s %s: Unit %s not found.\n", verb, unit(n), unit(n))
+				code = 5
+				continue
+			}
+			if needRoot(verb, n) {
+				code = 1
+				continue
+			}
+			if verb == "reload" {
+				if sv.state != "active" {
+					c.err.printf("Job for %s failed.\n", unit(n))
+					code = 1
+				}
+				continue
+			}
+			if verb == "try-restart" && sv.state != "active" {
+				continue
+			}
+			s.stopService(sv)
+			s.startService(sv)
+		case "disable", "enable", "mask", "unmask":
+			if sv == nil {
+				c.err.printf("Failed to %s unit: Unit file %s does not exist.\n", verb, unit(n))
+				code = 1
+				continue
+			}
+			if s.user != "root" {
+				c.err.printf("Failed to %s unit: Interactive authentication required.\n", verb)
+				code = 1
+				continue
+			}
+			link := "/etc/systemd/system/multi-user.target.wants/" + unit(sv.name)
+			switch verb {
+			case "disable", "mask":
+				if verb == "mask" {
+					c.err.printf("Created symlink /etc/systemd/system/%s → /dev/null.\n", unit(sv.name))
+				}
+				if sv.enabled {
+					sv.enabled = false
+					c.err.printf("Removed \"%s\".\n", link)
+					s.send(world.ServiceDisabled, map[string]any{"host": h.name, "service": sv.name})
+				}
+				if now {
+					s.stopService(sv)
+				}
+			case "enable", "unmask":
+				if verb == "unmask" {
+					continue
+				}
+				if !sv.enabled {
+					sv.enabled = true
+					c.err.printf("Created symlink %s → /etc/systemd/system/%s.\n", link, unit(sv.name))
+				}
+				if now {
+					s.startService(sv)
+				}
+			}
+		default:
+			c.err.printf("Unknown command verb '%s'.\n", verb)
+			return 1
+		}
+	}
+	return code
+}
+
+func cmdService(c *call) int {
+	if len(c.args) == 0 {
+		c.err.WriteString("Usage: service < option > | --status-all | [ service_name [ command | --full-restart ] ]\n")
+		return 1
+	}
+	if c.args[0] == "--status-all" {
+		for _, sv := range c.s.h.sortedServices() {
+			mark := "-"
+			if sv.state == "active" {
+				mark = "+"
+			}
+			c.out.printf(" [ %s ]  %s\n", mark, sv.name)
+		}
+		return 0
+	}
+	if len(c.args) < 2 {
+		c.err.printf("Usage: service %s {start|stop|restart|status}\n", c.args[0])
+		return 1
+	}
+	sub := &call{s: c.s, name: "systemctl", args: []string{c.args[1], c.args[0]}, in: c.in, out: c.out, err: c.err}
+	return cmdSystemctl(sub)
+}
+
+func cmdJournalctl(c *call) int {
+	var units []string
+	n := -1
+	for i := 0; i < len(c.args); i++ {
+		a := c.args[i]
+		switch {
+		case a == "-u" || a == "--unit":
+			if i+1 < len(c.args) {
+				i++
+				units = append(units, strings.TrimSuffix(c.args[i], ".service"))
+			}
+		case strings.HasPrefix(a, "--unit="):
+			units = append(units, strings.TrimSuffix(strings.TrimPrefix(a, "--unit="), ".service"))
+		case strings.HasPrefix(a, "-u") && len(a) > 2:
+			units = append(units, strings.TrimSuffix(a[2:], ".service"))
+		case a == "-n" || a == "--lines":
+			if i+1 < len(c.args) {
+				i++
+				n, _ = strconv.Atoi(c.args[i])
+			}
+		}
+	}
+	var lines []string
+	for _, sv := range c.s.h.services {
+		if len(units) > 0 {
+			match := false
+			for _, u := range units {
+				match = match || u == sv.name
+			}
+			if !match {
+				continue
+			}
+		}
+		lines = append(lines, c.s.journal(sv)...)
+	}
+	sort.SliceStable(lines, func(i, j int) bool { return lines[i][:15] < lines[j][:15] })
+	if n >= 0 && len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	if len(lines) == 0 {
+		c.out.WriteString("-- No entries --\n")
+		return 0
+	}
+	c.out.WriteString(joinLines(lines))
+	return 0
+}
+
+// ---- identity and time ----
+
+func cmdWhoami(c *call) int {
+	c.out.WriteString(c.s.user + "\n")
+	return 0
+}
+
+func cmdHostname(c *call) int {
+	if len(c.args) > 0 && (c.args[0] == "-I" || c.args[0] == "-i" || c.args[0] == "--all-ip-addresses") {
+		c.out.printf("10.%d.%d.%d\n", 10+seeded(c.s.h.name+"a", 40), seeded(c.s.h.name+"b", 250), 2+seeded(c.s.h.name+"c", 250))
+		return 0
+	}
+	if len(c.args) > 0 && !strings.HasPrefix(c.args[0], "-") {
+		if c.s.user != "root" {
+			c.err.WriteString("hostname: you must be root to change the host name\n")
+			return 1
+		}
+		return 0
+	}
+	c.out.WriteString(c.s.h.name + "\n")
+	return 0
+}
+
+func cmdID(c *call) int {
+	user := c.s.user
+	if len(c.args) > 0 && !strings.HasPrefix(c.args[len(c.args)-1], "-") {
+		user = c.args[len(c.args)-1]
+	}
+	uid := uidOf(user, c.s.h.user)
+	for _, a := range c.args {
+		switch a {
+		case "-u":
+			c.out.printf("%d\n", uid)
+			return 0
+		case "-un", "-nu":
+			c.out.printf("%s\n", user)
+			return 0
+		case "-g":
+			c.out.printf("%d\n", uid)
+			return 0
+		}
+	}
+	groups := fmt.Sprintf("%d(%s)", uid, user)
+	if user != "root" {
+		groups += ",27(sudo)"
+	}
+	c.out.printf("uid=%d(%s) gid=%d(%s) groups=%s\n", uid, user, uid, user, groups)
+	return 0
+}
+
+// strftime formats t with the common date(1) conversions.
+func strftime(f string, t time.Time) string {
+	var b strings.Builder
+	for i := 0; i < len(f); i++ {
+		if f[i] != '%' || i+1 >= len(f) {
+			b.WriteByte(f[i])
+			continue
+		}
+		i++
+		switch f[i] {
+		case 'Y':
+			b.WriteString(t.Format("2006"))
+		case 'y':
+			b.WriteString(t.Format("06"))
+		case 'm':
+			b.WriteString(t.Format("01"))
+		case 'd':
+			b.WriteString(t.Format("02"))
+		case 'e':
+			b.WriteString(t.Format("_2"))
+		case 'H':
+			b.WriteString(t.Format("15"))
+		case 'I':
+			b.WriteString(t.Format("03"))
+		case 'M':
+			b.WriteString(t.Format("04"))
+		case 'S':
+			b.WriteString(t.Format("05"))
+		case 'p':
+			b.WriteString(t.Format("PM"))
+		case 'Z':
+			b.WriteString(t.Format("MST"))
+		case 'z':
+			b.WriteString(t.Format("-0700"))
+		case 's':
+			b.WriteString(strconv.FormatInt(t.Unix(), 10))
+		case 'N':
+			b.WriteString(fmt.Sprintf("%09d", t.Nanosecond()))
+		case 'a':
+			b.WriteString(t.Format("Mon"))
+		case 'A':
+			b.WriteString(t.Format("Monday"))
+		case 'b', 'h':
+			b.WriteString(t.Format("Jan"))
+		case 'B':
+			b.WriteString(t.Format("January"))
+		case 'F':
+			b.WriteString(t.Format("2006-01-02"))
+		case 'T':
+			b.WriteString(t.Format("15:04:05"))
+		case 'R':
+			b.WriteString(t.Format("15:04"))
+		case 'D':
+			b.WriteString(t.Format("01/02/06"))
+		case 'c':
+			b.WriteString(t.Format("Mon Jan _2 15:04:05 2006"))
+		case 'j':
+			b.WriteString(fmt.Sprintf("%03d", t.YearDay()))
+		case 'u':
+			wd := int(t.Weekday())
+			if wd == 0 {
+				wd = 7
+			}
+			b.WriteString(strconv.Itoa(wd))
+		case 'n':
+			b.WriteByte('\n')
+		case 't':
+			b.WriteByte('\t')
+		case '%':
+			b.WriteByte('%')
+		default:
+			b.WriteByte('%')
+			b.WriteByte(f[i])
+		}
+	}
+	return b.String()
+}
+
+func cmdDate(c *call) int {
+	t := c.s.net.clock.Now().UTC()
+	for i := 0; i < len(c.args); i++ {
+		a := c.args[i]
+		switch {
+		case strings.HasPrefix(a, "+"):
+			c.out.WriteString(strftime(a[1:], t) + "\n")
+			return 0
+		case a == "-u" || a == "--utc" || a == "-d" && false:
+		case a == "-R" || a == "--rfc-email":
+			c.out.WriteString(t.Format("Mon, 02 Jan 2006 15:04:05 -0700") + "\n")
+			return 0
+		case a == "-I" || a == "--iso-8601" || strings.HasPrefix(a, "-I") || strings.HasPrefix(a, "--iso-8601="):
+			if strings.HasSuffix(a, "seconds") {
+				c.out.WriteString(t.Format("2006-01-02T15:04:05-07:00") + "\n")
+			} else {
+				c.out.WriteString(t.Format("2006-01-02") + "\n")
+			}
+			return 0
+		case a == "-s" || a == "--set" || strings.HasPrefix(a, "--set="):
+			c.err.WriteString("date: cannot set date: Operation not permitted\n")
+			return 1
+		case strings.HasPrefix(a, "-"):
+		default:
+			c.err.printf("date: invalid date %s\n", quoteName(a))
+			return 1
+		}
+	}
+	c.out.WriteString(t.Format("Mon Jan _2 15:04:05 MST 2006") + "\n")
+	return 0
+}
+
+func cmdUname(c *call) int {
+	h := c.s.h.name
+	parts := map[byte]string{'s': "Linux", 'n': h, 'r': "6.1.0-28-amd64", 'v': "#1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 (2024-11-22)", 'm': "x86_64", 'p': "unknown", 'i': "unknown", 'o': "GNU/Linux"}
+	if len(c.args) == 0 {
+		c.out.WriteString("Linux\n")
+		return 0
+	}
+	var want []byte
+	for _, a := range c.args {
+		if a == "-a" || a == "--all" {
+			c.out.printf("Linux %s 6.1.0-28-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 (2024-11-22) x86_64 GNU/Linux\n", h)
+			return 0
+		}
+		if !strings.HasPrefix(a, "-") || len(a) < 2 {
+			c.errorf("extra operand %s", quoteName(a))
+			return 1
+		}
+		for j := 1; j < len(a); j++ {
+			if _, ok := parts[a[j]]; !ok {
+				return c.badFlag(fmt.Sprintf("invalid option -- '%c'", a[j]), 1)
+			}
+			want = append(want, a[j])
+		}
+	}
+	var out []string
+	for _, k := range []byte("snrvmpio") {
+		for _, w := range want {
+			if w == k {
+				out = append(out, parts[k])
+				break
+			}
+		}
+	}
+	c.out.WriteString(strings.Join(out, " ") + "\n")
+	return 0
+}
+
+func cmdUptime(c *call) int {
+	now := c.s.net.clock.Now()
+	up := now.Sub(c.s.h.boot)
+	days := int(up.Hours() / 24)
+	c.out.printf(" %s up %d days, %2d:%02d,  1 user,  load average: 0.%02d, 0.%02d, 0.%02d\n", now.Format("15:04:05"), days, int(up.Hours())%24, int(up.Minutes())%60,
+		seeded(c.s.h.name+"l1", 90), seeded(c.s.h.name+"l5", 90), seeded(c.s.h.name+"l15", 90))
+	return 0
+}
+
+func cmdFree(c *call) int {
+	human := len(c.args) > 0 && strings.Contains(strings.Join(c.args, ""), "h")
+	total, used, free, shared, cache := int64(65_844_012), int64(9_412_880), int64(41_030_412), int64(1_204), int64(15_400_720)
+	f := func(kb int64) string {
+		if human {
+			return humanSize(kb * 1024)
+		}
+		return strconv.FormatInt(kb, 10)
+	}
+	c.out.WriteString("               total        used        free      shared  buff/cache   available\n")
+	c.out.printf("Mem:     %11s %11s %11s %11s %11s %11s\n", f(total), f(used), f(free), f(shared), f(cache), f(total-used))
+	c.out.printf("Swap:    %11s %11s %11s\n", f(0), f(0), f(0))
+	return 0
+}
+
+func cmdNproc(c *call) int {
+	c.out.WriteString("8\n")
+	return 0
+}
+
+// ---- privilege ----
+
+func cmdSudo(c *call) int {
+	args := c.args
+	target := "root"
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		a := args[0]
+		args = args[1:]
+		switch a {
+		case "-u", "--user":
+			if len(args) == 0 {
+				c.err.WriteString("sudo: option requires an argument -- 'u'\n")
+				return 1
+			}
+			target, args = args[0], args[1:]
+		case "-i", "-s", "--login", "--shell":
+			if len(args) == 0 {
+				c.err.WriteString("sudo: interactive shells cannot run here (no terminal); run sudo COMMAND instead\n")
+				return 1
+			}
+		case "--":
+			goto run
+		}
+	}
+run:
+	if len(args) == 0 {
+		c.err.WriteString("usage: sudo -h | -K | -k | -V\nusage: sudo -v [-ABknS] [-g group] [-h host] [-p prompt] [-u user]\nusage: sudo [-ABbEHknPS] [-C num] [-D directory] [-g group] [-h host] [-p prompt] [-R directory] [-T timeout] [-u user] [VAR=value] [-i | -s] [command [arg ...]]\n")
+		return 1
+	}
+	if c.s.depth >= maxDepth {
+		c.err.WriteString("sudo: maximum nesting level exceeded\n")
+		return 1
+	}
+	if _, ok := commands[args[0]]; !ok && !strings.Contains(args[0], "/") {
+		c.err.printf("sudo: %s: command not found\n", args[0])
+		return 1
+	}
+	saved := c.s.user
+	c.s.user = target
+	c.s.depth++
+	code := c.s.dispatch(args, c.in, c.out, c.err)
+	c.s.depth--
+	c.s.user = saved
+	return code
+}
+
+func cmdSu(c *call) int {
+	for _, a := range c.args {
+		if a == "-c" {
+			c.err.WriteString("Password: su: Authentication failure\n")
+			return 1
+		}
+	}
+	c.err.WriteString("su: must be run from a terminal\n")
+	return 1
+}

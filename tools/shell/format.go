@@ -1,0 +1,142 @@
+package shell
+
+import (
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"math"
+	"strings"
+	"time"
+)
+
+// humanSize formats n bytes the way GNU tools do with -h: powers of 1024,
+// rounded up, one decimal below 10.
+func humanSize(n int64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d", n)
+	}
+	units := "KMGTPE"
+	v := float64(n)
+	for i := 0; i < len(units); i++ {
+		v /= 1024
+		if v < 10 {
+			r := math.Ceil(v*10) / 10
+			if r < 10 {
+				return fmt.Sprintf("%.1f%c", r, units[i])
+			}
+			return fmt.Sprintf("%.0f%c", r, units[i])
+		}
+		if v < 1024 {
+			r := math.Ceil(v)
+			if r >= 1024 && i+1 < len(units) {
+				return fmt.Sprintf("1.0%c", units[i+1])
+			}
+			return fmt.Sprintf("%.0f%c", r, units[i])
+		}
+	}
+	return fmt.Sprintf("%.0fE", v)
+}
+
+// blocks returns the 1 KiB blocks a file of size n occupies (4 KiB pages).
+func blocks(size int64, dir bool) int64 {
+	if dir {
+		return 4
+	}
+	return (size + 4095) / 4096 * 4
+}
+
+// modeString renders permission bits as ls does: drwxr-xr-x.
+func modeString(m fs.FileMode, dir bool) string {
+	b := []byte("----------")
+	if dir {
+		b[0] = 'd'
+	}
+	const rwx = "rwxrwxrwx"
+	for i := 0; i < 9; i++ {
+		if m.Perm()&(1<<uint(8-i)) != 0 {
+			b[i+1] = rwx[i]
+		}
+	}
+	return string(b)
+}
+
+// lsTime formats a time for ls -l: recent times show the clock, older or
+// future ones the year.
+func lsTime(t, now time.Time) string {
+	if t.After(now.Add(time.Hour)) || now.Sub(t) > 182*24*time.Hour {
+		return t.Format("Jan _2  2006")
+	}
+	return t.Format("Jan _2 15:04")
+}
+
+// uidOf maps a user name to a stable numeric id.
+func uidOf(user, hostUser string) int {
+	switch user {
+	case "root":
+		return 0
+	case hostUser:
+		return 1000
+	case "nobody":
+		return 65534
+	}
+	h := fnv.New32a()
+	h.Write([]byte(user))
+	return 1001 + int(h.Sum32()%900)
+}
+
+func inodeOf(p string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(p))
+	return 100000 + h.Sum64()%9000000
+}
+
+// seeded returns a stable pseudo-random number in [0, n) for key.
+func seeded(key string, n int) int {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return int(h.Sum32() % uint32(n))
+}
+
+// quoteName quotes a file name in messages the way coreutils does in the C
+// locale: 'name'.
+func quoteName(s string) string {
+	if strings.Contains(s, "'") {
+		return "\"" + s + "\""
+	}
+	return "'" + s + "'"
+}
+
+// padLeft right-aligns s in width w.
+func padLeft(s string, w int) string {
+	if len(s) >= w {
+		return s
+	}
+	return strings.Repeat(" ", w-len(s)) + s
+}
+
+func padRight(s string, w int) string {
+	if len(s) >= w {
+		return s
+	}
+	return s + strings.Repeat(" ", w-len(s))
+}
+
+// splitLines splits text into lines without their newlines. A final line
+// without a newline counts as a line.
+func splitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	lines := strings.Split(s, "\n")
+	if strings.HasSuffix(s, "\n") {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+func joinLines(lines []string) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	return strings.Join(lines, "\n") + "\n"
+}

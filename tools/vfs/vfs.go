@@ -1,0 +1,654 @@
+package vfs
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/terrarium-evals/terrarium/tools/world"
+)
+
+// Sentinel errors of this package. fs.ErrNotExist, fs.ErrExist and
+// fs.ErrPermission are used for the cases they name.
+var (
+	ErrIsDir    = errors.New("is a directory")
+	ErrNotDir   = errors.New("not a directory")
+	ErrNotEmpty = errors.New("directory not empty")
+	ErrNoSpace  = errors.New("no space left on device")
+	ErrTooLarge = errors.New("file too large")
+	ErrBinary   = errors.New("binary file with declared size only")
+	ErrInvalid  = errors.New("invalid argument")
+)
+
+// MaxContent is the largest content file the tree holds, in bytes. Larger
+// writes fail with ErrTooLarge; big files belong in declared form.
+const MaxContent = 32 << 20
+
+// DefaultDiskSize is the disk size used when a host declares none (1 TiB).
+const DefaultDiskSize int64 = 1 << 40
+
+// SystemUsed is what the operating system itself occupies on every disk,
+// so that df never shows an empty disk.
+const SystemUsed int64 = 7_340_032_000
+
+// Blob is the contents of a file: either Content, or a declared Size and
+// SHA256 with Declared set. Build one with Content or Declared so that Size
+// and SHA256 are always filled in.
+type Blob struct {
+	Content  string
+	Size     int64
+	SHA256   string
+	Declared bool
+}
+
+// Content returns a blob holding s, with its real size and SHA-256.
+func Content(s string) Blob {
+	sum := sha256.Sum256([]byte(s))
+	return Blob{Content: s, Size: int64(len(s)), SHA256: hex.EncodeToString(sum[:])}
+}
+
+// Declared returns a size-only blob. When sha is empty a deterministic
+// digest is derived from seed and size, so the same world always shows the
+// same checksum.
+func Declared(size int64, sha, seed string) Blob {
+	if sha == "" {
+		sum := sha256.Sum256([]byte(fmt.Sprintf("terrarium-declared\x00%s\x00%d", seed, size)))
+		sha = hex.EncodeToString(sum[:])
+	}
+	return Blob{Size: size, SHA256: strings.ToLower(sha), Declared: true}
+}
+
+// Info describes one file or directory.
+type Info struct {
+	Path    string
+	Name    string
+	Dir     bool
+	Size    int64 // content size; 4096 for directories
+	Mode    fs.FileMode
+	Owner   string
+	ModTime time.Time
+	// SHA256 and Declared describe a file's blob; empty for directories.
+	SHA256   string
+	Declared bool
+	// Config marks a file whose changes are reported as config_changed.
+	Config bool
+}
+
+type node struct {
+	name     string
+	dir      bool
+	children map[string]*node
+	blob     Blob
+	mode     fs.FileMode // permission bits only
+	owner    string
+	mtime    time.Time
+	config   bool
+}
+
+// FS is one host's filesystem tree. It is safe for concurrent use.
+type FS struct {
+	mu       sync.Mutex
+	root     *node
+	clock    *world.Clock
+	diskSize int64
+}
+
+// New returns a tree holding only the root directory, owned by root. A
+// diskSize of zero or less means DefaultDiskSize.
+func New(clock *world.Clock, diskSize int64) *FS {
+	if diskSize <= 0 {
+		diskSize = DefaultDiskSize
+	}
+	f := &FS{clock: clock, diskSize: diskSize}
+	f.root = &node{name: "/", dir: true, children: map[string]*node{}, mode: 0o755, owner: "root", mtime: f.now()}
+	return f
+}
+
+func (f *FS) now() time.Time {
+	if f.clock == nil {
+		return time.Time{}
+	}
+	return f.clock.Now()
+}
+
+// Clean returns p as an absolute clean path. Relative paths are taken from
+// the root.
+func Clean(p string) string {
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return path.Clean(p)
+}
+
+func split(p string) []string {
+	p = Clean(p)
+	if p == "/" {
+		return nil
+	}
+	return strings.Split(p[1:], "/")
+}
+
+func pathErr(op, p string, err error) error {
+	return &fs.PathError{Op: op, Path: p, Err: err}
+}
+
+// lookup finds the node at p. It fails with fs.ErrNotExist when a part is
+// missing and ErrNotDir when a part in the middle is a file.
+func (f *FS) lookup(op, p string) (*node, error) {
+	n := f.root
+	for _, part := range split(p) {
+		if !n.dir {
+			return nil, pathErr(op, p, ErrNotDir)
+		}
+		c, ok := n.children[part]
+		if !ok {
+			return nil, pathErr(op, p, fs.ErrNotExist)
+		}
+		n = c
+	}
+	return n, nil
+}
+
+// parent returns the directory that holds p and p's base name.
+func (f *FS) parent(op, p string) (*node, string, error) {
+	p = Clean(p)
+	if p == "/" {
+		return nil, "", pathErr(op, p, ErrInvalid)
+	}
+	dir, base := path.Split(p)
+	d, err := f.lookup(op, dir)
+	if err != nil {
+		return nil, "", err
+	}
+	if !d.dir {
+		return nil, "", pathErr(op, p, ErrNotDir)
+	}
+	return d, base, nil
+}
+
+func (n *node) info(p string) Info {
+	in := Info{Path: p, Name: path.Base(p), Dir: n.dir, Mode: n.mode, Owner: n.owner, ModTime: n.mtime, Config: n.config}
+	if n.dir {
+		in.Mode |= fs.ModeDir
+		in.Size = 4096
+		return in
+	}
+	in.Size = n.blob.Size
+	in.SHA256 = n.blob.SHA256
+	in.Declared = n.blob.Declared
+	return in
+}
+
+// Stat describes the file or directory at p.
+func (f *FS) Stat(p string) (Info, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p = Clean(p)
+	n, err := f.lookup("stat", p)
+	if err != nil {
+		return Info{}, err
+	}
+	return n.info(p), nil
+}
+
+// Exists reports whether something is at p.
+func (f *FS) Exists(p string) bool {
+	_, err := f.Stat(p)
+	return err == nil
+}
+
+// ReadDir lists the direct children of the directory p, sorted by name. It
+// fails with ErrNotDir when p is a file.
+func (f *FS) ReadDir(p string) ([]Info, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p = Clean(p)
+	n, err := f.lookup("readdir", p)
+	if err != nil {
+		return nil, err
+	}
+	if !n.dir {
+		return nil, pathErr("readdir", p, ErrNotDir)
+	}
+	return n.list(p), nil
+}
+
+func (n *node) list(p string) []Info {
+	names := make([]string, 0, len(n.children))
+	for name := range n.children {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	out := make([]Info, 0, len(names))
+	for _, name := range names {
+		out = append(out, n.children[name].info(path.Join(p, name)))
+	}
+	return out
+}
+
+// Read returns the blob of the file at p; ErrIsDir for a directory. A
+// declared blob is returned as is: callers that need bytes check Declared
+// (or use ReadContent).
+func (f *FS) Read(p string) (Blob, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, err := f.lookup("read", p)
+	if err != nil {
+		return Blob{}, err
+	}
+	if n.dir {
+		return Blob{}, pathErr("read", Clean(p), ErrIsDir)
+	}
+	return n.blob, nil
+}
+
+// ReadContent returns the text of the file at p; ErrBinary when the file
+// only has a declared size.
+func (f *FS) ReadContent(p string) (string, error) {
+	b, err := f.Read(p)
+	if err != nil {
+		return "", err
+	}
+	if b.Declared {
+		return "", pathErr("read", Clean(p), ErrBinary)
+	}
+	return b.Content, nil
+}
+
+// used returns the bytes the tree's files take, plus SystemUsed.
+func (f *FS) used() int64 {
+	var total int64
+	var walk func(n *node)
+	walk = func(n *node) {
+		if !n.dir {
+			total += n.blob.Size
+			return
+		}
+		for _, c := range n.children {
+			walk(c)
+		}
+	}
+	walk(f.root)
+	return total + SystemUsed
+}
+
+// Usage returns the disk size and the bytes in use (files plus SystemUsed).
+func (f *FS) Usage() (size, used int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.diskSize, f.used()
+}
+
+// WriteOptions are the attributes of a file that Write creates. They do not
+// change an existing file's mode, owner or config mark.
+type WriteOptions struct {
+	Mode   fs.FileMode // 0644 when zero
+	Owner  string
+	Config bool
+	// ModTime is the file's time; the clock's time when zero.
+	ModTime time.Time
+}
+
+// Write stores b at p, replacing an existing file's blob or creating a new
+// file. The parent directory must exist (fs.ErrNotExist otherwise). It fails
+// with ErrIsDir when p is a directory, ErrTooLarge for content over
+// MaxContent, and ErrNoSpace when the disk cannot hold the new size. created
+// tells whether the file is new.
+func (f *FS) Write(p string, b Blob, opt WriteOptions) (created bool, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p = Clean(p)
+	if !b.Declared && len(b.Content) > MaxContent {
+		return false, pathErr("write", p, ErrTooLarge)
+	}
+	d, base, err := f.parent("write", p)
+	if err != nil {
+		return false, err
+	}
+	old := d.children[base]
+	if old != nil && old.dir {
+		return false, pathErr("write", p, ErrIsDir)
+	}
+	var oldSize int64
+	if old != nil {
+		oldSize = old.blob.Size
+	}
+	if b.Size > oldSize && f.used()+b.Size-oldSize > f.diskSize {
+		return false, pathErr("write", p, ErrNoSpace)
+	}
+	t := opt.ModTime
+	if t.IsZero() {
+		t = f.now()
+	}
+	if old != nil {
+		old.blob = b
+		old.mtime = t
+		return false, nil
+	}
+	mode := opt.Mode.Perm()
+	if opt.Mode == 0 {
+		mode = 0o644
+	}
+	d.children[base] = &node{name: base, blob: b, mode: mode, owner: opt.Owner, mtime: t, config: opt.Config}
+	d.mtime = f.now()
+	return true, nil
+}
+
+// Mkdir creates the directory p owned by owner with mode perm (0755 when
+// zero). With all it creates missing parents too and an existing directory
+// is no error; without, it fails with fs.ErrExist when p exists and
+// fs.ErrNotExist when the parent is missing.
+func (f *FS) Mkdir(p, owner string, perm fs.FileMode, all bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.mkdir(Clean(p), owner, perm, all)
+}
+
+func (f *FS) mkdir(p, owner string, perm fs.FileMode, all bool) error {
+	if perm == 0 {
+		perm = 0o755
+	}
+	if !all {
+		d, base, err := f.parent("mkdir", p)
+		if err != nil {
+			if p == "/" {
+				return pathErr("mkdir", p, fs.ErrExist)
+			}
+			return err
+		}
+		if _, ok := d.children[base]; ok {
+			return pathErr("mkdir", p, fs.ErrExist)
+		}
+		d.children[base] = &node{name: base, dir: true, children: map[string]*node{}, mode: perm.Perm(), owner: owner, mtime: f.now()}
+		d.mtime = f.now()
+		return nil
+	}
+	n := f.root
+	for _, part := range split(p) {
+		c, ok := n.children[part]
+		if !ok {
+			c = &node{name: part, dir: true, children: map[string]*node{}, mode: perm.Perm(), owner: owner, mtime: f.now()}
+			n.children[part] = c
+			n.mtime = f.now()
+		}
+		if !c.dir {
+			return pathErr("mkdir", p, ErrNotDir)
+		}
+		n = c
+	}
+	return nil
+}
+
+// Touch updates the time of p, or creates it empty (mode 0644, owner) when
+// it does not exist. created tells whether it was made.
+func (f *FS) Touch(p, owner string) (created bool, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p = Clean(p)
+	n, err := f.lookup("touch", p)
+	if err == nil {
+		n.mtime = f.now()
+		return false, nil
+	}
+	d, base, err := f.parent("touch", p)
+	if err != nil {
+		return false, err
+	}
+	d.children[base] = &node{name: base, blob: Content(""), mode: 0o644, owner: owner, mtime: f.now()}
+	d.mtime = f.now()
+	return true, nil
+}
+
+// Remove deletes p. A directory needs recursive unless it is empty
+// (ErrNotEmpty otherwise). It returns the files removed, in path order, so
+// callers can report each one; the root cannot be removed (ErrInvalid).
+func (f *FS) Remove(p string, recursive bool) ([]Info, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p = Clean(p)
+	if p == "/" {
+		return nil, pathErr("remove", p, ErrInvalid)
+	}
+	d, base, err := f.parent("remove", p)
+	if err != nil {
+		return nil, err
+	}
+	n, ok := d.children[base]
+	if !ok {
+		return nil, pathErr("remove", p, fs.ErrNotExist)
+	}
+	if n.dir && len(n.children) > 0 && !recursive {
+		return nil, pathErr("remove", p, ErrNotEmpty)
+	}
+	var gone []Info
+	n.walk(p, func(q string, m *node) {
+		if !m.dir {
+			gone = append(gone, m.info(q))
+		}
+	})
+	delete(d.children, base)
+	d.mtime = f.now()
+	return gone, nil
+}
+
+// walk visits n and everything under it in lexical path order.
+func (n *node) walk(p string, fn func(string, *node)) {
+	fn(p, n)
+	if !n.dir {
+		return
+	}
+	names := make([]string, 0, len(n.children))
+	for name := range n.children {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		n.children[name].walk(path.Join(p, name), fn)
+	}
+}
+
+// Walk calls fn for p and, when p is a directory, everything under it, in
+// lexical path order. The tree must not be changed from fn.
+func (f *FS) Walk(p string, fn func(Info)) error {
+	f.mu.Lock()
+	p = Clean(p)
+	n, err := f.lookup("walk", p)
+	if err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	var infos []Info
+	n.walk(p, func(q string, m *node) { infos = append(infos, m.info(q)) })
+	f.mu.Unlock()
+	for _, in := range infos {
+		fn(in)
+	}
+	return nil
+}
+
+// Rename moves oldp to newp within the tree. An existing file at newp is
+// replaced; an existing directory at newp must be empty and oldp must then
+// be a directory too. Moving a directory into itself fails with ErrInvalid.
+func (f *FS) Rename(oldp, newp string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	oldp, newp = Clean(oldp), Clean(newp)
+	if oldp == newp {
+		return nil
+	}
+	if oldp == "/" || strings.HasPrefix(newp, oldp+"/") {
+		return pathErr("rename", newp, ErrInvalid)
+	}
+	od, obase, err := f.parent("rename", oldp)
+	if err != nil {
+		return err
+	}
+	n, ok := od.children[obase]
+	if !ok {
+		return pathErr("rename", oldp, fs.ErrNotExist)
+	}
+	nd, nbase, err := f.parent("rename", newp)
+	if err != nil {
+		return err
+	}
+	if t, ok := nd.children[nbase]; ok {
+		switch {
+		case t.dir && !n.dir:
+			return pathErr("rename", newp, ErrIsDir)
+		case !t.dir && n.dir:
+			return pathErr("rename", newp, ErrNotDir)
+		case t.dir && len(t.children) > 0:
+			return pathErr("rename", newp, ErrNotEmpty)
+		}
+	}
+	delete(od.children, obase)
+	n.name = nbase
+	nd.children[nbase] = n
+	od.mtime, nd.mtime = f.now(), f.now()
+	return nil
+}
+
+// Chmod sets the permission bits of p.
+func (f *FS) Chmod(p string, mode fs.FileMode) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, err := f.lookup("chmod", p)
+	if err != nil {
+		return err
+	}
+	n.mode = mode.Perm()
+	return nil
+}
+
+// Chown sets the owner of p.
+func (f *FS) Chown(p, owner string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, err := f.lookup("chown", p)
+	if err != nil {
+		return err
+	}
+	n.owner = owner
+	return nil
+}
+
+// Access is a set of permission bits to check: Read, Write, Exec.
+type Access uint8
+
+// The permissions Check tests.
+const (
+	Exec  Access = 1
+	Write Access = 2
+	Read  Access = 4
+)
+
+// Check reports whether user may act on p with want: every existing
+// directory on the way must grant search (x), and p itself, when it exists,
+// must grant want. There are no groups: the owner's bits apply to the owner
+// and the others' bits to everyone else. root may do anything. It returns
+// nil or an error wrapping fs.ErrPermission; a missing p is not an error
+// here.
+func (f *FS) Check(p, user string, want Access) error {
+	if user == "root" {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p = Clean(p)
+	n := f.root
+	parts := split(p)
+	for i, part := range parts {
+		if !n.dir {
+			return nil
+		}
+		if !allowed(n, user, Exec) {
+			return pathErr("access", "/"+strings.Join(parts[:i], "/"), fs.ErrPermission)
+		}
+		c, ok := n.children[part]
+		if !ok {
+			return nil
+		}
+		n = c
+	}
+	if !allowed(n, user, want) {
+		return pathErr("access", p, fs.ErrPermission)
+	}
+	return nil
+}
+
+func allowed(n *node, user string, want Access) bool {
+	bits := uint32(n.mode.Perm())
+	if user == n.owner {
+		bits >>= 6
+	}
+	return Access(bits&7)&want == want
+}
+
+// SetConfig marks or unmarks p as a config file.
+func (f *FS) SetConfig(p string, config bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, err := f.lookup("config", p)
+	if err != nil {
+		return err
+	}
+	n.config = config
+	return nil
+}
+
+// Load adds spec files to the tree, creating their parent directories
+// (mode 0755, owned like the file). A file with Content, or with neither
+// Content nor Size, is a content file; one with only Size (and perhaps
+// SHA256) is declared. Owner defaults to defaultOwner, Mode to 0644 and
+// ModTime to the clock's time. Loading may exceed the disk size: the disk
+// grows to hold what the scenario declares.
+func (f *FS) Load(files []world.File, defaultOwner string) error {
+	for _, sf := range files {
+		if sf.Path == "" || !strings.HasPrefix(sf.Path, "/") {
+			return fmt.Errorf("load file %q: path must be absolute", sf.Path)
+		}
+		p := Clean(sf.Path)
+		owner := sf.Owner
+		if owner == "" {
+			owner = defaultOwner
+		}
+		var b Blob
+		if sf.Content == "" && sf.Size > 0 {
+			b = Declared(sf.Size, sf.SHA256, p)
+		} else {
+			b = Content(sf.Content)
+		}
+		f.mu.Lock()
+		err := f.mkdir(path.Dir(p), owner, 0o755, true)
+		if err == nil {
+			if need := f.used() + b.Size; need > f.diskSize {
+				f.diskSize = need * 2
+			}
+		}
+		f.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("load file %s: %w", p, err)
+		}
+		if _, err := f.Write(p, b, WriteOptions{Mode: fs.FileMode(sf.Mode), Owner: owner, Config: sf.Config, ModTime: sf.ModTime}); err != nil {
+			return fmt.Errorf("load file %s: %w", p, err)
+		}
+		if sf.Mode != 0 {
+			if err := f.Chmod(p, fs.FileMode(sf.Mode)); err != nil {
+				return fmt.Errorf("load file %s: %w", p, err)
+			}
+		}
+		if sf.Config {
+			if err := f.SetConfig(p, true); err != nil {
+				return fmt.Errorf("load file %s: %w", p, err)
+			}
+		}
+	}
+	return nil
+}
