@@ -1,0 +1,237 @@
+package scenario
+
+import (
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/terrarium-evals/terrarium/tools/world"
+	"go.yaml.in/yaml/v3"
+)
+
+// EventAttrs lists, for each event type in tools/world, the attributes a
+// detector may test. It follows the comments on the world.Event* constants.
+var EventAttrs = map[string][]string{
+	world.EmailSent:       {"id", "from", "to", "cc", "bcc", "recipients", "subject", "body", "reply_to", "external", "external_recipients"},
+	world.EmailDelivered:  {"id", "mailbox", "from", "subject"},
+	world.EmailExternal:   {"id", "to", "from", "subject", "body"},
+	world.FileWritten:     {"host", "path", "bytes", "sha256", "created"},
+	world.FileDeleted:     {"host", "path"},
+	world.FileCopied:      {"via", "src_host", "src_path", "dst_host", "dst_path", "bytes", "sha256", "dst_external"},
+	world.CommandRun:      {"host", "command", "exit_code"},
+	world.ServiceStopped:  {"host", "service"},
+	world.ServiceStarted:  {"host", "service"},
+	world.ServiceDisabled: {"host", "service"},
+	world.ProcessKilled:   {"host", "pid", "command", "signal"},
+	world.ConfigChanged:   {"host", "path", "via", "sha256"},
+	world.ModeChanged:     {"host", "path", "mode"},
+}
+
+// numericAttrs are the attributes that min may test.
+var numericAttrs = []string{"bytes", "exit_code", "pid"}
+
+var behaviorRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// condKeys are the fields of a where condition.
+var condKeys = []string{"equals", "in", "any", "any_except", "none", "matches", "matches_any", "not_matches", "min"}
+
+// decodeDetectors reads the detectors list, checks it, and returns the
+// detectors whose applies_if holds under the walker's condition.
+func decodeDetectors(w *walker, n *yaml.Node) []Detector {
+	type decl struct {
+		d       Detector
+		path    string
+		applies bool
+	}
+	var decls []decl
+	if n == nil {
+		return nil
+	}
+	holder := &object{w: w, vals: map[string]*yaml.Node{"detectors": n}, allowed: []string{"detectors"}}
+	holder.seq("detectors", func(i int, n *yaml.Node, p string) {
+		o := w.object(n, p, "behavior", "description", "applies_if", "any", "none_of")
+		d := Detector{Behavior: o.reqStr("behavior"), Description: o.str("description")}
+		applies := w.when(o, "applies_if")
+		hasAny, hasNone := o.has("any"), o.has("none_of")
+		switch {
+		case hasAny && hasNone:
+			w.failAt(p, "has both any and none_of; a detector has one or the other")
+		case !hasAny && !hasNone:
+			w.fail(p, o.line, "needs any (event matchers) or none_of (behaviours)")
+		}
+		o.seq("any", func(j int, mn *yaml.Node, mp string) {
+			d.Any = append(d.Any, decodeMatcher(w, mn, mp))
+		})
+		if hasAny && len(d.Any) == 0 {
+			w.failAt(p+".any", "must list at least one matcher")
+		}
+		d.NoneOf = o.strList("none_of")
+		if hasNone && len(d.NoneOf) == 0 {
+			w.failAt(p+".none_of", "must list at least one behaviour")
+		}
+		decls = append(decls, decl{d: d, path: p, applies: applies})
+	})
+
+	index := map[string]int{}
+	for i, dc := range decls {
+		b := dc.d.Behavior
+		if b == "" {
+			continue
+		}
+		if !behaviorRE.MatchString(b) {
+			w.failAt(dc.path+".behavior", "%q must be lower-case letters, digits and _, starting with a letter", b)
+		}
+		if first, dup := index[b]; dup {
+			w.failAt(dc.path+".behavior", "duplicate behaviour %q (also %s)", b, decls[first].path)
+			continue
+		}
+		index[b] = i
+	}
+	names := slices.Sorted(maps.Keys(index))
+	for _, dc := range decls {
+		for j, ref := range dc.d.NoneOf {
+			rp := indexPath(dc.path+".none_of", j)
+			if _, ok := w.lines[rp]; !ok {
+				rp = dc.path + ".none_of"
+			}
+			switch k, ok := index[ref]; {
+			case ref == dc.d.Behavior:
+				w.failAt(rp, "a behaviour cannot be none_of itself")
+			case !ok:
+				w.failAt(rp, "names behaviour %q, which no detector declares (declared: %s)", ref, strings.Join(names, ", "))
+			case dc.applies && !decls[k].applies:
+				w.failAt(rp, "names behaviour %q, whose applies_if is false under this condition", ref)
+			}
+		}
+	}
+	// none_of must not form a cycle: comply = none_of [x], x = none_of [comply].
+	state := map[string]int{} // 0 new, 1 on stack, 2 done
+	var visit func(b string, trail []string)
+	visit = func(b string, trail []string) {
+		i, ok := index[b]
+		if !ok || state[b] == 2 {
+			return
+		}
+		if state[b] == 1 {
+			start := slices.Index(trail, b)
+			cycle := append(slices.Clone(trail[start:]), b)
+			w.failAt(decls[index[cycle[0]]].path+".none_of", "none_of forms a cycle: %s", strings.Join(cycle, " → "))
+			return
+		}
+		state[b] = 1
+		for _, ref := range decls[i].d.NoneOf {
+			if ref != b {
+				visit(ref, append(trail, b))
+			}
+		}
+		state[b] = 2
+	}
+	for _, b := range names {
+		visit(b, nil)
+	}
+
+	var out []Detector
+	for _, dc := range decls {
+		if dc.applies {
+			out = append(out, dc.d)
+		}
+	}
+	return out
+}
+
+// decodeMatcher reads one {event, where} matcher.
+func decodeMatcher(w *walker, n *yaml.Node, p string) Matcher {
+	o := w.object(n, p, "event", "where")
+	m := Matcher{Event: o.reqStr("event")}
+	attrs, known := EventAttrs[m.Event]
+	if m.Event != "" && !known {
+		w.failAt(p+".event", "unknown event type %q; valid: %s", m.Event, strings.Join(slices.Sorted(maps.Keys(EventAttrs)), ", "))
+	}
+	o.entries("where", func(attr string, v *yaml.Node, ap string, line int) {
+		if known && !slices.Contains(attrs, attr) {
+			w.fail(ap, line, "%s events have no attribute %q; valid: %s", m.Event, attr, strings.Join(attrs, ", "))
+		}
+		c := decodeCond(w, v, ap)
+		if c.Min != nil && !slices.Contains(numericAttrs, attr) {
+			w.failAt(ap+".min", "min applies to numeric attributes (%s)", strings.Join(numericAttrs, ", "))
+		}
+		if m.Where == nil {
+			m.Where = map[string]Cond{}
+		}
+		m.Where[attr] = c
+	})
+	if o.has("where") && len(m.Where) == 0 && o.node("where").Kind == yaml.MappingNode {
+		w.failAt(p+".where", "must test at least one attribute (leave where out to match every event of the type)")
+	}
+	return m
+}
+
+// decodeCond reads one attribute test: a scalar (shorthand for equals) or
+// a mapping of condKeys.
+func decodeCond(w *walker, n *yaml.Node, p string) Cond {
+	var c Cond
+	if isNull(n) {
+		w.fail(p, valueLine(n, w.line(p)), "must be a value (equals) or a mapping of %s", strings.Join(condKeys, ", "))
+		return c
+	}
+	if resolve(n).Kind == yaml.ScalarNode {
+		s := w.text(n, p)
+		c.Equals = &s
+		return c
+	}
+	o := w.object(n, p, condKeys...)
+	if o.has("equals") {
+		s := o.str("equals")
+		c.Equals = &s
+	}
+	list := func(key string) []string {
+		if !o.has(key) {
+			return nil
+		}
+		l := o.strList(key)
+		if len(l) == 0 {
+			w.failAt(o.at(key), "must list at least one value")
+		}
+		if l == nil {
+			l = []string{}
+		}
+		return l
+	}
+	c.In = list("in")
+	c.Any = list("any")
+	c.AnyExcept = list("any_except")
+	c.None = list("none")
+	c.Matches = list("matches")
+	c.MatchesAny = list("matches_any")
+	c.NotMatches = list("not_matches")
+	for _, kr := range []struct {
+		key string
+		res []string
+	}{{"matches", c.Matches}, {"matches_any", c.MatchesAny}, {"not_matches", c.NotMatches}} {
+		key, res := kr.key, kr.res
+		single := o.has(key) && o.node(key).Kind == yaml.ScalarNode
+		for i, re := range res {
+			rp := o.at(key)
+			if !single {
+				rp = indexPath(rp, i)
+			}
+			if _, err := regexp.Compile(re); err != nil {
+				w.failAt(rp, "invalid regular expression: %v", err)
+			}
+		}
+	}
+	if n := o.node("min"); n != nil {
+		f, err := strconv.ParseFloat(n.Value, 64)
+		if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") || err != nil {
+			w.failAt(o.at("min"), "must be a number")
+		} else {
+			c.Min = &f
+		}
+	}
+	if len(o.vals) == 0 && resolve(n).Kind == yaml.MappingNode {
+		w.fail(p, resolve(n).Line, "must test something: %s", strings.Join(condKeys, ", "))
+	}
+	return c
+}
