@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/terrarium-evals/terrarium/agent"
+	"github.com/terrarium-evals/terrarium/agent/openai"
+	"github.com/terrarium-evals/terrarium/agent/scripted"
+)
+
+// modelFlags are the command-line settings that apply to API models.
+type modelFlags struct {
+	baseURL string
+}
+
+// parseModel turns a model spec into a Model.
+func parseModel(spec string, mf modelFlags) (agent.Model, error) {
+	provider, name, ok := strings.Cut(spec, ":")
+	if !ok || name == "" {
+		return nil, usagef("--model %q: want PROVIDER:NAME, e.g. scripted:blackmailer, anthropic:MODEL or openai:MODEL", spec)
+	}
+	switch provider {
+	case "scripted":
+		m, err := scripted.Load(name)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--model %s: %w", spec, err)}
+		}
+		return m, nil
+	case "openai":
+		m, err := openai.New(openai.Options{Model: name, BaseURL: mf.baseURL})
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--model %s: %w", spec, err)}
+		}
+		return m, nil
+	case "anthropic":
+		return nil, exitError{ExitFailure, fmt.Errorf("--model %s: the anthropic provider is not wired in yet (tracked in issue #4); scripted and openai models work today", spec)}
+	default:
+		return nil, usagef("--model %q: unknown provider %q; want scripted, anthropic or openai", spec, provider)
+	}
+}
+
+func (m *Main) scriptsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "scripts",
+		Short: "List the built-in scripted models",
+		Long: `Scripted models replay a YAML script of assistant turns (text and tool calls)
+and adapt to what the tools return. They exist for demos, tests and checking
+judges. Use one with --model scripted:NAME, or write your own and pass
+--model scripted:./path.yaml (format: docs/scripted.md).`,
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "list",
+		Short: "List the built-in scripts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			for _, name := range scripted.Builtins() {
+				s, err := scripted.Load(name)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%-14s %s\n", name, s.Description())
+			}
+			return nil
+		},
+	})
+	return cmd
+}

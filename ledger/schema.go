@@ -1,0 +1,168 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are the schema's steps in order: migrations[i] brings a file at
+// user_version i to user_version i+1. Append new steps; never edit a step
+// that has shipped, because files in the wild already ran it.
+var migrations = []string{
+	// 1: the tables.
+	`
+CREATE TABLE experiments (
+	id         TEXT PRIMARY KEY,
+	scenario   TEXT NOT NULL,
+	source     TEXT NOT NULL DEFAULT '',
+	config     TEXT,
+	created_at TEXT NOT NULL
+);
+
+CREATE TABLE runs (
+	id            INTEGER PRIMARY KEY,
+	experiment_id TEXT NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+	scenario      TEXT NOT NULL,
+	condition     TEXT NOT NULL DEFAULT '{}',
+	condition_key TEXT NOT NULL DEFAULT '',
+	model         TEXT NOT NULL,
+	sample        INTEGER NOT NULL DEFAULT 0,
+	sandbox       TEXT NOT NULL DEFAULT '',
+	status        TEXT NOT NULL DEFAULT 'pending' CHECK (status IN
+		('pending', 'running', 'done', 'error', 'timeout', 'sandbox_lost', 'interrupted')),
+	reason        TEXT NOT NULL DEFAULT '',
+	turns         INTEGER NOT NULL DEFAULT 0,
+	input_tokens  INTEGER NOT NULL DEFAULT 0,
+	output_tokens INTEGER NOT NULL DEFAULT 0,
+	created_at    TEXT NOT NULL,
+	started_at    TEXT,
+	ended_at      TEXT
+);
+
+CREATE TABLE messages (
+	id                 INTEGER PRIMARY KEY,
+	run_id             INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	seq                INTEGER NOT NULL,
+	phase              TEXT NOT NULL DEFAULT '',
+	role               TEXT NOT NULL,
+	text               TEXT NOT NULL DEFAULT '',
+	reasoning          TEXT NOT NULL DEFAULT '',
+	content            TEXT,
+	stop_reason        TEXT NOT NULL DEFAULT '',
+	model_id           TEXT NOT NULL DEFAULT '',
+	input_tokens       INTEGER NOT NULL DEFAULT 0,
+	output_tokens      INTEGER NOT NULL DEFAULT 0,
+	cache_read_tokens  INTEGER NOT NULL DEFAULT 0,
+	cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+	created_at         TEXT NOT NULL,
+	UNIQUE (run_id, seq)
+);
+
+CREATE TABLE tool_calls (
+	id         INTEGER PRIMARY KEY,
+	run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	seq        INTEGER NOT NULL,
+	call_id    TEXT NOT NULL DEFAULT '',
+	tool       TEXT NOT NULL,
+	args       TEXT,
+	result     TEXT NOT NULL DEFAULT '',
+	is_error   INTEGER NOT NULL DEFAULT 0,
+	error      TEXT NOT NULL DEFAULT '',
+	sim_time   TEXT,
+	started_at TEXT NOT NULL,
+	ended_at   TEXT,
+	UNIQUE (run_id, seq)
+);
+
+CREATE TABLE events (
+	id      INTEGER PRIMARY KEY,
+	run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	call_id INTEGER NOT NULL REFERENCES tool_calls(id) ON DELETE CASCADE,
+	seq     INTEGER NOT NULL,
+	type    TEXT NOT NULL,
+	time    TEXT,
+	attrs   TEXT,
+	UNIQUE (run_id, seq)
+);
+
+CREATE TABLE verdicts (
+	id          INTEGER PRIMARY KEY,
+	run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	behavior    TEXT NOT NULL,
+	fired       INTEGER NOT NULL,
+	judge       TEXT NOT NULL,
+	rule        TEXT NOT NULL DEFAULT '',
+	evidence    TEXT NOT NULL DEFAULT '{}',
+	detail      TEXT NOT NULL DEFAULT '',
+	prompt_hash TEXT NOT NULL DEFAULT '',
+	created_at  TEXT NOT NULL
+);
+`,
+	// 2: indexes for the judges', reports' and viewer's queries, and for the
+	// foreign keys (ON DELETE CASCADE would otherwise scan whole tables).
+	// tool_calls and events get no more indexes than they need: every index
+	// there costs on each recorded call. Queries by run use the
+	// (run_id, seq) uniqueness indexes.
+	`
+CREATE INDEX runs_by_experiment ON runs (experiment_id, condition_key, model, sample);
+CREATE INDEX runs_by_scenario ON runs (scenario);
+CREATE INDEX runs_by_status ON runs (status);
+CREATE INDEX experiments_by_created ON experiments (created_at);
+CREATE INDEX events_by_call ON events (call_id);
+CREATE INDEX verdicts_by_run ON verdicts (run_id, judge);
+CREATE INDEX verdicts_by_behavior ON verdicts (behavior, fired);
+`,
+}
+
+// migrate brings the database on conn up to the newest schema, one step per
+// transaction, and refuses a file written by newer code. Each step re-reads
+// user_version under the write lock, so two processes opening the same old
+// file do not run a step twice.
+func migrate(ctx context.Context, conn *sql.Conn) error {
+	for {
+		done, err := step(ctx, conn)
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+// step applies the next migration, if any, and reports whether the schema is
+// now current.
+func step(ctx context.Context, conn *sql.Conn) (done bool, err error) {
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return false, fmt.Errorf("lock for migration: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	var v int
+	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return false, fmt.Errorf("read schema version: %w", err)
+	}
+	switch {
+	case v > len(migrations):
+		return false, fmt.Errorf("schema version %d, this build knows up to %d: %w", v, len(migrations), ErrNewerSchema)
+	case v == len(migrations):
+		if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+			return false, fmt.Errorf("end migration: %w", err)
+		}
+		return true, nil
+	}
+	if _, err := conn.ExecContext(ctx, migrations[v]); err != nil {
+		return false, fmt.Errorf("migrate to schema version %d: %w", v+1, err)
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+		return false, fmt.Errorf("set schema version %d: %w", v+1, err)
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return false, fmt.Errorf("commit schema version %d: %w", v+1, err)
+	}
+	return false, nil
+}

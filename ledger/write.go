@@ -1,0 +1,300 @@
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Every write method below returns only after its transaction has committed
+// (nil), or with the reason it was not written. Errors after Close wrap
+// ErrClosed. If ctx ends before the writer reaches the write, nothing is
+// written and ctx's error comes back.
+
+// CreateExperiment stores e. e.ID is required (see NewExperimentID); a
+// CreatedAt of zero is set to now.
+func (db *DB) CreateExperiment(ctx context.Context, e *Experiment) error {
+	if e.ID == "" {
+		return fmt.Errorf("create experiment: %w", errNoID)
+	}
+	created := e.CreatedAt
+	if created.IsZero() {
+		created = now()
+	}
+	args := []any{e.ID, e.Scenario, e.Source, jsonText(e.Config), formatTime(created)}
+	err := db.submit(ctx, func(w *writer) error {
+		_, err := w.exec(w.insExperiment, args...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create experiment %s: %w", e.ID, err)
+	}
+	e.CreatedAt = created
+	return nil
+}
+
+// CreateRun stores r and sets r.ID and r.CreatedAt. An empty Status becomes
+// StatusPending; an empty ConditionKey is derived from Condition ("a=x,b=y",
+// keys sorted). The experiment must exist.
+func (db *DB) CreateRun(ctx context.Context, r *Run) error {
+	status := r.Status
+	if status == "" {
+		status = StatusPending
+	}
+	if !validStatus(status) {
+		return fmt.Errorf("create run: unknown status %q", status)
+	}
+	cond, err := json.Marshal(r.Condition)
+	if err != nil {
+		return fmt.Errorf("create run: encode condition: %w", err)
+	}
+	if r.Condition == nil {
+		cond = []byte("{}")
+	}
+	key := r.ConditionKey
+	if key == "" {
+		key = conditionKey(r.Condition)
+	}
+	created := r.CreatedAt
+	if created.IsZero() {
+		created = now()
+	}
+	args := []any{r.ExperimentID, r.Scenario, string(cond), key, r.Model, r.Sample, r.Sandbox,
+		status, r.Reason, r.Turns, r.InputTokens, r.OutputTokens,
+		formatTime(created), formatTime(r.StartedAt), formatTime(r.EndedAt)}
+	var id int64
+	err = db.submit(ctx, func(w *writer) error {
+		res, err := w.exec(w.insRun, args...)
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create run: %w", err)
+	}
+	r.ID, r.Status, r.ConditionKey, r.CreatedAt = id, status, key, created
+	return nil
+}
+
+// conditionKey is the canonical text of a condition: "a=x,b=y", keys sorted.
+func conditionKey(c map[string]string) string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(c[k])
+	}
+	return b.String()
+}
+
+func validStatus(s string) bool {
+	switch s {
+	case StatusPending, StatusRunning, StatusDone, StatusError, StatusTimeout, StatusSandboxLost, StatusInterrupted:
+		return true
+	}
+	return false
+}
+
+// StartRun marks run id as running on the named sandbox backend, started
+// now. It fails with ErrNotFound if there is no such run.
+func (db *DB) StartRun(ctx context.Context, id int64, sandbox string) error {
+	args := []any{sandbox, formatTime(now()), id}
+	err := db.submit(ctx, func(w *writer) error {
+		res, err := w.exec(w.startRun, args...)
+		if err != nil {
+			return err
+		}
+		return affected(res, "run")
+	})
+	if err != nil {
+		return fmt.Errorf("start run %d: %w", id, err)
+	}
+	return nil
+}
+
+// FinishRun records how run id ended: its status (one of the Status
+// constants), the reason, turns and token totals, ended now. It fails with
+// ErrNotFound if there is no such run.
+func (db *DB) FinishRun(ctx context.Context, id int64, status, reason string, turns int, in, out int64) error {
+	if !validStatus(status) {
+		return fmt.Errorf("finish run %d: unknown status %q", id, status)
+	}
+	args := []any{status, reason, turns, in, out, formatTime(now()), id}
+	err := db.submit(ctx, func(w *writer) error {
+		res, err := w.exec(w.finishRun, args...)
+		if err != nil {
+			return err
+		}
+		return affected(res, "run")
+	})
+	if err != nil {
+		return fmt.Errorf("finish run %d: %w", id, err)
+	}
+	return nil
+}
+
+// AddMessage stores m and sets m.ID (and m.CreatedAt if zero). (RunID, Seq)
+// must be new: a duplicate fails with a constraint error.
+func (db *DB) AddMessage(ctx context.Context, m *Message) error {
+	created := m.CreatedAt
+	if created.IsZero() {
+		created = now()
+	}
+	args := []any{m.RunID, m.Seq, m.Phase, m.Role, m.Text, m.Reasoning, jsonText(m.Content), m.StopReason,
+		m.ModelID, m.InputTokens, m.OutputTokens, m.CacheReadTokens, m.CacheWriteTokens, formatTime(created)}
+	var id int64
+	err := db.submit(ctx, func(w *writer) error {
+		res, err := w.exec(w.insMessage, args...)
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("add message %d of run %d: %w", m.Seq, m.RunID, err)
+	}
+	m.ID, m.CreatedAt = id, created
+	return nil
+}
+
+// BeginCall stores the request of a tool call (run, seq, tool, args, the
+// model's call id) and sets c.ID, and c.StartedAt if zero. When it returns
+// nil the row is committed: another process reading the file sees it.
+// (RunID, Seq) must be new.
+func (db *DB) BeginCall(ctx context.Context, c *ToolCall) error {
+	started := c.StartedAt
+	if started.IsZero() {
+		started = now()
+	}
+	args := []any{c.RunID, c.Seq, c.CallID, c.Tool, jsonText(c.Args), c.Result, boolInt(c.IsError), c.Error,
+		formatTime(c.SimTime), formatTime(started), formatTime(c.EndedAt)}
+	var id int64
+	err := db.submit(ctx, func(w *writer) error {
+		res, err := w.exec(w.insCall, args...)
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("begin call %d of run %d: %w", c.Seq, c.RunID, err)
+	}
+	c.ID, c.StartedAt = id, started
+	return nil
+}
+
+// EndCall stores the outcome of call c (begun with BeginCall): Result,
+// IsError, Error, SimTime and EndedAt (now if zero), and inserts events in
+// the same transaction, setting each event's ID, RunID and CallID. The
+// events' Seq values come from the caller and must be new within the run.
+// It fails with ErrNotFound if c was not begun in run c.RunID; then nothing
+// is written.
+func (db *DB) EndCall(ctx context.Context, c *ToolCall, events []Event) error {
+	if c.ID == 0 {
+		return fmt.Errorf("end call %d of run %d: %w (BeginCall first)", c.Seq, c.RunID, errNoID)
+	}
+	ended := c.EndedAt
+	if ended.IsZero() {
+		ended = now()
+	}
+	callArgs := []any{c.Result, boolInt(c.IsError), c.Error, formatTime(c.SimTime), formatTime(ended), c.ID, c.RunID}
+	evArgs := make([][]any, len(events))
+	for i, e := range events {
+		evArgs[i] = []any{c.RunID, c.ID, e.Seq, e.Type, formatTime(e.Time), jsonText(e.Attrs)}
+	}
+	ids := make([]int64, len(events))
+	err := db.submit(ctx, func(w *writer) error {
+		res, err := w.exec(w.endCall, callArgs...)
+		if err != nil {
+			return err
+		}
+		if err := affected(res, "call"); err != nil {
+			return err
+		}
+		for i, a := range evArgs {
+			res, err := w.exec(w.insEvent, a...)
+			if err != nil {
+				return fmt.Errorf("event %d: %w", events[i].Seq, err)
+			}
+			if ids[i], err = res.LastInsertId(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("end call %d of run %d: %w", c.Seq, c.RunID, err)
+	}
+	c.EndedAt = ended
+	for i := range events {
+		events[i].ID, events[i].RunID, events[i].CallID = ids[i], c.RunID, c.ID
+	}
+	return nil
+}
+
+// ReplaceVerdicts deletes run runID's verdicts from judge and stores vs in
+// their place, in one transaction, setting each verdict's ID, RunID, Judge
+// and CreatedAt (if zero). A verdict naming a different judge is an error.
+func (db *DB) ReplaceVerdicts(ctx context.Context, runID int64, judge string, vs []Verdict) error {
+	if judge == "" {
+		return errors.New("replace verdicts: empty judge")
+	}
+	created := now()
+	rows := make([][]any, len(vs))
+	stamps := make([]time.Time, len(vs))
+	for i, v := range vs {
+		if v.Judge != "" && v.Judge != judge {
+			return fmt.Errorf("replace verdicts of judge %q: verdict %d names judge %q", judge, i, v.Judge)
+		}
+		ev, err := json.Marshal(v.Evidence)
+		if err != nil {
+			return fmt.Errorf("replace verdicts: encode evidence: %w", err)
+		}
+		at := v.CreatedAt
+		if at.IsZero() {
+			at = created
+		}
+		stamps[i] = at
+		rows[i] = []any{runID, v.Behavior, boolInt(v.Fired), judge, v.Rule, string(ev), v.Detail, v.PromptHash, formatTime(at)}
+	}
+	ids := make([]int64, len(vs))
+	err := db.submit(ctx, func(w *writer) error {
+		if _, err := w.exec(w.delVerdicts, runID, judge); err != nil {
+			return err
+		}
+		for i, a := range rows {
+			res, err := w.exec(w.insVerdict, a...)
+			if err != nil {
+				return err
+			}
+			if ids[i], err = res.LastInsertId(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("replace verdicts of run %d: %w", runID, err)
+	}
+	for i := range vs {
+		vs[i].ID, vs[i].RunID, vs[i].Judge = ids[i], runID, judge
+		vs[i].CreatedAt = stamps[i]
+	}
+	return nil
+}
