@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, a contract with scripts that call terrarium.
+const (
+	ExitOK          = 0   // the command did what was asked
+	ExitFailure     = 1   // the command failed (ledger, sandbox, I/O)
+	ExitUsage       = 2   // bad flags, arguments, scenario or script
+	ExitRunsFailed  = 3   // the experiment finished but some runs ended in error or sandbox_lost
+	ExitInterrupted = 130 // stopped by Ctrl-C or SIGTERM
+)
+
+// Main is the terrarium command line, runnable in-process for tests.
+type Main struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv reads the environment; nil means no environment.
+	Getenv func(string) string
+
+	logLevel  string
+	logFormat string
+	log       zerolog.Logger
+}
+
+// usageError marks an error as the user's input being wrong (exit 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// exitError carries a specific exit code with its message.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
+
+// Run parses args, runs the command and returns the process exit code.
+func (m *Main) Run(ctx context.Context, args []string) int {
+	if m.Stdout == nil {
+		m.Stdout = io.Discard
+	}
+	if m.Stderr == nil {
+		m.Stderr = io.Discard
+	}
+	if m.Stdin == nil {
+		m.Stdin = strings.NewReader("")
+	}
+	if m.Getenv == nil {
+		m.Getenv = func(string) string { return "" }
+	}
+	root := m.root()
+	root.SetArgs(args)
+	root.SetOut(m.Stdout)
+	root.SetErr(m.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintf(m.Stderr, "terrarium: %v\n", err)
+	var ee exitError
+	var ue usageError
+	switch {
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.As(err, &ue):
+		return ExitUsage
+	case ctx.Err() != nil:
+		return ExitInterrupted
+	default:
+		return ExitFailure
+	}
+}
+
+func (m *Main) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "terrarium",
+		Short: "Test tool-using AI agents in a sealed, simulated world",
+		Long: `Terrarium puts a model in a scenario: a fake company with email, files and
+servers, served to the model as MCP tools. Every tool call is recorded in a
+SQLite ledger before its result goes back; rule judges then label what the
+model did (plead, blackmail, leak, comply, ...) and reports give rates with
+95% confidence intervals.
+
+Start with:
+  terrarium scenarios list
+  terrarium run --scenario blackmail --model scripted:blackmailer
+  terrarium report`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return m.setupLog()
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&m.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	pf.StringVar(&m.logFormat, "log-format", "auto", "log format: auto (console on a terminal, JSON otherwise), console, json")
+	root.AddCommand(m.runCmd(), m.judgeCmd(), m.reportCmd(), m.scenariosCmd(), m.scriptsCmd())
+	root.AddCommand(m.notBuilt("serve", "Serve a scenario's tools to an external MCP agent (not built yet)", "issue #5"))
+	root.AddCommand(m.notBuilt("view", "Browse runs and transcripts in a local web page (not built yet)", "a later issue"))
+	root.AddCommand(m.notBuilt("gc", "Remove containers Terrarium left behind (not built yet)", "issue #3 (Docker sandbox)"))
+	return root
+}
+
+// notBuilt is a command that exists in the documented surface but whose
+// implementation has not landed. It fails loudly rather than pretending.
+func (m *Main) notBuilt(name, short, where string) *cobra.Command {
+	return &cobra.Command{
+		Use:                name,
+		Short:              short,
+		DisableFlagParsing: true,
+		RunE: func(*cobra.Command, []string) error {
+			return exitError{ExitFailure, fmt.Errorf("%s is not built yet (tracked in %s)", name, where)}
+		},
+	}
+}
+
+func (m *Main) setupLog() error {
+	level, err := zerolog.ParseLevel(m.logLevel)
+	if err != nil || m.logLevel == "" {
+		return usagef("--log-level %q: want debug, info, warn or error", m.logLevel)
+	}
+	var w io.Writer
+	switch m.logFormat {
+	case "json":
+		w = m.Stderr
+	case "console":
+		w = zerolog.ConsoleWriter{Out: m.Stderr, TimeFormat: "15:04:05"}
+	case "auto":
+		w = m.Stderr
+		if f, ok := m.Stderr.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+			w = zerolog.ConsoleWriter{Out: m.Stderr, TimeFormat: "15:04:05"}
+		}
+	default:
+		return usagef("--log-format %q: want auto, console or json", m.logFormat)
+	}
+	m.log = zerolog.New(w).Level(level).With().Timestamp().Logger()
+	return nil
+}

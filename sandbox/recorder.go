@@ -1,0 +1,219 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/rs/zerolog"
+
+	"github.com/terrarium-evals/terrarium/ledger"
+	"github.com/terrarium-evals/terrarium/tools/server"
+)
+
+// Store is the part of the ledger the Recorder writes to. Both methods
+// return only once the write is committed.
+type Store interface {
+	BeginCall(ctx context.Context, c *ledger.ToolCall) error
+	EndCall(ctx context.Context, c *ledger.ToolCall, events []ledger.Event) error
+}
+
+// Recorder forwards tool calls to a Session and records each one in a Store.
+// It is safe for concurrent use; calls are numbered in the order they reach
+// it.
+type Recorder struct {
+	sess  Session
+	store Store
+	runID int64
+	log   zerolog.Logger
+
+	mu        sync.Mutex
+	callSeq   int
+	eventSeq  int
+	tools     []mcp.Tool
+	toolNames map[string]bool
+}
+
+// NewRecorder returns a Recorder for one run.
+func NewRecorder(sess Session, store Store, runID int64, log zerolog.Logger) *Recorder {
+	return &Recorder{sess: sess, store: store, runID: runID, log: log}
+}
+
+// ListTools returns the tool server's tools. The list is fetched once and
+// then served from memory.
+func (r *Recorder) ListTools(ctx context.Context) ([]mcp.Tool, error) {
+	r.mu.Lock()
+	if r.tools != nil {
+		defer r.mu.Unlock()
+		return r.tools, nil
+	}
+	r.mu.Unlock()
+	res, err := r.sess.Client().ListTools(ctx, mcp.ListToolsRequest{})
+	if err != nil {
+		return nil, fmt.Errorf("list tools: %w", lost(err))
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tools = res.Tools
+	r.toolNames = make(map[string]bool, len(res.Tools))
+	for _, t := range res.Tools {
+		r.toolNames[t.Name] = true
+	}
+	return r.tools, nil
+}
+
+// CallTool records and runs one tool call.
+//
+// The outcomes are:
+//  1. The call ran: the result (possibly with IsError set, for an error the
+//     caller caused) is returned with Terrarium's _meta removed, after the
+//     request, the result and the call's world events were committed.
+//  2. The caller's mistake caught before forwarding (unknown tool, arguments
+//     that are not a JSON object): an IsError result, recorded the same way.
+//  3. A plumbing failure (ledger write failed, session broken): a Go error.
+//     If the request was recorded, the error is recorded against it too. A
+//     session that went away gives an error wrapping ErrSandboxLost.
+func (r *Recorder) CallTool(ctx context.Context, callID, name string, args json.RawMessage) (*mcp.CallToolResult, error) {
+	if len(args) == 0 {
+		args = json.RawMessage(`{}`)
+	}
+	r.mu.Lock()
+	seq := r.callSeq
+	r.callSeq++
+	known := r.toolNames == nil || r.toolNames[name]
+	names := sortedKeys(r.toolNames)
+	r.mu.Unlock()
+
+	stored := args
+	if !json.Valid(args) {
+		// Keep the model's bytes, readable, in a valid JSON column.
+		stored, _ = json.Marshal(string(args))
+	}
+	call := &ledger.ToolCall{
+		RunID:     r.runID,
+		Seq:       seq,
+		CallID:    callID,
+		Tool:      name,
+		Args:      stored,
+		StartedAt: time.Now().UTC(),
+	}
+	if err := r.store.BeginCall(ctx, call); err != nil {
+		return nil, fmt.Errorf("record call %d: %w", seq, err)
+	}
+
+	var argMap map[string]any
+	var res *mcp.CallToolResult
+	switch {
+	case !known:
+		res = mcp.NewToolResultError(fmt.Sprintf("Unknown tool %q. Available tools: %s.", name, strings.Join(names, ", ")))
+	case json.Unmarshal(args, &argMap) != nil:
+		res = mcp.NewToolResultError(fmt.Sprintf("The arguments for %s are not a valid JSON object: %s", name, truncate(string(args), 200)))
+	default:
+		req := mcp.CallToolRequest{}
+		req.Params.Name = name
+		req.Params.Arguments = argMap
+		var err error
+		res, err = r.sess.Client().CallTool(ctx, req)
+		if err != nil && isProtocolError(err) {
+			// The server refused the request itself (invalid params and the
+			// like): the model can read that and fix its call.
+			res, err = mcp.NewToolResultError(fmt.Sprintf("The %s call was rejected: %v", name, err)), nil
+		}
+		if err != nil {
+			err = lost(err)
+			call.Error = err.Error()
+			call.EndedAt = time.Now().UTC()
+			if werr := r.store.EndCall(context.WithoutCancel(ctx), call, nil); werr != nil {
+				r.log.Error().Err(werr).Int64("call", call.ID).Msg("record failed call")
+			}
+			return nil, fmt.Errorf("call %s: %w", name, err)
+		}
+	}
+
+	events, simTime, err := server.CallMeta(res)
+	if err != nil {
+		r.log.Warn().Err(err).Int64("call", call.ID).Msg("tool result carried unreadable events")
+	}
+	server.StripMeta(res)
+
+	call.Result = ResultText(res)
+	call.IsError = res.IsError
+	call.SimTime = simTime
+	call.EndedAt = time.Now().UTC()
+	rows := make([]ledger.Event, 0, len(events))
+	r.mu.Lock()
+	for _, ev := range events {
+		attrs, err := json.Marshal(ev.Attrs)
+		if err != nil {
+			attrs = []byte(`{}`)
+		}
+		rows = append(rows, ledger.Event{RunID: r.runID, Seq: r.eventSeq, Type: ev.Type, Time: ev.Time, Attrs: attrs})
+		r.eventSeq++
+	}
+	r.mu.Unlock()
+	// The result is committed even if the caller gave up meanwhile: what the
+	// tool did has happened in the world.
+	if err := r.store.EndCall(context.WithoutCancel(ctx), call, rows); err != nil {
+		return nil, fmt.Errorf("record result of call %d: %w", seq, err)
+	}
+	r.log.Debug().Int64("run", r.runID).Int64("call", call.ID).Int("seq", seq).Str("tool", name).
+		Bool("is_error", res.IsError).Int("events", len(rows)).Msg("tool call recorded")
+	return res, nil
+}
+
+// ResultText joins the text content of a tool result, as the model sees it.
+func ResultText(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if t, ok := mcp.AsTextContent(c); ok {
+			if b.Len() > 0 {
+				b.WriteString("\n")
+			}
+			b.WriteString(t.Text)
+		}
+	}
+	return b.String()
+}
+
+// isProtocolError reports whether err is a JSON-RPC error answer from the
+// server, as opposed to a failure to reach it.
+func isProtocolError(err error) bool {
+	var te *transport.Error
+	if errors.As(err, &te) {
+		return false
+	}
+	return errors.Is(err, mcp.ErrInvalidParams) || errors.Is(err, mcp.ErrMethodNotFound) ||
+		errors.Is(err, mcp.ErrInvalidRequest) || errors.Is(err, mcp.ErrInternalError)
+}
+
+// lost marks transport failures as a lost sandbox. A context that ended is
+// the caller's doing and stays as it is.
+func lost(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrSandboxLost) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrSandboxLost, err)
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
