@@ -190,9 +190,6 @@ func headTail(c *call, head bool) int {
 		return 1
 	}
 	ins, code := c.inputs(ops)
-	if len(ops) == 0 {
-		ops = []string{"-"}
-	}
 	for i, in := range ins {
 		if (len(ins) > 1 || o.verbose) && !o.quiet {
 			if i > 0 {

@@ -1,7 +1,6 @@
 package shell
 
 import (
-	"errors"
 	"io/fs"
 	"path"
 	"strings"
@@ -101,9 +100,4 @@ func copyTree(from *session, src string, to *session, dst, via string, preserve 
 			visit(rel, false)
 		}
 	}
-}
-
-func isCopyRead(err error) bool {
-	var ce *copyErr
-	return errors.As(err, &ce) && ce.read
 }
