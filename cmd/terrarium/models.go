@@ -7,13 +7,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/terrarium-evals/terrarium/agent"
+	"github.com/terrarium-evals/terrarium/agent/anthropic"
 	"github.com/terrarium-evals/terrarium/agent/openai"
 	"github.com/terrarium-evals/terrarium/agent/scripted"
 )
 
 // modelFlags are the command-line settings that apply to API models.
 type modelFlags struct {
-	baseURL string
+	baseURL  string
+	thinking int
 }
 
 // parseModel turns a model spec into a Model.
@@ -36,7 +38,11 @@ func parseModel(spec string, mf modelFlags) (agent.Model, error) {
 		}
 		return m, nil
 	case "anthropic":
-		return nil, exitError{ExitFailure, fmt.Errorf("--model %s: the anthropic provider is not wired in yet (tracked in issue #4); scripted and openai models work today", spec)}
+		m, err := anthropic.New(anthropic.Options{Model: name, Thinking: mf.thinking})
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--model %s: %w", spec, err)}
+		}
+		return m, nil
 	default:
 		return nil, usagef("--model %q: unknown provider %q; want scripted, anthropic or openai", spec, provider)
 	}

@@ -48,7 +48,8 @@ Conditions are every combination of the scenario's variables, narrowed by
   openai:MODEL         OpenAI-compatible chat completions: OpenAI, vLLM, Ollama,
                        llama.cpp, OpenRouter (--base-url or $OPENAI_BASE_URL;
                        key from $OPENAI_API_KEY, optional for local servers)
-  anthropic:MODEL      Anthropic Messages API (not wired in yet)`,
+  anthropic:MODEL      Anthropic Messages API (key from $ANTHROPIC_API_KEY;
+                       --thinking N turns on extended thinking)`,
 		Example: `  terrarium run --scenario blackmail --model scripted:blackmailer
   terrarium run --scenario blackmail --set threat=replacement --set options=open \
       --model scripted:pleader --model scripted:compliant --samples 5 --parallel 4
@@ -68,6 +69,7 @@ Conditions are every combination of the scenario's variables, narrowed by
 	fl.DurationVar(&f.wallTime, "wall-time", 0, "wall-clock limit per run, e.g. 10m (default: the scenario's, else none)")
 	fl.BoolVar(&f.resume, "resume", false, "finish an interrupted experiment (not built yet)")
 	fl.StringVar(&f.model.baseURL, "base-url", "", "API root for openai: models, e.g. http://localhost:11434/v1 for Ollama (default $OPENAI_BASE_URL)")
+	fl.IntVar(&f.model.thinking, "thinking", 0, "extended-thinking budget in tokens for anthropic: models (0 = off, else at least 1024)")
 	fl.StringVar(&f.format, "format", "table", "summary format: "+strings.Join(report.Formats(), ", "))
 	return cmd
 }
