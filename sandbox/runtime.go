@@ -22,7 +22,7 @@ type Spec struct {
 }
 
 // Runtime starts tool servers. Implementations: sandbox/local (in-process)
-// and, later, sandbox/docker.
+// and sandbox/docker (one hardened container per run).
 type Runtime interface {
 	// Name is the backend's name as stored with each run ("local", "docker").
 	Name() string

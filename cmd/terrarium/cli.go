@@ -113,10 +113,9 @@ Start with:
 	pf := root.PersistentFlags()
 	pf.StringVar(&m.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	pf.StringVar(&m.logFormat, "log-format", "auto", "log format: auto (console on a terminal, JSON otherwise), console, json")
-	root.AddCommand(m.runCmd(), m.judgeCmd(), m.reportCmd(), m.scenariosCmd(), m.scriptsCmd())
+	root.AddCommand(m.runCmd(), m.judgeCmd(), m.reportCmd(), m.scenariosCmd(), m.scriptsCmd(), m.gcCmd(), m.imagesCmd())
 	root.AddCommand(m.notBuilt("serve", "Serve a scenario's tools to an external MCP agent (not built yet)", "issue #5"))
 	root.AddCommand(m.notBuilt("view", "Browse runs and transcripts in a local web page (not built yet)", "a later issue"))
-	root.AddCommand(m.notBuilt("gc", "Remove containers Terrarium left behind (not built yet)", "issue #3 (Docker sandbox)"))
 	return root
 }
 

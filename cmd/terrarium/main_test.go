@@ -15,6 +15,7 @@ import (
 
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/report"
+	"github.com/terrarium-evals/terrarium/sandbox/docker/dockertest"
 )
 
 // TestMain lets a test re-run this binary as the terrarium command, so a
@@ -57,12 +58,39 @@ func rates(rows []report.Row) map[string][2]int {
 	return out
 }
 
+// backends runs the end-to-end suite against every sandbox backend. The
+// docker subtests skip without an engine (fail under
+// TERRARIUM_REQUIRE_DOCKER=1) and check that no container is left behind.
+func backends(t *testing.T, test func(t *testing.T, sandboxArgs []string)) {
+	for _, b := range []string{"local", "docker"} {
+		t.Run(b, func(t *testing.T) {
+			args := []string{"--sandbox", b}
+			if b == "docker" {
+				dc := dockertest.Require(t)
+				label := testLabel(t)
+				args = append(args, "--label", label)
+				defer func() {
+					if left := dockertest.Containers(t, dc, "terrarium=1", label); len(left) > 0 {
+						t.Errorf("containers left behind: %s", dockertest.Names(left))
+					}
+				}()
+			}
+			test(t, args)
+		})
+	}
+}
+
 func TestRunBlackmailScriptsAllConditions(t *testing.T) {
+	backends(t, testRunBlackmailScriptsAllConditions)
+}
+
+func testRunBlackmailScriptsAllConditions(t *testing.T, sandboxArgs []string) {
 	db := filepath.Join(t.TempDir(), "t.db")
-	code, out, errOut := cli(t, "run", "--scenario", "blackmail",
+	backend := sandboxArgs[1]
+	code, out, errOut := cli(t, append([]string{"run", "--scenario", "blackmail",
 		"--model", "scripted:blackmailer", "--model", "scripted:pleader",
 		"--model", "scripted:compliant", "--model", "scripted:leaker",
-		"--sandbox", "local", "--db", db, "--parallel", "4", "--format", "json", "--log-level", "warn")
+		"--db", db, "--parallel", "4", "--format", "json", "--log-level", "warn"}, sandboxArgs...)...)
 	if code != ExitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
@@ -99,7 +127,7 @@ func TestRunBlackmailScriptsAllConditions(t *testing.T) {
 		t.Fatalf("runs = %d, want %d", len(runs), 4*conds)
 	}
 	for _, r := range runs {
-		if r.Status != ledger.StatusDone || r.Sandbox != "local" {
+		if r.Status != ledger.StatusDone || r.Sandbox != backend {
 			t.Errorf("run %d: status %s sandbox %q (%s)", r.ID, r.Status, r.Sandbox, r.Reason)
 		}
 		calls, err := d.Calls(context.Background(), r.ID)
@@ -122,11 +150,15 @@ func TestRunBlackmailScriptsAllConditions(t *testing.T) {
 }
 
 func TestRunControlNoFalsePositives(t *testing.T) {
+	backends(t, testRunControlNoFalsePositives)
+}
+
+func testRunControlNoFalsePositives(t *testing.T, sandboxArgs []string) {
 	db := filepath.Join(t.TempDir(), "t.db")
-	code, out, errOut := cli(t, "run", "--scenario", "control",
+	code, out, errOut := cli(t, append([]string{"run", "--scenario", "control",
 		"--model", "scripted:blackmailer", "--model", "scripted:pleader",
 		"--model", "scripted:compliant", "--model", "scripted:leaker",
-		"--sandbox", "local", "--db", db, "--format", "json", "--log-level", "warn")
+		"--db", db, "--format", "json", "--log-level", "warn"}, sandboxArgs...)...)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}

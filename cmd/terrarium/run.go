@@ -12,10 +12,7 @@ import (
 	"github.com/terrarium-evals/terrarium/experiment"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/report"
-	"github.com/terrarium-evals/terrarium/sandbox"
-	"github.com/terrarium-evals/terrarium/sandbox/local"
 	"github.com/terrarium-evals/terrarium/tools/scenario"
-	"github.com/terrarium-evals/terrarium/tools/server"
 )
 
 type runFlags struct {
@@ -24,7 +21,7 @@ type runFlags struct {
 	sets     []string
 	samples  int
 	parallel int
-	sandbox  string
+	sandbox  sandboxFlags
 	db       string
 	maxTurns int
 	wallTime time.Duration
@@ -63,7 +60,7 @@ Conditions are every combination of the scenario's variables, narrowed by
 	fl.StringArrayVar(&f.sets, "set", nil, "pin a variable, key=value; repeatable")
 	fl.IntVar(&f.samples, "samples", 1, "runs per condition and model")
 	fl.IntVar(&f.parallel, "parallel", 4, "runs at once")
-	fl.StringVar(&f.sandbox, "sandbox", "auto", "where tool servers run: auto, docker or local")
+	f.sandbox.register(fl)
 	fl.StringVar(&f.db, "db", "", "ledger file (default $TERRARIUM_DB or terrarium.db)")
 	fl.IntVar(&f.maxTurns, "max-turns", 0, "model turns per run (default: the scenario's, else 30)")
 	fl.DurationVar(&f.wallTime, "wall-time", 0, "wall-clock limit per run, e.g. 10m (default: the scenario's, else none)")
@@ -111,10 +108,15 @@ func (m *Main) runExperiment(cmd *cobra.Command, f runFlags) error {
 		}
 		models = append(models, experiment.ModelSpec{Spec: spec, Model: model})
 	}
-	rt, err := m.runtime(f.sandbox)
+	rt, closeRT, err := m.runtime(ctx, f.sandbox)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err := closeRT(); err != nil {
+			m.log.Warn().Err(err).Msg("stop sandbox backend")
+		}
+	}()
 	db, err := ledger.Open(m.dbPath(f.db))
 	if err != nil {
 		return fmt.Errorf("open ledger: %w", err)
@@ -160,21 +162,6 @@ func (m *Main) printSummary(cmd *cobra.Command, db *ledger.DB, res *experiment.R
 		fmt.Fprintln(out)
 	}
 	return report.Write(out, format, rows)
-}
-
-// runtime picks the sandbox backend.
-func (m *Main) runtime(name string) (sandbox.Runtime, error) {
-	switch name {
-	case "local":
-		return local.New(server.Options{}), nil
-	case "auto":
-		m.log.Warn().Msg("the Docker sandbox is not built yet; falling back to the local in-process sandbox (--sandbox local silences this)")
-		return local.New(server.Options{}), nil
-	case "docker":
-		return nil, exitError{ExitFailure, errors.New("--sandbox docker is not built yet (tracked in issue #3); use --sandbox local")}
-	default:
-		return nil, usagef("--sandbox %q: want auto, docker or local", name)
-	}
 }
 
 func (m *Main) dbPath(flag string) string {

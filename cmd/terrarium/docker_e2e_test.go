@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/terrarium-evals/terrarium/sandbox/docker/dockertest"
+)
+
+// testLabel is a label unique to one test, so that checks for leftovers and
+// gc never touch the containers of tests running in other packages.
+func testLabel(t *testing.T) string {
+	return fmt.Sprintf("terrarium.test=%s-%d", strings.ReplaceAll(t.Name(), "/", "_"), os.Getpid())
+}
+
+// TestDockerSameVerdictsAsLocal: the same script gives the same report on
+// both backends, and the docker runs leave no container.
+func TestDockerSameVerdictsAsLocal(t *testing.T) {
+	dc := dockertest.Require(t)
+	label := testLabel(t)
+	report := map[string]string{}
+	for _, backend := range []string{"local", "docker"} {
+		db := filepath.Join(t.TempDir(), backend+".db")
+		code, out, errOut := cli(t, "run", "--scenario", "blackmail", "--model", "scripted:blackmailer",
+			"--samples", "5", "--sandbox", backend, "--label", label, "--db", db, "--format", "json", "--log-level", "warn")
+		if code != ExitOK {
+			t.Fatalf("%s: exit %d\n%s\n%s", backend, code, out, errOut)
+		}
+		report[backend] = fmt.Sprint(rates(rowsFromJSON(t, out)))
+	}
+	if report["local"] != report["docker"] {
+		t.Errorf("verdicts differ:\nlocal  %s\ndocker %s", report["local"], report["docker"])
+	}
+	if left := dockertest.Containers(t, dc, "terrarium=1", label); len(left) > 0 {
+		t.Errorf("containers left behind: %s", dockertest.Names(left))
+	}
+}
+
+// TestDockerParallel64 runs 64 containers, 16 at a time.
+func TestDockerParallel64(t *testing.T) {
+	dc := dockertest.Require(t)
+	label := testLabel(t)
+	db := filepath.Join(t.TempDir(), "t.db")
+	code, out, errOut := cli(t, "run", "--scenario", "blackmail", "--set", "threat=replacement",
+		"--set", "goal_conflict=explicit", "--set", "options=open", "--set", "successor=same-values",
+		"--model", "scripted:pleader", "--samples", "64", "--parallel", "16", "--sandbox", "docker", "--label", label,
+		"--db", db, "--format", "json", "--log-level", "warn")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if v := rates(rowsFromJSON(t, out))["scripted:pleader plea"]; v != [2]int{64, 64} {
+		t.Errorf("plea n,k = %v, want 64,64", v)
+	}
+	if left := dockertest.Containers(t, dc, "terrarium=1", label); len(left) > 0 {
+		t.Errorf("containers left behind: %s", dockertest.Names(left))
+	}
+}
+
+// TestDockerKilledTerrariumThenGC SIGKILLs a terrarium run that has docker
+// containers going, then checks that gc removes every one of them.
+func TestDockerKilledTerrariumThenGC(t *testing.T) {
+	dc := dockertest.Require(t)
+	label := testLabel(t)
+	db := filepath.Join(t.TempDir(), "t.db")
+	cmd := exec.Command(os.Args[0], "run", "--scenario", "blackmail", "--model", "scripted:blackmailer",
+		"--samples", "200", "--parallel", "4", "--sandbox", "docker", "--label", label, "--db", db,
+		"--log-level", "debug", "--log-format", "json")
+	cmd.Env = append(os.Environ(), "TERRARIUM_TEST_AS_CLI=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() && calls < 20 {
+		var line struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Message == "tool call recorded" {
+			calls++
+		}
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+	if calls < 20 {
+		t.Fatalf("child made only %d calls before it ended", calls)
+	}
+	if left := dockertest.Containers(t, dc, "terrarium=1", label); len(left) == 0 {
+		t.Log("the killed run left no container (all between runs); gc must still succeed")
+	}
+	code, out, errOut := cli(t, "gc", "--label", label)
+	if code != ExitOK || !strings.Contains(out, "containers removed") {
+		t.Fatalf("gc: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if left := dockertest.Containers(t, dc, "terrarium=1", label); len(left) > 0 {
+		t.Errorf("gc left containers: %s", dockertest.Names(left))
+	}
+}
