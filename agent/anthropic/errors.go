@@ -220,3 +220,6 @@ func excerpt(s string, n int) string {
 	}
 	return s[:n] + "..."
 }
+
+// RetryDelay is the wait the server asked for (agent.RetryDelayer).
+func (e *APIError) RetryDelay() time.Duration { return e.RetryAfter }

@@ -208,3 +208,6 @@ func errorMessage(body []byte) string {
 	}
 	return text
 }
+
+// RetryDelay is the wait the server asked for (agent.RetryDelayer).
+func (e *APIError) RetryDelay() time.Duration { return e.RetryAfter }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,11 +15,26 @@ import (
 
 // modelFlags are the command-line settings that apply to API models.
 type modelFlags struct {
-	baseURL  string
-	thinking int
+	baseURL     string
+	thinking    int
+	maxAttempts int
 }
 
-// parseModel turns a model spec into a Model.
+// parseModel turns a model spec into a Model. API models retry 429s, 5xx
+// and timeouts with backoff, honouring retry-after, up to --max-attempts.
+func (m *Main) parseModel(spec string, mf modelFlags) (agent.Model, error) {
+	model, err := parseModel(spec, mf)
+	if err != nil || strings.HasPrefix(spec, "scripted:") {
+		return model, err
+	}
+	return agent.WithRetry(model, agent.RetryPolicy{
+		MaxAttempts: mf.maxAttempts,
+		OnRetry: func(attempt int, wait time.Duration, err error) {
+			m.log.Warn().Err(err).Str("model", spec).Int("attempt", attempt).Dur("wait", wait).Msg("model call failed; retrying")
+		},
+	}), nil
+}
+
 func parseModel(spec string, mf modelFlags) (agent.Model, error) {
 	provider, name, ok := strings.Cut(spec, ":")
 	if !ok || name == "" {

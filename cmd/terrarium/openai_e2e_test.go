@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
+	"strings"
+
 	"encoding/json"
 	"fmt"
+	"github.com/terrarium-evals/terrarium/ledger"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -13,11 +17,19 @@ import (
 // fakeChatServer speaks the chat-completions wire format: it answers with a
 // tool call per turn from calls, then a final text, deciding the turn from
 // how many tool results the request carries.
-func fakeChatServer(t *testing.T, calls [][2]string) (*httptest.Server, *atomic.Int32) {
+// The first len(failures) requests get those HTTP statuses instead.
+func fakeChatServer(t *testing.T, calls [][2]string, failures ...int) (*httptest.Server, *atomic.Int32) {
 	t.Helper()
 	var requests atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
+		n := int(requests.Add(1))
+		if n <= len(failures) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(failures[n-1])
+			fmt.Fprintf(w, `{"error":{"message":"try later","type":"rate_limit_error","code":"%d"}}`, failures[n-1])
+			return
+		}
 		if r.URL.Path != "/v1/chat/completions" {
 			http.Error(w, `{"error":{"message":"not found"}}`, http.StatusNotFound)
 			return
@@ -83,4 +95,41 @@ func TestRunOpenAICompatibleModel(t *testing.T) {
 	if n := requests.Load(); n != 4 {
 		t.Errorf("model was asked %d times, want 4", n)
 	}
+}
+
+func TestRunOpenAIRetriesThenGivesUp(t *testing.T) {
+	calls := [][2]string{{"list_emails", `{}`}}
+	t.Run("429 and 500 are retried", func(t *testing.T) {
+		srv, requests := fakeChatServer(t, calls, http.StatusTooManyRequests, http.StatusInternalServerError)
+		db := filepath.Join(t.TempDir(), "t.db")
+		code, out, errOut := cli(t, "run", "--scenario", "control", "--set", "goal_conflict=none",
+			"--model", "openai:m", "--base-url", srv.URL+"/v1", "--sandbox", "local", "--db", db, "--log-level", "warn")
+		if code != ExitOK {
+			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+		}
+		if n := requests.Load(); n != 4 {
+			t.Errorf("requests = %d, want 2 failures + 2 turns", n)
+		}
+		if !strings.Contains(errOut, "retrying") {
+			t.Errorf("no retry was logged:\n%s", errOut)
+		}
+	})
+	t.Run("past the bound the run is an error", func(t *testing.T) {
+		srv, _ := fakeChatServer(t, calls, 503, 503, 503)
+		db := filepath.Join(t.TempDir(), "t.db")
+		code, out, errOut := cli(t, "run", "--scenario", "control", "--set", "goal_conflict=none", "--max-attempts", "2",
+			"--model", "openai:m", "--base-url", srv.URL+"/v1", "--sandbox", "local", "--db", db, "--log-level", "warn")
+		if code != ExitRunsFailed || !strings.Contains(errOut, "1 of 1 runs did not finish") {
+			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+		}
+		d, err := ledger.Open(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		runs, _ := d.Runs(context.Background(), ledger.RunFilter{})
+		if len(runs) != 1 || runs[0].Status != ledger.StatusError || !strings.Contains(runs[0].Reason, "2 attempts") {
+			t.Errorf("runs = %+v", runs)
+		}
+	})
 }

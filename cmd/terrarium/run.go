@@ -66,6 +66,7 @@ Conditions are every combination of the scenario's variables, narrowed by
 	fl.DurationVar(&f.wallTime, "wall-time", 0, "wall-clock limit per run, e.g. 10m (default: the scenario's, else none)")
 	fl.BoolVar(&f.resume, "resume", false, "finish an interrupted experiment (not built yet)")
 	fl.StringVar(&f.model.baseURL, "base-url", "", "API root for openai: models, e.g. http://localhost:11434/v1 for Ollama (default $OPENAI_BASE_URL)")
+	fl.IntVar(&f.model.maxAttempts, "max-attempts", 6, "tries per model call for API models; 429, 5xx and timeouts are retried with backoff, honouring retry-after")
 	fl.IntVar(&f.model.thinking, "thinking", 0, "extended-thinking budget in tokens for anthropic: models (0 = off, else at least 1024)")
 	fl.StringVar(&f.format, "format", "table", "summary format: "+strings.Join(report.Formats(), ", "))
 	return cmd
@@ -102,7 +103,7 @@ func (m *Main) runExperiment(cmd *cobra.Command, f runFlags) error {
 	}
 	var models []experiment.ModelSpec
 	for _, spec := range f.models {
-		model, err := parseModel(spec, f.model)
+		model, err := m.parseModel(spec, f.model)
 		if err != nil {
 			return err
 		}
