@@ -293,15 +293,11 @@ func (c *call) inputs(ops []string) ([]input, int) {
 
 // ---- cp, mv ----
 
-func cmdCp(c *call) int {
-	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "rRapfvinuLdPHlsxT", long: map[string]string{
-		"recursive": "r", "archive": "a", "force": "f", "verbose": "v", "preserve": "preserve=", "no-clobber": "n", "parents": "parents",
-	}})
-	if bad != "" {
-		return c.badFlag(bad, 1)
-	}
-	rec := fl.has("r") || fl.has("R") || fl.has("a")
-	preserve := fl.has("a") || fl.has("p")
+// eachSource checks the operands of cp and mv (SOURCE... DEST), answers the
+// errors they share, and calls fn for every source that exists with its
+// absolute path, its info and the path it goes to. fn returns 1 when that
+// source failed. eachSource returns the command's exit status.
+func eachSource(c *call, ops []string, fn func(src, dst, sp string, sin vfs.Info, target string, dstIsDir bool) int) int {
 	switch len(ops) {
 	case 0:
 		return c.badFlag("missing file operand", 1)
@@ -330,52 +326,65 @@ func cmdCp(c *call) int {
 		if dstIsDir {
 			target = path.Join(dstPath, path.Base(sp))
 		}
+		if fn(src, dst, sp, sin, target, dstIsDir) != 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+func cmdCp(c *call) int {
+	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "rRapfvinuLdPHlsxT", long: map[string]string{
+		"recursive": "r", "archive": "a", "force": "f", "verbose": "v", "preserve": "preserve=", "no-clobber": "n", "parents": "parents",
+	}})
+	if bad != "" {
+		return c.badFlag(bad, 1)
+	}
+	rec := fl.has("r") || fl.has("R") || fl.has("a")
+	preserve := fl.has("a") || fl.has("p")
+	return eachSource(c, ops, func(src, dst, sp string, sin vfs.Info, target string, dstIsDir bool) int {
 		if sin.Dir {
 			if !rec {
 				c.errorf("-r not specified; omitting directory %s", quoteName(src))
-				code = 1
-				continue
+				return 1
 			}
 			if target == sp || strings.HasPrefix(target, sp+"/") {
 				c.errorf("cannot copy a directory, %s, into itself, %s", quoteName(src), quoteName(path.Join(dst, path.Base(sp))))
-				code = 1
-				continue
+				return 1
 			}
+			failed := 0
 			copyTree(c.s, sp, c.s, target, "cp", preserve, func(err error) {
 				c.reportCopyErr(err)
-				code = 1
+				failed = 1
 			}, func(rel string, dir bool) {
 				if fl.has("v") {
 					c.out.printf("%s -> %s\n", quoteName(path.Join(src, rel)), quoteName(path.Join(target, rel)))
 				}
 			})
-			continue
+			return failed
 		}
 		if tin, err := c.s.h.fs.Stat(target); err == nil {
 			if tin.Path == sp {
 				c.errorf("%s and %s are the same file", quoteName(src), quoteName(target))
-				code = 1
-				continue
+				return 1
 			}
 			if tin.Dir {
 				c.errorf("cannot overwrite directory %s with non-directory", quoteName(target))
-				code = 1
-				continue
+				return 1
 			}
 			if fl.has("n") {
-				continue
+				return 0
 			}
 		}
 		if err := copyFile(c.s, sp, c.s, target, "cp", preserve); err != nil {
 			c.reportCopyErr(err)
-			code = 1
-			continue
+			return 1
 		}
 		if fl.has("v") {
 			c.out.printf("%s -> %s\n", quoteName(src), quoteName(target))
 		}
-	}
-	return code
+		return 0
+	})
 }
 
 func (c *call) reportCopyErr(err error) {
@@ -403,38 +412,10 @@ func cmdMv(c *call) int {
 	if bad != "" {
 		return c.badFlag(bad, 1)
 	}
-	switch len(ops) {
-	case 0:
-		return c.badFlag("missing file operand", 1)
-	case 1:
-		return c.badFlag(fmt.Sprintf("missing destination file operand after %s", quoteName(ops[0])), 1)
-	}
-	dst := ops[len(ops)-1]
-	srcs := ops[:len(ops)-1]
-	dstPath := c.s.abs(dst)
-	din, derr := c.s.h.fs.Stat(dstPath)
-	dstIsDir := derr == nil && din.Dir
-	if len(srcs) > 1 && !dstIsDir {
-		c.errorf("target %s is not a directory", quoteName(dst))
-		return 1
-	}
-	code := 0
-	for _, src := range srcs {
-		sp := c.s.abs(src)
-		sin, err := c.s.h.fs.Stat(sp)
-		if err != nil {
-			c.errorf("cannot stat %s: %s", quoteName(src), errText(err))
-			code = 1
-			continue
-		}
-		target := dstPath
-		if dstIsDir {
-			target = path.Join(dstPath, path.Base(sp))
-		}
+	return eachSource(c, ops, func(src, dst, sp string, sin vfs.Info, target string, dstIsDir bool) int {
 		if target == sp {
 			c.errorf("%s and %s are the same file", quoteName(src), quoteName(dst))
-			code = 1
-			continue
+			return 1
 		}
 		if sin.Dir && strings.HasPrefix(target, sp+"/") {
 			shown := dst
@@ -442,22 +423,19 @@ func cmdMv(c *call) int {
 				shown = path.Join(dst, path.Base(sp))
 			}
 			c.errorf("cannot move %s to a subdirectory of itself, %s", quoteName(src), quoteName(shown))
-			code = 1
-			continue
+			return 1
 		}
 		if tin, err := c.s.h.fs.Stat(target); err == nil {
 			if fl.has("n") {
-				continue
+				return 0
 			}
 			if tin.Dir && !sin.Dir {
 				c.errorf("cannot overwrite directory %s with non-directory", quoteName(target))
-				code = 1
-				continue
+				return 1
 			}
 			if !tin.Dir && sin.Dir {
 				c.errorf("cannot overwrite non-directory %s with directory %s", quoteName(target), quoteName(src))
-				code = 1
-				continue
+				return 1
 			}
 		}
 		perm := c.s.h.fs.Check(path.Dir(sp), c.s.user, vfs.Write|vfs.Exec)
@@ -469,8 +447,7 @@ func cmdMv(c *call) int {
 		}
 		if perm != nil {
 			c.errorf("cannot move %s to %s: %s", quoteName(src), quoteName(target), errText(perm))
-			code = 1
-			continue
+			return 1
 		}
 		var moved []vfs.Info
 		_ = c.s.h.fs.Walk(sp, func(in vfs.Info) {
@@ -484,8 +461,7 @@ func cmdMv(c *call) int {
 		}
 		if err := c.s.h.fs.Rename(sp, target); err != nil {
 			c.errorf("cannot move %s to %s: %s", quoteName(src), quoteName(target), errText(err))
-			code = 1
-			continue
+			return 1
 		}
 		for _, in := range moved {
 			np := target + strings.TrimPrefix(in.Path, sp)
@@ -506,8 +482,8 @@ func cmdMv(c *call) int {
 		if fl.has("v") {
 			c.out.printf("renamed %s -> %s\n", quoteName(src), quoteName(target))
 		}
-	}
-	return code
+		return 0
+	})
 }
 
 // ---- rm, rmdir, mkdir, touch ----
