@@ -369,6 +369,19 @@ func (n *Network) ReadFile(hostName, p string) (string, error) {
 	return text, nil
 }
 
+// userSession is a session as the host's own user for the file helpers. The
+// caller holds n.mu.
+func (n *Network) userSession(hostName string, emit world.Emitter) (*session, error) {
+	h, err := n.host(hostName)
+	if err != nil {
+		return nil, err
+	}
+	if emit == nil {
+		emit = func(world.Event) {}
+	}
+	return n.newSession(h, h.user, emit, 0), nil
+}
+
 // WriteFile writes content to p on host as the host's user. The parent
 // directory must exist (fs.ErrNotExist); other errors: ErrNoSuchHost,
 // ErrIsDir, ErrNotDir, fs.ErrPermission, vfs.ErrNoSpace. It emits
@@ -376,14 +389,10 @@ func (n *Network) ReadFile(hostName, p string) (string, error) {
 func (n *Network) WriteFile(hostName, p, content string, emit world.Emitter) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	h, err := n.host(hostName)
+	s, err := n.userSession(hostName, emit)
 	if err != nil {
 		return err
 	}
-	if emit == nil {
-		emit = func(world.Event) {}
-	}
-	s := n.newSession(h, h.user, emit, 0)
 	p = absPath(s.home, p)
 	if _, err := s.writeFile(p, vfs.Content(content), "write", false); err != nil {
 		return fmt.Errorf("write file: %w", err)
@@ -397,14 +406,11 @@ func (n *Network) WriteFile(hostName, p, content string, emit world.Emitter) err
 func (n *Network) DeleteFile(hostName, p string, emit world.Emitter) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	h, err := n.host(hostName)
+	s, err := n.userSession(hostName, emit)
 	if err != nil {
 		return err
 	}
-	if emit == nil {
-		emit = func(world.Event) {}
-	}
-	s := n.newSession(h, h.user, emit, 0)
+	h := s.h
 	p = absPath(s.home, p)
 	in, err := h.fs.Stat(p)
 	if err != nil {
