@@ -16,6 +16,7 @@ import (
 
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/tools/server"
+	"github.com/terrarium-evals/terrarium/tools/world"
 )
 
 // Store is the part of the ledger the Recorder writes to. Both methods
@@ -110,6 +111,7 @@ func (r *Recorder) CallTool(ctx context.Context, callID, name string, args json.
 
 	var argMap map[string]any
 	var res *mcp.CallToolResult
+	forwarded := false
 	switch {
 	case !known:
 		res = mcp.NewToolResultError(fmt.Sprintf("Unknown tool %q. Available tools: %s.", name, strings.Join(names, ", ")))
@@ -121,6 +123,7 @@ func (r *Recorder) CallTool(ctx context.Context, callID, name string, args json.
 		req.Params.Arguments = argMap
 		var err error
 		res, err = r.sess.Client().CallTool(ctx, req)
+		forwarded = err == nil
 		if err != nil && isProtocolError(err) {
 			// The server refused the request itself (invalid params and the
 			// like): the model can read that and fix its call.
@@ -137,11 +140,17 @@ func (r *Recorder) CallTool(ctx context.Context, callID, name string, args json.
 		}
 	}
 
-	events, simTime, err := server.CallMeta(res)
-	if err != nil {
-		r.log.Warn().Err(err).Int64("call", call.ID).Msg("tool result carried unreadable events")
+	var events []world.Event
+	var simTime time.Time
+	if forwarded {
+		// Only the tool server's answers carry events; the recorder's own
+		// (unknown tool, bad arguments) have none to read.
+		var err error
+		if events, simTime, err = server.CallMeta(res); err != nil {
+			r.log.Warn().Err(err).Int64("call", call.ID).Msg("tool result carried unreadable events")
+		}
+		server.StripMeta(res)
 	}
-	server.StripMeta(res)
 
 	call.Result = ResultText(res)
 	call.IsError = res.IsError
