@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/terrarium-evals/terrarium/agent"
@@ -52,6 +53,8 @@ func (t toolbox) Call(ctx context.Context, use agent.Block) (agent.Block, error)
 type transcript struct {
 	db    *ledger.DB
 	runID int64
+	// tokens, when set, adds up the tokens of every response recorded.
+	tokens *atomic.Int64
 
 	mu  sync.Mutex
 	seq int
@@ -86,6 +89,9 @@ func (t *transcript) Record(ctx context.Context, phase string, msg agent.Message
 		CreatedAt: time.Now().UTC(),
 	}
 	if resp != nil {
+		if t.tokens != nil {
+			t.tokens.Add(resp.Usage.InputTokens + resp.Usage.OutputTokens)
+		}
 		m.StopReason = resp.StopReason
 		m.ModelID = resp.ModelID
 		m.InputTokens = resp.Usage.InputTokens

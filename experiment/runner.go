@@ -1,11 +1,14 @@
 package experiment
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -40,25 +43,55 @@ type Config struct {
 	// MaxTurns and WallTime override the scenario's limits when non-zero.
 	MaxTurns int
 	WallTime time.Duration
+	// MaxTokensRun bounds each run's input plus output tokens (the run ends
+	// with status timeout, limit tokens); zero means no bound.
+	MaxTokensRun int64
+	// BudgetTokens bounds the experiment's input plus output tokens: once
+	// the runs have used that many, no new run starts and the runs not
+	// started stay pending, to be finished by Resume with a larger budget.
+	// Zero means no budget.
+	BudgetTokens int64
+	// Settings is stored with the experiment under "cli", for the caller
+	// to read back on resume (model options, say). Optional.
+	Settings json.RawMessage
 	Log      zerolog.Logger
+	// Drain, when set, stops the experiment gently: once it is done no new
+	// run starts, running runs finish, and the runs not started are marked
+	// interrupted. Canceling the ctx given to Run stops running runs too.
+	Drain context.Context
+	// OnDrain, when set, is called once when Drain ends, with the number
+	// of runs still running and of runs started in all; no run starts
+	// after that.
+	OnDrain func(running, started int)
+	// QuietRuns logs runs that end done at debug level rather than info,
+	// for callers that show progress another way. Other ends stay warnings.
+	QuietRuns bool
 	// OnRunEnd, when set, is called after each run ends (from the worker
 	// goroutine that ran it; calls may overlap).
 	OnRunEnd func(Progress)
 }
 
 // Progress reports one finished run and the experiment's counts so far.
+// Done and Failed count the runs ended in this invocation; Total is the
+// number of runs this invocation set out to run.
 type Progress struct {
 	Run                 ledger.Run
 	Done, Failed, Total int
+	// Tokens is the experiment's input plus output tokens so far.
+	Tokens int64
 }
 
 // Result is a finished (or interrupted) experiment.
 type Result struct {
 	Experiment *ledger.Experiment
-	Runs       []ledger.Run
+	// Runs holds every run of the experiment, resumed or kept.
+	Runs []ledger.Run
+	// OverBudget is set when the token budget stopped new runs.
+	OverBudget bool
 }
 
-// Failed counts the runs that did not end done or timeout.
+// Failed counts the runs that did not end done or timeout (pending runs
+// left by a spent budget included).
 func (r *Result) Failed() int {
 	n := 0
 	for _, run := range r.Runs {
@@ -67,6 +100,42 @@ func (r *Result) Failed() int {
 		}
 	}
 	return n
+}
+
+// Settings are an experiment's stored settings, as Run writes them into
+// ledger.Experiment.Config.
+type Settings struct {
+	Conditions   []scenario.Condition `json:"conditions"`
+	Models       []string             `json:"models"`
+	Samples      int                  `json:"samples"`
+	Parallel     int                  `json:"parallel"`
+	Sandbox      string               `json:"sandbox"`
+	MaxTurns     int                  `json:"max_turns"`
+	WallTime     string               `json:"wall_time"`
+	MaxTokensRun int64                `json:"max_tokens_run,omitempty"`
+	BudgetTokens int64                `json:"budget_tokens,omitempty"`
+	CLI          json.RawMessage      `json:"cli,omitempty"`
+}
+
+// StoredSettings decodes the settings Run stored with exp.
+func StoredSettings(exp *ledger.Experiment) (Settings, error) {
+	var s Settings
+	if len(exp.Config) == 0 {
+		return s, fmt.Errorf("experiment %s: no stored settings", exp.ID)
+	}
+	if err := json.Unmarshal(exp.Config, &s); err != nil {
+		return s, fmt.Errorf("experiment %s: decode settings: %w", exp.ID, err)
+	}
+	return s, nil
+}
+
+// LoadScenario loads the scenario exp was run with, from where it came.
+func LoadScenario(exp *ledger.Experiment) (*scenario.Scenario, error) {
+	sc, err := scenario.Load(sourceRef(*exp))
+	if err != nil {
+		return nil, fmt.Errorf("experiment %s: load scenario %s: %w", exp.ID, exp.Source, err)
+	}
+	return sc, nil
 }
 
 // Run creates an experiment, creates every run as pending, then runs them
@@ -78,11 +147,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	settings, _ := json.Marshal(map[string]any{
-		"conditions": cfg.Conditions, "models": specs(cfg.Models), "samples": cfg.Samples,
-		"parallel": cfg.Parallel, "sandbox": cfg.Runtime.Name(), "max_turns": cfg.MaxTurns,
-		"wall_time": cfg.WallTime.String(),
+	settings, err := json.Marshal(Settings{
+		Conditions: cfg.Conditions, Models: specs(cfg.Models), Samples: cfg.Samples,
+		Parallel: cfg.Parallel, Sandbox: cfg.Runtime.Name(), MaxTurns: cfg.MaxTurns,
+		WallTime: cfg.WallTime.String(), MaxTokensRun: cfg.MaxTokensRun, BudgetTokens: cfg.BudgetTokens,
+		CLI: cfg.Settings,
 	})
+	if err != nil {
+		return nil, fmt.Errorf("encode settings: %w", err)
+	}
 	exp := &ledger.Experiment{
 		ID:       ledger.NewExperimentID(),
 		Scenario: cfg.Scenario.Name,
@@ -110,12 +183,71 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	cfg.Log.Info().Str("experiment", exp.ID).Str("scenario", cfg.Scenario.Name).Int("runs", len(runs)).
 		Int("parallel", cfg.Parallel).Str("sandbox", cfg.Runtime.Name()).Msg("experiment started")
+	return execute(ctx, cfg, exp, runs, nil, 0)
+}
 
+// Resume finishes experiment exp: runs still pending, running (their
+// process died) or interrupted are reset (their messages, calls, events and
+// verdicts deleted) and run again; runs that ended done, timeout, error or
+// sandbox_lost are kept. cfg supplies the scenario, models, runtime and
+// limits (see StoredSettings); cfg.Conditions and cfg.Samples are not used,
+// the runs being those already in the ledger. Every model the runs to
+// finish name must be in cfg.Models.
+func Resume(ctx context.Context, cfg Config, exp *ledger.Experiment) (*Result, error) {
+	if len(cfg.Conditions) == 0 {
+		cfg.Conditions = []scenario.Condition{{}} // not used; satisfies check
+	}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	all, err := cfg.DB.Runs(ctx, ledger.RunFilter{ExperimentID: exp.ID})
+	if err != nil {
+		return nil, fmt.Errorf("read runs of %s: %w", exp.ID, err)
+	}
+	known := map[string]bool{}
+	for _, m := range cfg.Models {
+		known[m.Spec] = true
+	}
+	var todo, kept []*ledger.Run
+	var spent int64
+	for i := range all {
+		r := &all[i]
+		switch r.Status {
+		case ledger.StatusPending, ledger.StatusRunning, ledger.StatusInterrupted:
+			if !known[r.Model] {
+				return nil, fmt.Errorf("resume %s: run %d needs model %s, which was not given", exp.ID, r.ID, r.Model)
+			}
+			todo = append(todo, r)
+		default:
+			spent += r.InputTokens + r.OutputTokens
+			kept = append(kept, r)
+		}
+	}
+	for _, r := range todo {
+		if err := cfg.DB.ResetRun(ctx, r.ID); err != nil {
+			return nil, fmt.Errorf("resume %s: %w", exp.ID, err)
+		}
+		*r = ledger.Run{ID: r.ID, ExperimentID: r.ExperimentID, Scenario: r.Scenario, Condition: r.Condition,
+			ConditionKey: r.ConditionKey, Model: r.Model, Sample: r.Sample, Status: ledger.StatusPending, CreatedAt: r.CreatedAt}
+	}
+	cfg.Log.Info().Str("experiment", exp.ID).Str("scenario", exp.Scenario).Int("runs", len(todo)).
+		Int("kept", len(kept)).Int("parallel", cfg.Parallel).Str("sandbox", cfg.Runtime.Name()).Msg("experiment resumed")
+	return execute(ctx, cfg, exp, todo, kept, spent)
+}
+
+// execute runs runs, Parallel at a time, and returns the experiment with
+// kept and runs (in run id order).
+func execute(ctx context.Context, cfg Config, exp *ledger.Experiment, runs, kept []*ledger.Run, spent int64) (*Result, error) {
 	models := make(map[string]agent.Model, len(cfg.Models))
 	for _, m := range cfg.Models {
 		models[m.Spec] = m.Model
 	}
 	e := &executor{cfg: cfg, models: models, total: len(runs), rendered: map[string]*prepared{}}
+	e.tokens.Store(spent)
+	drain := cfg.Drain
+	if drain == nil {
+		drain = context.Background()
+	}
 	jobs := make(chan *ledger.Run)
 	var wg sync.WaitGroup
 	var fatalOnce sync.Once
@@ -127,27 +259,78 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			for r := range jobs {
-				if err := e.execute(workCtx, r); err != nil {
+				// A run handed over just as the experiment stops does not
+				// start. The check and the count share a lock with the
+				// drain report, so that no run starts after it.
+				e.startMu.Lock()
+				stopped := drain.Err() != nil || e.overBudget()
+				if !stopped {
+					e.started++
+					e.running.Add(1)
+				}
+				e.startMu.Unlock()
+				if stopped {
+					continue
+				}
+				err := e.execute(workCtx, r)
+				e.running.Add(-1)
+				if err != nil {
 					fatalOnce.Do(func() { fatal = err; stop() })
 				}
 			}
 		}()
 	}
+	// Say when the drain starts, however far the feeding has got.
+	watchDone := make(chan struct{})
+	var watch sync.WaitGroup
+	if cfg.Drain != nil && cfg.OnDrain != nil {
+		watch.Add(1)
+		go func() {
+			defer watch.Done()
+			select {
+			case <-drain.Done():
+				e.startMu.Lock()
+				running, started := e.running.Load(), e.started
+				e.startMu.Unlock()
+				cfg.OnDrain(int(running), started)
+			case <-watchDone:
+			}
+		}()
+	}
+	drained := false
 feed:
 	for _, r := range runs {
+		if e.overBudget() {
+			break
+		}
 		select {
 		case jobs <- r:
 		case <-workCtx.Done():
+			break feed
+		case <-drain.Done():
+			drained = true
 			break feed
 		}
 	}
 	close(jobs)
 	wg.Wait()
+	close(watchDone)
+	watch.Wait()
+	if drain.Err() != nil {
+		drained = true
+	}
 
-	// Whatever never started or was cut off is interrupted, not lost.
-	final := make([]ledger.Run, 0, len(runs))
+	// Whatever never started or was cut off is interrupted, not lost; runs
+	// held back by a spent budget stay pending.
+	stopped := drained || fatal != nil || ctx.Err() != nil
+	over := e.overBudget()
+	held := 0
+	final := make([]ledger.Run, 0, len(runs)+len(kept))
+	for _, r := range kept {
+		final = append(final, *r)
+	}
 	for _, r := range runs {
-		if r.Status == ledger.StatusPending || r.Status == ledger.StatusRunning {
+		if r.Status == ledger.StatusRunning || (r.Status == ledger.StatusPending && (!over || stopped)) {
 			reason := "experiment interrupted"
 			if fatal != nil {
 				reason = "experiment stopped: " + fatal.Error()
@@ -156,9 +339,17 @@ feed:
 				r.Status, r.Reason = ledger.StatusInterrupted, reason
 			}
 		}
+		if r.Status == ledger.StatusPending {
+			held++
+		}
 		final = append(final, *r)
 	}
-	res := &Result{Experiment: exp, Runs: final}
+	if held > 0 {
+		cfg.Log.Warn().Int64("tokens", e.tokens.Load()).Int64("budget", cfg.BudgetTokens).Int("pending", held).
+			Msg("token budget spent: no new runs started; the rest stay pending until the experiment is resumed with a larger budget")
+	}
+	slices.SortFunc(final, func(a, b ledger.Run) int { return cmp.Compare(a.ID, b.ID) })
+	res := &Result{Experiment: exp, Runs: final, OverBudget: held > 0}
 	if fatal != nil {
 		return res, fatal
 	}
@@ -210,9 +401,20 @@ type executor struct {
 	models map[string]agent.Model
 	total  int
 
+	tokens  atomic.Int64 // input plus output tokens, all runs
+	running atomic.Int64 // runs between start and end
+
+	startMu sync.Mutex // orders run starts with the drain report
+	started int        // runs started
+
 	mu           sync.Mutex
 	rendered     map[string]*prepared
 	done, failed int
+}
+
+// overBudget reports whether the experiment's token budget is spent.
+func (e *executor) overBudget() bool {
+	return e.cfg.BudgetTokens > 0 && e.tokens.Load() >= e.cfg.BudgetTokens
 }
 
 func (e *executor) prepare(cond scenario.Condition) *prepared {
@@ -259,6 +461,9 @@ func (e *executor) execute(ctx context.Context, r *ledger.Run) error {
 		}
 	}
 	ev := log.Info()
+	if cfg.QuietRuns {
+		ev = log.Debug()
+	}
 	if r.Status != ledger.StatusDone {
 		ev = log.Warn().Str("reason", r.Reason)
 	}
@@ -269,7 +474,7 @@ func (e *executor) execute(ctx context.Context, r *ledger.Run) error {
 	if r.Status != ledger.StatusDone && r.Status != ledger.StatusTimeout {
 		e.failed++
 	}
-	p := Progress{Run: *r, Done: e.done, Failed: e.failed, Total: e.total}
+	p := Progress{Run: *r, Done: e.done, Failed: e.failed, Total: e.total, Tokens: e.tokens.Load()}
 	e.mu.Unlock()
 	if cfg.OnRunEnd != nil {
 		cfg.OnRunEnd(p)
@@ -294,7 +499,7 @@ func (e *executor) episode(ctx context.Context, r *ledger.Run, log zerolog.Logge
 		}
 	}()
 	rec := sandbox.NewRecorder(sess, cfg.DB, r.ID, log)
-	limits := agent.Limits{MaxTurns: cfg.MaxTurns, WallTime: cfg.WallTime}
+	limits := agent.Limits{MaxTurns: cfg.MaxTurns, WallTime: cfg.WallTime, TokenBudget: cfg.MaxTokensRun}
 	if limits.MaxTurns == 0 {
 		limits.MaxTurns = p.r.Scenario.Limits.MaxTurns
 	}
@@ -309,8 +514,9 @@ func (e *executor) episode(ctx context.Context, r *ledger.Run, log zerolog.Logge
 		FirstMessage: p.r.FirstMessage,
 		Model:        e.models[r.Model],
 		Tools:        toolbox{rec: rec},
-		Transcript:   &transcript{db: cfg.DB, runID: r.ID},
+		Transcript:   &transcript{db: cfg.DB, runID: r.ID, tokens: &e.tokens},
 		Limits:       limits,
+		FollowUps:    p.r.FollowUps,
 	})
 }
 

@@ -298,3 +298,29 @@ func (db *DB) ReplaceVerdicts(ctx context.Context, runID int64, judge string, vs
 	}
 	return nil
 }
+
+// ResetRun makes run id pending again, as if it had never started: its
+// verdicts, events, tool calls and messages are deleted and its status,
+// reason, sandbox, turns, tokens and times cleared, in one transaction.
+// Resuming an experiment uses it before re-running a run that was cut off,
+// so no call is recorded twice. It fails with ErrNotFound if there is no
+// such run.
+func (db *DB) ResetRun(ctx context.Context, id int64) error {
+	err := db.submit(ctx, func(w *writer) error {
+		last := len(w.resetRun) - 1
+		for _, st := range w.resetRun[:last] {
+			if _, err := w.exec(st, id); err != nil {
+				return err
+			}
+		}
+		res, err := w.exec(w.resetRun[last], id)
+		if err != nil {
+			return err
+		}
+		return affected(res, "run")
+	})
+	if err != nil {
+		return fmt.Errorf("reset run %d: %w", id, err)
+	}
+	return nil
+}

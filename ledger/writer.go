@@ -41,6 +41,9 @@ type writer struct {
 	delVerdicts   stmt
 	insVerdict    stmt
 
+	// resetRun clears one run's records, children first.
+	resetRun []stmt
+
 	stmts []driver.Stmt
 	nv    []driver.NamedValue // argument buffer, reused
 }
@@ -96,9 +99,7 @@ func setup(ctx context.Context, conn *sql.Conn) error {
 
 // newWriter prepares every write statement on the driver connection dc.
 func newWriter(dc any) (*writer, error) {
-	prep, ok := dc.(interface {
-		Prepare(query string) (driver.Stmt, error)
-	})
+	prep, ok := dc.(preparer)
 	if !ok {
 		return nil, fmt.Errorf("driver connection %T cannot prepare", dc)
 	}
@@ -129,21 +130,49 @@ func newWriter(dc any) (*writer, error) {
 		{&w.insVerdict, `INSERT INTO verdicts (run_id, behavior, fired, judge, rule, evidence, detail,
 			prompt_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 	} {
-		st, err := prep.Prepare(p.sql)
-		if err != nil {
-			w.close()
-			return nil, fmt.Errorf("prepare %.40q: %w", p.sql, err)
+		if err := w.prepare(prep, p.dst, p.sql); err != nil {
+			return nil, err
 		}
-		sx, ok := st.(stmt)
-		if !ok {
-			st.Close()
-			w.close()
-			return nil, fmt.Errorf("driver statement %T cannot exec with context", st)
+	}
+	for _, q := range []string{
+		`DELETE FROM verdicts WHERE run_id = ?`,
+		`DELETE FROM events WHERE run_id = ?`,
+		`DELETE FROM tool_calls WHERE run_id = ?`,
+		`DELETE FROM messages WHERE run_id = ?`,
+		`UPDATE runs SET status = 'pending', reason = '', sandbox = '', turns = 0, input_tokens = 0,
+			output_tokens = 0, started_at = NULL, ended_at = NULL WHERE id = ?`,
+	} {
+		var st stmt
+		if err := w.prepare(prep, &st, q); err != nil {
+			return nil, err
 		}
-		*p.dst = sx
-		w.stmts = append(w.stmts, st)
+		w.resetRun = append(w.resetRun, st)
 	}
 	return w, nil
+}
+
+// preparer is a driver connection that can prepare statements.
+type preparer interface {
+	Prepare(query string) (driver.Stmt, error)
+}
+
+// prepare prepares query into *dst and keeps the statement for close; on
+// failure it closes everything prepared so far.
+func (w *writer) prepare(prep preparer, dst *stmt, query string) error {
+	st, err := prep.Prepare(query)
+	if err != nil {
+		w.close()
+		return fmt.Errorf("prepare %.40q: %w", query, err)
+	}
+	sx, ok := st.(stmt)
+	if !ok {
+		st.Close()
+		w.close()
+		return fmt.Errorf("driver statement %T cannot exec with context", st)
+	}
+	*dst = sx
+	w.stmts = append(w.stmts, st)
+	return nil
 }
 
 // close releases the prepared statements.

@@ -29,10 +29,16 @@ type Main struct {
 	Stderr io.Writer
 	// Getenv reads the environment; nil means no environment.
 	Getenv func(string) string
+	// Signals, when set, delivers SIGINT and SIGTERM. The first SIGINT
+	// during "run" stops new runs and lets running ones finish; a second
+	// one, or SIGTERM, or a first SIGINT during any other command, cancels
+	// (exit 130).
+	Signals <-chan os.Signal
 
 	logLevel  string
 	logFormat string
 	log       zerolog.Logger
+	intr      *interrupts
 }
 
 // usageError marks an error as the user's input being wrong (exit 2).
@@ -66,6 +72,10 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	if m.Getenv == nil {
 		m.Getenv = func(string) string { return "" }
 	}
+	intr, stop := watch(ctx, m.Signals)
+	defer stop()
+	m.intr = intr
+	ctx = intr.hardCtx
 	root := m.root()
 	root.SetArgs(args)
 	root.SetOut(m.Stdout)
@@ -114,7 +124,7 @@ Start with:
 	pf.StringVar(&m.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	pf.StringVar(&m.logFormat, "log-format", "auto", "log format: auto (console on a terminal, JSON otherwise), console, json")
 	root.AddCommand(m.runCmd(), m.judgeCmd(), m.reportCmd(), m.scenariosCmd(), m.scriptsCmd(), m.gcCmd(), m.imagesCmd())
-	root.AddCommand(m.notBuilt("serve", "Serve a scenario's tools to an external MCP agent (not built yet)", "issue #5"))
+	root.AddCommand(m.serveCmd())
 	root.AddCommand(m.notBuilt("view", "Browse runs and transcripts in a local web page (not built yet)", "a later issue"))
 	return root
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -22,7 +23,9 @@ import (
 // real child process can be killed in the middle of an experiment.
 func TestMain(m *testing.M) {
 	if os.Getenv("TERRARIUM_TEST_AS_CLI") == "1" {
-		os.Exit((&Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}).Run(context.Background(), os.Args[1:]))
+		sig := make(chan os.Signal, 2)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		os.Exit((&Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Signals: sig}).Run(context.Background(), os.Args[1:]))
 	}
 	os.Exit(m.Run())
 }
@@ -217,7 +220,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bad format", []string{"report", "--db", db, "--format", "xml"}, ExitUsage, "--format"},
 		{"missing db", []string{"report", "--db", filepath.Join(dir, "none.db")}, ExitUsage, "no ledger"},
 		{"invalid scenario file", []string{"scenarios", "validate", bad}, ExitUsage, "bad.yaml"},
-		{"serve not built", []string{"serve"}, ExitFailure, "not built yet"},
+		{"serve without scenario", []string{"serve"}, ExitUsage, "--scenario is required"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

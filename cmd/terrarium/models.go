@@ -11,6 +11,7 @@ import (
 	"github.com/terrarium-evals/terrarium/agent/anthropic"
 	"github.com/terrarium-evals/terrarium/agent/openai"
 	"github.com/terrarium-evals/terrarium/agent/scripted"
+	"github.com/terrarium-evals/terrarium/experiment"
 )
 
 // modelFlags are the command-line settings that apply to API models.
@@ -21,11 +22,16 @@ type modelFlags struct {
 }
 
 // parseModel turns a model spec into a Model. API models retry 429s, 5xx
-// and timeouts with backoff, honouring retry-after, up to --max-attempts.
-func (m *Main) parseModel(spec string, mf modelFlags) (agent.Model, error) {
+// and timeouts with backoff, honouring retry-after, up to --max-attempts;
+// with lims, each attempt also waits for a slot of its provider's adaptive
+// concurrency limit.
+func (m *Main) parseModel(spec string, mf modelFlags, lims *experiment.Limiters) (agent.Model, error) {
 	model, err := parseModel(spec, mf)
 	if err != nil || strings.HasPrefix(spec, "scripted:") {
 		return model, err
+	}
+	if lims != nil {
+		model = lims.For(spec).Wrap(model)
 	}
 	return agent.WithRetry(model, agent.RetryPolicy{
 		MaxAttempts: mf.maxAttempts,

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -26,8 +28,20 @@ type runFlags struct {
 	maxTurns int
 	wallTime time.Duration
 	resume   bool
+	expID    string
 	format   string
 	model    modelFlags
+	// maxTokensRun and budgetTokens bound tokens per run and per experiment.
+	maxTokensRun int64
+	budgetTokens int64
+}
+
+// cliSettings are the command-line settings stored with an experiment so
+// that --resume re-creates its models the same way.
+type cliSettings struct {
+	BaseURL     string `json:"base_url,omitempty"`
+	Thinking    int    `json:"thinking,omitempty"`
+	MaxAttempts int    `json:"max_attempts,omitempty"`
 }
 
 func (m *Main) runCmd() *cobra.Command {
@@ -46,8 +60,19 @@ Conditions are every combination of the scenario's variables, narrowed by
                        llama.cpp, OpenRouter (--base-url or $OPENAI_BASE_URL;
                        key from $OPENAI_API_KEY, optional for local servers)
   anthropic:MODEL      Anthropic Messages API (key from $ANTHROPIC_API_KEY;
-                       --thinking N turns on extended thinking)`,
+                       --thinking N turns on extended thinking)
+
+Ctrl-C once stops starting new runs and lets the running ones finish; twice
+stops them too (they are marked interrupted). --resume finishes an
+experiment: runs pending, running (the process died) or interrupted are run
+again from scratch; finished runs are kept. The scenario, conditions,
+samples, models and limits come from the ledger.
+
+API models share an adaptive concurrency limit per provider: at most
+--parallel calls at once, halved on each 429 or 5xx and raised by one every
+10 successful calls.`,
 		Example: `  terrarium run --scenario blackmail --model scripted:blackmailer
+  terrarium run --resume                 # finish the latest experiment after a crash or Ctrl-C
   terrarium run --scenario blackmail --set threat=replacement --set options=open \
       --model scripted:pleader --model scripted:compliant --samples 5 --parallel 4
   terrarium run --scenario ./my-scenario.yaml --model scripted:./my-script.yaml`,
@@ -64,7 +89,10 @@ Conditions are every combination of the scenario's variables, narrowed by
 	fl.StringVar(&f.db, "db", "", "ledger file (default $TERRARIUM_DB or terrarium.db)")
 	fl.IntVar(&f.maxTurns, "max-turns", 0, "model turns per run (default: the scenario's, else 30)")
 	fl.DurationVar(&f.wallTime, "wall-time", 0, "wall-clock limit per run, e.g. 10m (default: the scenario's, else none)")
-	fl.BoolVar(&f.resume, "resume", false, "finish an interrupted experiment (not built yet)")
+	fl.BoolVar(&f.resume, "resume", false, "finish an experiment that was interrupted or crashed (default: the latest one; see --experiment)")
+	fl.StringVar(&f.expID, "experiment", "", "with --resume: the experiment to finish, e.g. exp-7f3a9c")
+	fl.Int64Var(&f.maxTokensRun, "max-tokens-run", 0, "input+output tokens per run; a run that reaches it ends with status timeout (0 = no limit)")
+	fl.Int64Var(&f.budgetTokens, "budget-tokens", 0, "input+output tokens for the whole experiment; once spent no new run starts and the rest stay pending for --resume (0 = no budget)")
 	fl.StringVar(&f.model.baseURL, "base-url", "", "API root for openai: models, e.g. http://localhost:11434/v1 for Ollama (default $OPENAI_BASE_URL)")
 	fl.IntVar(&f.model.maxAttempts, "max-attempts", 6, "tries per model call for API models; 429, 5xx and timeouts are retried with backoff, honouring retry-after")
 	fl.IntVar(&f.model.thinking, "thinking", 0, "extended-thinking budget in tokens for anthropic: models (0 = off, else at least 1024)")
@@ -75,7 +103,10 @@ Conditions are every combination of the scenario's variables, narrowed by
 func (m *Main) runExperiment(cmd *cobra.Command, f runFlags) error {
 	ctx := cmd.Context()
 	if f.resume {
-		return exitError{ExitFailure, errors.New("--resume is not built yet (tracked in issue #4)")}
+		return m.resumeExperiment(cmd, f)
+	}
+	if f.expID != "" {
+		return usagef("--experiment selects the experiment to finish and needs --resume")
 	}
 	if f.scenario == "" {
 		return usagef("--scenario is required (try: terrarium scenarios list)")
@@ -83,11 +114,8 @@ func (m *Main) runExperiment(cmd *cobra.Command, f runFlags) error {
 	if len(f.models) == 0 {
 		return usagef("--model is required, e.g. --model scripted:blackmailer (try: terrarium scripts list)")
 	}
-	if f.samples < 1 || f.parallel < 1 || f.maxTurns < 0 || f.wallTime < 0 {
-		return usagef("--samples and --parallel must be at least 1; --max-turns and --wall-time cannot be negative")
-	}
-	if !contains(report.Formats(), f.format) {
-		return usagef("--format %q: want one of %s", f.format, strings.Join(report.Formats(), ", "))
+	if err := f.check(); err != nil {
+		return err
 	}
 	sc, err := scenario.Load(f.scenario)
 	if err != nil {
@@ -101,13 +129,151 @@ func (m *Main) runExperiment(cmd *cobra.Command, f runFlags) error {
 	if err != nil {
 		return usageError{err}
 	}
+	lims := &experiment.Limiters{Max: f.parallel}
+	models, err := m.models(f.models, f.model, lims)
+	if err != nil {
+		return err
+	}
+	stored, err := json.Marshal(cliSettings{BaseURL: f.model.baseURL, Thinking: f.model.thinking, MaxAttempts: f.model.maxAttempts})
+	if err != nil {
+		return fmt.Errorf("encode settings: %w", err)
+	}
+	return m.execute(ctx, cmd, f, nil, func(ctx context.Context, cfg experiment.Config) (*experiment.Result, error) {
+		cfg.Scenario, cfg.Conditions, cfg.Models, cfg.Samples, cfg.Settings = sc, conds, models, f.samples, stored
+		return experiment.Run(ctx, cfg)
+	})
+}
+
+func (f *runFlags) check() error {
+	if f.samples < 1 || f.parallel < 1 || f.maxTurns < 0 || f.wallTime < 0 {
+		return usagef("--samples and --parallel must be at least 1; --max-turns and --wall-time cannot be negative")
+	}
+	if f.maxTokensRun < 0 || f.budgetTokens < 0 {
+		return usagef("--max-tokens-run and --budget-tokens cannot be negative")
+	}
+	if !contains(report.Formats(), f.format) {
+		return usagef("--format %q: want one of %s", f.format, strings.Join(report.Formats(), ", "))
+	}
+	return nil
+}
+
+// models parses the model specs.
+func (m *Main) models(specs []string, mf modelFlags, lims *experiment.Limiters) ([]experiment.ModelSpec, error) {
 	var models []experiment.ModelSpec
-	for _, spec := range f.models {
-		model, err := m.parseModel(spec, f.model)
+	for _, spec := range specs {
+		model, err := m.parseModel(spec, mf, lims)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		models = append(models, experiment.ModelSpec{Spec: spec, Model: model})
+	}
+	return models, nil
+}
+
+// resumeExperiment finishes a stored experiment with its stored settings.
+// Flags that would change what the experiment measures are refused unless
+// they match; --parallel, --sandbox, --budget-tokens and the retry
+// settings may change.
+func (m *Main) resumeExperiment(cmd *cobra.Command, f runFlags) error {
+	ctx := cmd.Context()
+	fl := cmd.Flags()
+	for _, name := range []string{"set", "samples", "max-turns", "wall-time", "max-tokens-run", "thinking"} {
+		if fl.Changed(name) {
+			return usagef("--resume runs the experiment as it was created; drop --%s (its value is stored in the ledger)", name)
+		}
+	}
+	if err := f.check(); err != nil {
+		return err
+	}
+	path := m.dbPath(f.db)
+	if _, err := os.Stat(path); err != nil {
+		return usagef("--resume: no ledger at %s (--db or $TERRARIUM_DB selects it)", path)
+	}
+	db, err := ledger.Open(path)
+	if err != nil {
+		return fmt.Errorf("open ledger: %w", err)
+	}
+	var exp *ledger.Experiment
+	if f.expID != "" {
+		exp, err = db.Experiment(ctx, f.expID)
+	} else {
+		exp, err = db.LatestExperiment(ctx)
+	}
+	if err != nil {
+		db.Close()
+		if errors.Is(err, ledger.ErrNotFound) {
+			return usagef("--resume: no experiment %q in %s", f.expID, path)
+		}
+		return fmt.Errorf("find experiment: %w", err)
+	}
+	st, err := experiment.StoredSettings(exp)
+	if err != nil {
+		db.Close()
+		return exitError{ExitFailure, err}
+	}
+	sc, err := experiment.LoadScenario(exp)
+	if err != nil {
+		db.Close()
+		return exitError{ExitFailure, err}
+	}
+	if f.scenario != "" {
+		given, err := scenario.Load(f.scenario)
+		if err != nil || given.Source != sc.Source {
+			db.Close()
+			return usagef("--resume: experiment %s ran scenario %s, not %s; drop --scenario", exp.ID, exp.Source, f.scenario)
+		}
+	}
+	if len(f.models) > 0 && !sameSet(f.models, st.Models) {
+		db.Close()
+		return usagef("--resume: experiment %s ran models %s; drop --model or give exactly those", exp.ID, strings.Join(st.Models, ", "))
+	}
+	var cs cliSettings
+	if len(st.CLI) > 0 {
+		if err := json.Unmarshal(st.CLI, &cs); err != nil {
+			db.Close()
+			return exitError{ExitFailure, fmt.Errorf("experiment %s: decode command settings: %w", exp.ID, err)}
+		}
+	}
+	mf := f.model
+	mf.thinking = cs.Thinking
+	if !fl.Changed("base-url") {
+		mf.baseURL = cs.BaseURL
+	}
+	if !fl.Changed("max-attempts") && cs.MaxAttempts > 0 {
+		mf.maxAttempts = cs.MaxAttempts
+	}
+	if !fl.Changed("parallel") && st.Parallel > 0 {
+		f.parallel = st.Parallel
+	}
+	if !fl.Changed("sandbox") && st.Sandbox != "" {
+		f.sandbox.backend = st.Sandbox
+	}
+	if !fl.Changed("budget-tokens") {
+		f.budgetTokens = st.BudgetTokens
+	}
+	f.maxTurns, f.maxTokensRun = st.MaxTurns, st.MaxTokensRun
+	if st.WallTime != "" {
+		if f.wallTime, err = time.ParseDuration(st.WallTime); err != nil {
+			db.Close()
+			return exitError{ExitFailure, fmt.Errorf("experiment %s: stored wall time %q: %w", exp.ID, st.WallTime, err)}
+		}
+	}
+	models, err := m.models(st.Models, mf, &experiment.Limiters{Max: f.parallel})
+	if err != nil {
+		db.Close()
+		return err
+	}
+	return m.execute(ctx, cmd, f, db, func(ctx context.Context, cfg experiment.Config) (*experiment.Result, error) {
+		cfg.Scenario, cfg.Models = sc, models
+		return experiment.Resume(ctx, cfg, exp)
+	})
+}
+
+// execute starts the sandbox backend and the ledger (unless db is given),
+// runs start with the shared settings, and prints the summary.
+func (m *Main) execute(ctx context.Context, cmd *cobra.Command, f runFlags, db *ledger.DB, start func(context.Context, experiment.Config) (*experiment.Result, error)) error {
+	if db != nil {
+		defer db.Close()
 	}
 	rt, closeRT, err := m.runtime(ctx, f.sandbox)
 	if err != nil {
@@ -118,21 +284,38 @@ func (m *Main) runExperiment(cmd *cobra.Command, f runFlags) error {
 			m.log.Warn().Err(err).Msg("stop sandbox backend")
 		}
 	}()
-	db, err := ledger.Open(m.dbPath(f.db))
-	if err != nil {
-		return fmt.Errorf("open ledger: %w", err)
+	if db == nil {
+		if db, err = ledger.Open(m.dbPath(f.db)); err != nil {
+			return fmt.Errorf("open ledger: %w", err)
+		}
+		defer db.Close()
 	}
-	defer db.Close()
 
-	res, err := experiment.Run(ctx, experiment.Config{
-		Scenario: sc, Conditions: conds, Models: models,
-		Samples: f.samples, Parallel: f.parallel, Runtime: rt, DB: db,
-		MaxTurns: f.maxTurns, WallTime: f.wallTime, Log: m.log,
+	var drain context.Context
+	if m.intr != nil {
+		drain = m.intr.setDrainable()
+	}
+	bar := m.progressBar()
+	res, err := start(ctx, experiment.Config{
+		Parallel: f.parallel, Runtime: rt, DB: db,
+		MaxTurns: f.maxTurns, WallTime: f.wallTime, MaxTokensRun: f.maxTokensRun, BudgetTokens: f.budgetTokens,
+		Log: m.log, Drain: drain, QuietRuns: bar != nil,
+		OnDrain: func(running, started int) {
+			m.log.Warn().Int("running", running).Int("started", started).
+				Msgf("interrupted: starting no new runs; finishing %d running runs; press Ctrl-C again to stop them", running)
+		},
 		OnRunEnd: func(p experiment.Progress) {
-			m.log.Info().Int("done", p.Done).Int("total", p.Total).Int("failed", p.Failed).
+			if bar != nil {
+				bar.update(p)
+				return
+			}
+			m.log.Info().Int("done", p.Done).Int("total", p.Total).Int("failed", p.Failed).Int64("tokens", p.Tokens).
 				Msgf("progress %d/%d", p.Done, p.Total)
 		},
 	})
+	if bar != nil {
+		bar.close()
+	}
 	if res != nil {
 		if werr := m.printSummary(cmd, db, res, f.format); werr != nil && err == nil {
 			err = werr
@@ -142,9 +325,33 @@ func (m *Main) runExperiment(cmd *cobra.Command, f runFlags) error {
 		return err
 	}
 	if n := res.Failed(); n > 0 {
-		return exitError{ExitRunsFailed, fmt.Errorf("%d of %d runs did not finish; see the runs table (status, reason) in %s", n, len(res.Runs), db.Path())}
+		hint := ""
+		switch {
+		case res.OverBudget:
+			hint = "; the token budget is spent: terrarium run --resume --experiment " + res.Experiment.ID + " --budget-tokens N (larger, or 0 for none) finishes them"
+		case drain != nil && drain.Err() != nil:
+			hint = "; terrarium run --resume --experiment " + res.Experiment.ID + " finishes them"
+		}
+		return exitError{ExitRunsFailed, fmt.Errorf("%d of %d runs did not finish; see the runs table (status, reason) in %s%s", n, len(res.Runs), db.Path(), hint)}
 	}
 	return nil
+}
+
+// sameSet reports whether a and b hold the same strings, ignoring order
+// and repeats.
+func sameSet(a, b []string) bool {
+	in := func(x string, list []string) bool { return contains(list, x) }
+	for _, x := range a {
+		if !in(x, b) {
+			return false
+		}
+	}
+	for _, x := range b {
+		if !in(x, a) {
+			return false
+		}
+	}
+	return true
 }
 
 func (m *Main) printSummary(cmd *cobra.Command, db *ledger.DB, res *experiment.Result, format string) error {

@@ -53,4 +53,8 @@ type Rendered struct {
 	// Detectors with their templates rendered; detectors whose applies_if
 	// renders false are dropped.
 	Detectors []Detector
+	// FollowUps are questions asked after the episode, in the same
+	// conversation, from the top-level followups list; questions that
+	// render blank are dropped.
+	FollowUps []string
 }
