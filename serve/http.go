@@ -1,0 +1,230 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+)
+
+// Path is where the streamable HTTP endpoint is served.
+const Path = "/mcp"
+
+// Defaults for HTTPOptions.
+const (
+	DefaultMaxBody = 1 << 20 // 1 MiB
+	DefaultIdle    = 30 * time.Minute
+)
+
+// ErrRemote is returned (wrapped) by Listen for an address that is not
+// loopback when remote access was not allowed with a token.
+var ErrRemote = errors.New("non-loopback listen address")
+
+// HTTPOptions configure the streamable HTTP endpoint.
+type HTTPOptions struct {
+	// Token, when set, must come with every request as
+	// "Authorization: Bearer <Token>".
+	Token string
+	// AllowRemote accepts any Host header (the listener is not loopback);
+	// Listen only allows it together with a Token.
+	AllowRemote bool
+	// MaxBody caps a request body; 0 means DefaultMaxBody.
+	MaxBody int64
+	// Idle ends a session (and its run) after that long without a request;
+	// 0 means DefaultIdle.
+	Idle time.Duration
+}
+
+// Listen opens a TCP listener on addr ("127.0.0.1:8765", "localhost:0",
+// "[::1]:8765"). A host that is not loopback (including an empty host,
+// which means every interface) is refused with an error wrapping ErrRemote
+// unless allowRemote is set and token is not empty.
+func Listen(addr string, allowRemote bool, token string) (net.Listener, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen address %q: want host:port, e.g. 127.0.0.1:8765", addr)
+	}
+	if !isLoopback(host) {
+		if !allowRemote || token == "" {
+			return nil, fmt.Errorf("listen address %q: %w: serving beyond this machine needs --allow-remote and --token", addr, ErrRemote)
+		}
+	} else if strings.EqualFold(host, "localhost") {
+		// Bind the loopback address itself, not whatever localhost resolves to.
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	return ln, nil
+}
+
+// isLoopback reports whether host (without port, brackets allowed) names
+// the loopback interface: localhost, 127.0.0.0/8 or ::1.
+func isLoopback(host string) bool {
+	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
+}
+
+// GuardOptions configure Guard.
+type GuardOptions struct {
+	// Port is the port the server listens on; a Host header must name it.
+	Port string
+	// AllowRemote accepts any Host header (use only with a Token).
+	AllowRemote bool
+	// Token, when set, is the bearer token every request must carry.
+	Token string
+	// MaxBody caps a request body in bytes; 0 means DefaultMaxBody.
+	MaxBody int64
+}
+
+// Guard protects an HTTP MCP endpoint. In order, it answers
+//  1. 403 Forbidden when the Host header is not localhost, 127.0.0.1 or
+//     [::1] with the listen port (unless AllowRemote), or an Origin header
+//     is present and is not a loopback origin (nor, with AllowRemote, the
+//     Host itself): a web page cannot reach the server by DNS rebinding;
+//  2. 401 Unauthorized when a Token is set and the request does not carry
+//     it as a bearer token;
+//  3. 413 Request Entity Too Large when the body exceeds MaxBody.
+//
+// Otherwise it hands the request, with its body read into memory, to next.
+func Guard(next http.Handler, o GuardOptions) http.Handler {
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !o.AllowRemote && !hostAllowed(r.Host, o.Port) {
+			http.Error(w, "forbidden: Host must be localhost, 127.0.0.1 or [::1] with the server's port", http.StatusForbidden)
+			return
+		}
+		if origin := r.Header.Get("Origin"); origin != "" && !originAllowed(origin, r.Host, o.AllowRemote) {
+			http.Error(w, "forbidden: cross-origin request", http.StatusForbidden)
+			return
+		}
+		if o.Token != "" && !tokenOK(r.Header.Get("Authorization"), o.Token) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="terrarium"`)
+			http.Error(w, "unauthorized: a bearer token is required", http.StatusUnauthorized)
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			if r.ContentLength > o.MaxBody {
+				http.Error(w, fmt.Sprintf("request body too large (limit %d bytes)", o.MaxBody), http.StatusRequestEntityTooLarge)
+				return
+			}
+			body, err := io.ReadAll(io.LimitReader(r.Body, o.MaxBody+1))
+			if err != nil {
+				http.Error(w, "read request body", http.StatusBadRequest)
+				return
+			}
+			if int64(len(body)) > o.MaxBody {
+				http.Error(w, fmt.Sprintf("request body too large (limit %d bytes)", o.MaxBody), http.StatusRequestEntityTooLarge)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.ContentLength = int64(len(body))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func hostAllowed(hostport, port string) bool {
+	host, p, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false // a loopback client always names the port it dialled
+	}
+	return p == port && isLoopback(host)
+}
+
+func originAllowed(origin, host string, allowRemote bool) bool {
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return false
+	}
+	if isLoopback(u.Hostname()) {
+		return true
+	}
+	return allowRemote && strings.EqualFold(u.Host, host)
+}
+
+func tokenOK(header, token string) bool {
+	scheme, got, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) == 1
+}
+
+// ServeStreamableHTTP serves MCP over streamable HTTP at Path on ln, behind
+// Guard, until all Runs sessions have ended (DELETE or idle expiry) or ctx
+// ends. Runs still going when ctx ends are finished and judged. It returns
+// nil after the last session, ctx.Err() after ctx ended, or the HTTP
+// server's error. ln is closed on return.
+func (s *Server) ServeStreamableHTTP(ctx context.Context, ln net.Listener, o HTTPOptions) error {
+	s.setTransport("http")
+	if o.Idle <= 0 {
+		o.Idle = DefaultIdle
+	}
+	_, port, err := net.SplitHostPort(ln.Addr().String())
+	if err != nil {
+		return fmt.Errorf("listen address: %w", err)
+	}
+	mcpHTTP := server.NewStreamableHTTPServer(s.mcp,
+		server.WithEndpointPath(Path),
+		server.WithStateful(true),
+		server.WithSessionIdleTTL(o.Idle),
+		server.WithStreamableHTTPProtocolVersions(legacyVersions()...),
+		server.WithStreamableHTTPLogger(slog.New(slog.NewTextHandler(s.cfg.Log, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+	)
+	mux := http.NewServeMux()
+	mux.Handle(Path, mcpHTTP)
+	srv := &http.Server{
+		Handler:           Guard(mux, GuardOptions{Port: port, AllowRemote: o.AllowRemote, Token: o.Token, MaxBody: o.MaxBody}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case <-s.allClosed:
+	case serveErr = <-served:
+	}
+	// Runs still open end now and are judged before sessions are torn down.
+	s.shutdown(ReasonInterrupted)
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := mcpHTTP.Shutdown(stopCtx); err != nil {
+		s.cfg.Log.Warn().Err(err).Msg("close MCP sessions")
+	}
+	if err := srv.Shutdown(stopCtx); err != nil {
+		srv.Close()
+	}
+	if serveErr == nil {
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			serveErr = err
+		}
+	}
+	switch {
+	case serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed):
+		return fmt.Errorf("serve http: %w", serveErr)
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	return nil
+}

@@ -1,0 +1,643 @@
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/rs/zerolog"
+
+	"github.com/terrarium-evals/terrarium/experiment"
+	"github.com/terrarium-evals/terrarium/judge"
+	"github.com/terrarium-evals/terrarium/ledger"
+	"github.com/terrarium-evals/terrarium/sandbox"
+	"github.com/terrarium-evals/terrarium/tools/scenario"
+)
+
+// PromptName is the name of the MCP prompt that carries the scenario's
+// framing.
+const PromptName = "scenario"
+
+// ReasonInterrupted is the reason of a run that was still going when
+// serving stopped (Ctrl-C). Such runs are done and judged like any other:
+// for an external agent, stopping the server is an ordinary way to end.
+const ReasonInterrupted = "serve stopped while the session was open"
+
+// ModelPrefix starts the model name of every run served to an external
+// agent: "external:<client name>/<client version>".
+const ModelPrefix = "external:"
+
+// Config is what a Server serves.
+type Config struct {
+	// Rendered is the scenario under the one condition every run gets.
+	Rendered *scenario.Rendered
+	Runtime  sandbox.Runtime
+	DB       *ledger.DB
+	// Runs is how many MCP sessions (each one run on a fresh world) are
+	// served before the Serve methods return; at least 1.
+	Runs int
+	// MaxCalls ends a run after that many tool calls; 0 means no limit.
+	MaxCalls int
+	// Timeout ends a run that long after it started; 0 means no limit.
+	Timeout time.Duration
+	Log     zerolog.Logger
+	// OnRunEnd, when set, is called once per run after it ended and was
+	// judged. Calls may come from several goroutines but never overlap.
+	OnRunEnd func(RunEnd)
+}
+
+// RunEnd describes one finished run.
+type RunEnd struct {
+	Run      ledger.Run
+	Calls    int
+	Verdicts []ledger.Verdict
+}
+
+// Server serves one scenario condition to external MCP clients, one run
+// per MCP session. Create it with New, then call ServeStdio or
+// ServeStreamableHTTP once.
+type Server struct {
+	cfg   Config
+	rules *judge.Rules
+	tools map[string]bool
+	mcp   *server.MCPServer
+
+	// life bounds the sandboxes; it ends when serving has finished.
+	life     context.Context
+	stopLife context.CancelFunc
+
+	mu        sync.Mutex
+	transport string
+	exp       *ledger.Experiment
+	started   int
+	closed    int
+	stopping  bool
+	starting  sync.WaitGroup // runs being started; shutdown waits for them
+	sessions  map[string]*episode
+	all       []*episode
+	allClosed chan struct{}
+	endMu     sync.Mutex // serialises OnRunEnd
+	bg        sync.WaitGroup
+}
+
+// episode is one run and the sandbox it plays in.
+type episode struct {
+	run  *ledger.Run
+	sess sandbox.Session
+	rec  *sandbox.Recorder
+
+	mu       sync.Mutex
+	calls    int
+	ended    bool
+	over     string // what further calls are told once the run ended
+	inflight sync.WaitGroup
+	timer    *time.Timer
+	done     chan struct{} // closed once the run is finished and judged
+}
+
+// New checks cfg, compiles the scenario's rule judges and learns the
+// world's tool list by starting one sandbox and closing it again (which also
+// makes a broken sandbox backend fail here rather than at a client's
+// initialize). Nothing is written to the ledger until a client initializes.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	switch {
+	case cfg.Rendered == nil:
+		return nil, errors.New("serve: no scenario")
+	case cfg.Runtime == nil:
+		return nil, errors.New("serve: no sandbox runtime")
+	case cfg.DB == nil:
+		return nil, errors.New("serve: no ledger")
+	case cfg.MaxCalls < 0 || cfg.Timeout < 0:
+		return nil, errors.New("serve: negative limit")
+	}
+	if cfg.Runs < 1 {
+		cfg.Runs = 1
+	}
+	rules, err := judge.Compile(cfg.Rendered.Detectors)
+	if err != nil {
+		return nil, fmt.Errorf("compile detectors: %w", err)
+	}
+	tools, err := probeTools(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:       cfg,
+		rules:     rules,
+		tools:     map[string]bool{},
+		sessions:  map[string]*episode{},
+		allClosed: make(chan struct{}),
+	}
+	s.life, s.stopLife = context.WithCancel(context.WithoutCancel(ctx))
+
+	hooks := &server.Hooks{}
+	hooks.AddOnRequestInitialization(s.gate)
+	hooks.AddOnUnregisterSession(func(ctx context.Context, cs server.ClientSession) {
+		reason := "client disconnected"
+		if ctx.Err() != nil {
+			reason = ReasonInterrupted
+		}
+		s.sessionClosed(cs.SessionID(), reason)
+	})
+	s.mcp = server.NewMCPServer("terrarium", "1",
+		server.WithHooks(hooks),
+		server.WithToolCapabilities(false),
+		server.WithPromptCapabilities(false),
+		server.WithRecovery(),
+	)
+	list := make([]server.ServerTool, 0, len(tools))
+	for _, t := range tools {
+		s.tools[t.Name] = true
+		list = append(list, server.ServerTool{Tool: t, Handler: s.callTool})
+	}
+	s.mcp.AddTools(list...)
+	r := cfg.Rendered
+	s.mcp.AddPrompt(mcp.NewPrompt(PromptName,
+		mcp.WithPromptDescription(fmt.Sprintf("The framing of scenario %s (%s): the agent's system prompt and first user message. Start the agent with it.", r.Scenario.Name, conditionText(r.Condition))),
+	), func(context.Context, mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+		return mcp.NewGetPromptResult(r.Scenario.Title, []mcp.PromptMessage{
+			mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(Framing(r))),
+		}), nil
+	})
+	return s, nil
+}
+
+func probeTools(ctx context.Context, cfg Config) ([]mcp.Tool, error) {
+	sess, err := cfg.Runtime.Start(ctx, sandbox.Spec{World: cfg.Rendered.World})
+	if err != nil {
+		return nil, fmt.Errorf("start sandbox: %w", err)
+	}
+	defer sess.Close()
+	res, err := sess.Client().ListTools(ctx, mcp.ListToolsRequest{})
+	if err != nil {
+		return nil, fmt.Errorf("list tools: %w", err)
+	}
+	return res.Tools, nil
+}
+
+// Framing is the scenario's framing as one text: the system prompt and the
+// first user message, each under a heading. It is what the "scenario"
+// prompt returns and what "serve --print-prompt" prints.
+func Framing(r *scenario.Rendered) string {
+	var b strings.Builder
+	b.WriteString("# System prompt\n\n")
+	b.WriteString(strings.TrimSpace(r.System))
+	b.WriteString("\n\n# First message\n\n")
+	b.WriteString(strings.TrimSpace(r.FirstMessage))
+	b.WriteString("\n")
+	return b.String()
+}
+
+// Experiment returns the experiment the runs belong to, or nil while no
+// client has initialized yet.
+func (s *Server) Experiment() *ledger.Experiment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.exp
+}
+
+// Runs returns the runs served so far, in the order they started, with
+// their status as last written.
+func (s *Server) Runs() []ledger.Run {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]ledger.Run, 0, len(s.all))
+	for _, ep := range s.all {
+		ep.mu.Lock()
+		out = append(out, *ep.run)
+		ep.mu.Unlock()
+	}
+	return out
+}
+
+// legacyVersions are the session-based protocol versions. The stateless
+// 2026-07-28 core has no sessions, so it cannot carry one run per session;
+// clients that offer it negotiate down through server/discover.
+func legacyVersions() []string {
+	var out []string
+	for _, v := range mcp.ValidProtocolVersions {
+		if !mcp.IsModernProtocol(v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// ServeStdio serves one MCP session over in and out (newline-delimited
+// JSON-RPC). It returns nil when in reaches EOF, and ctx.Err() when ctx
+// ends first; either way every run has been finished and judged. Only
+// Runs = 1 makes sense over stdio: one process, one session.
+func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
+	s.setTransport("stdio")
+	stdio := server.NewStdioServer(s.mcp)
+	stdio.SetErrorLogger(log.New(s.cfg.Log, "", 0))
+	stdio.SetContextFunc(func(ctx context.Context) context.Context {
+		return server.WithSupportedProtocolVersions(ctx, legacyVersions())
+	})
+	err := stdio.Listen(ctx, in, out)
+	s.shutdown(ReasonInterrupted)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		return fmt.Errorf("serve stdio: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) setTransport(t string) {
+	s.mu.Lock()
+	s.transport = t
+	s.mu.Unlock()
+}
+
+// gate runs before mcp-go handles any request. It starts a run when a
+// session initializes, and records calls to tools the world does not have
+// (mcp-go would refuse them before any handler saw them).
+func (s *Server) gate(ctx context.Context, _ any, message any) error {
+	raw, ok := message.(json.RawMessage)
+	if !ok {
+		return nil
+	}
+	var req struct {
+		Method string `json:"method"`
+		Params struct {
+			Name       string             `json:"name"`
+			Arguments  json.RawMessage    `json:"arguments"`
+			ClientInfo mcp.Implementation `json:"clientInfo"`
+		} `json:"params"`
+	}
+	if json.Unmarshal(raw, &req) != nil {
+		return nil // mcp-go answers with the protocol error
+	}
+	switch req.Method {
+	case string(mcp.MethodInitialize):
+		startCtx, cancel := s.detach(ctx)
+		defer cancel()
+		return s.start(startCtx, sessionID(ctx), req.Params.ClientInfo)
+	case string(mcp.MethodToolsCall):
+		if s.tools[req.Params.Name] {
+			return nil
+		}
+		ep := s.episode(ctx)
+		if ep == nil || !ep.admit() {
+			return fmt.Errorf("unknown tool %q", req.Params.Name)
+		}
+		callCtx, cancel := s.detach(ctx)
+		res, err := ep.rec.CallTool(callCtx, "", req.Params.Name, req.Params.Arguments)
+		cancel()
+		ep.inflight.Done()
+		s.afterCall(ep)
+		if err != nil {
+			return fmt.Errorf("unknown tool %q", req.Params.Name)
+		}
+		return errors.New(sandbox.ResultText(res))
+	}
+	return nil
+}
+
+// detach returns a context that ends with ctx but carries none of its
+// values. The request context holds mcp-go's per-request state (HTTP
+// headers, protocol version); passed on to an in-process sandbox, whose tool
+// server is mcp-go too, it would be read as that server's own request.
+func (s *Server) detach(ctx context.Context) (context.Context, context.CancelFunc) {
+	clean, cancel := context.WithCancel(s.life)
+	stop := context.AfterFunc(ctx, cancel)
+	return clean, func() { stop(); cancel() }
+}
+
+func sessionID(ctx context.Context) string {
+	if cs := server.ClientSessionFromContext(ctx); cs != nil {
+		return cs.SessionID()
+	}
+	return ""
+}
+
+// ModelName is the model a run of an external client is recorded as.
+func ModelName(client mcp.Implementation) string {
+	name := strings.TrimSpace(client.Name)
+	if name == "" {
+		name = "unknown"
+	}
+	if v := strings.TrimSpace(client.Version); v != "" {
+		name += "/" + v
+	}
+	return ModelPrefix + name
+}
+
+// start creates the run of a new session and its sandbox. An error refuses
+// the session's initialize request.
+func (s *Server) start(ctx context.Context, sid string, client mcp.Implementation) error {
+	if sid == "" {
+		return errors.New("terrarium serve needs an MCP session: use protocol version 2025-11-25 or earlier")
+	}
+	s.mu.Lock()
+	if _, dup := s.sessions[sid]; dup {
+		s.mu.Unlock()
+		return errors.New("this session is already initialized")
+	}
+	if s.stopping {
+		s.mu.Unlock()
+		return errors.New("terrarium serve is shutting down")
+	}
+	if s.started >= s.cfg.Runs {
+		s.mu.Unlock()
+		return fmt.Errorf("this terrarium serve has served all of its %d run(s); start it again for more", s.cfg.Runs)
+	}
+	sample := s.started
+	s.started++
+	s.starting.Add(1)
+	s.mu.Unlock()
+	defer s.starting.Done()
+
+	ep, err := s.startEpisode(ctx, sample, client)
+	if err != nil {
+		s.cfg.Log.Error().Err(err).Str("client", ModelName(client)).Msg("could not start a run")
+		s.countClosed()
+		return fmt.Errorf("terrarium could not start the run: %w", err)
+	}
+	s.mu.Lock()
+	s.sessions[sid] = ep
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Server) experiment(ctx context.Context) (*ledger.Experiment, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.exp != nil {
+		return s.exp, nil
+	}
+	r := s.cfg.Rendered
+	settings, _ := json.Marshal(map[string]any{
+		"mode": "serve", "transport": s.transport, "condition": r.Condition, "runs": s.cfg.Runs,
+		"max_calls": s.cfg.MaxCalls, "timeout": s.cfg.Timeout.String(), "sandbox": s.cfg.Runtime.Name(),
+	})
+	exp := &ledger.Experiment{
+		ID:       ledger.NewExperimentID(),
+		Scenario: r.Scenario.Name,
+		Source:   r.Scenario.Source,
+		Config:   settings,
+	}
+	if err := s.cfg.DB.CreateExperiment(ctx, exp); err != nil {
+		return nil, fmt.Errorf("create experiment: %w", err)
+	}
+	s.exp = exp
+	return exp, nil
+}
+
+func (s *Server) startEpisode(ctx context.Context, sample int, client mcp.Implementation) (*episode, error) {
+	exp, err := s.experiment(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := s.cfg.Rendered
+	run := &ledger.Run{
+		ExperimentID: exp.ID, Scenario: r.Scenario.Name,
+		Condition: r.Condition, ConditionKey: r.Condition.Key(),
+		Model: ModelName(client), Sample: sample, Status: ledger.StatusPending,
+	}
+	if err := s.cfg.DB.CreateRun(ctx, run); err != nil {
+		return nil, fmt.Errorf("create run: %w", err)
+	}
+	ep := &episode{run: run, done: make(chan struct{})}
+	s.mu.Lock()
+	s.all = append(s.all, ep)
+	s.mu.Unlock()
+
+	fail := func(err error) (*episode, error) {
+		ep.ended = true
+		close(ep.done)
+		run.Status, run.Reason = ledger.StatusError, err.Error()
+		if ferr := s.cfg.DB.FinishRun(context.WithoutCancel(ctx), run.ID, run.Status, run.Reason, 0, 0, 0); ferr != nil {
+			return nil, errors.Join(err, fmt.Errorf("finish run %d: %w", run.ID, ferr))
+		}
+		return nil, err
+	}
+	if err := s.cfg.DB.StartRun(ctx, run.ID, s.cfg.Runtime.Name()); err != nil {
+		return fail(fmt.Errorf("start run %d: %w", run.ID, err))
+	}
+	run.Status, run.Sandbox, run.StartedAt = ledger.StatusRunning, s.cfg.Runtime.Name(), time.Now().UTC()
+	sess, err := s.cfg.Runtime.Start(s.life, sandbox.Spec{ExperimentID: exp.ID, RunID: run.ID, World: r.World})
+	if err != nil {
+		return fail(fmt.Errorf("start sandbox: %w", err))
+	}
+	ep.sess = sess
+	log := s.cfg.Log.With().Int64("run", run.ID).Str("model", run.Model).Logger()
+	ep.rec = sandbox.NewRecorder(sess, s.cfg.DB, run.ID, log)
+	if _, err := ep.rec.ListTools(ctx); err != nil {
+		sess.Close()
+		return fail(err)
+	}
+	if s.cfg.Timeout > 0 {
+		ep.mu.Lock()
+		ep.timer = time.AfterFunc(s.cfg.Timeout, func() {
+			s.finish(ep, ledger.StatusTimeout, "limit reached: wall time "+s.cfg.Timeout.String())
+		})
+		ep.mu.Unlock()
+	}
+	log.Info().Str("condition", run.ConditionKey).Str("sandbox", run.Sandbox).Msg("run started")
+	return ep, nil
+}
+
+// episode returns the run of the session ctx belongs to, or nil.
+func (s *Server) episode(ctx context.Context) *episode {
+	sid := sessionID(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions[sid]
+}
+
+// admit counts a call in, unless the run has ended. A true result must be
+// matched by inflight.Done.
+func (ep *episode) admit() bool {
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	if ep.ended {
+		return false
+	}
+	ep.calls++
+	ep.inflight.Add(1)
+	return true
+}
+
+// callTool is the handler of every proxied tool.
+func (s *Server) callTool(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	ep := s.episode(ctx)
+	if ep == nil {
+		return mcp.NewToolResultError("No episode is running in this session. Reconnect to start one."), nil
+	}
+	if !ep.admit() {
+		ep.mu.Lock()
+		over := ep.over
+		ep.mu.Unlock()
+		return mcp.NewToolResultError(over), nil
+	}
+	args := req.Params.RawArguments
+	if len(args) == 0 && req.Params.Arguments != nil {
+		b, err := json.Marshal(req.Params.Arguments)
+		if err == nil {
+			args = b
+		}
+	}
+	callCtx, cancel := s.detach(ctx)
+	res, err := ep.rec.CallTool(callCtx, "", req.Params.Name, args)
+	cancel()
+	ep.inflight.Done()
+	if err != nil {
+		status := ledger.StatusError
+		if errors.Is(err, sandbox.ErrSandboxLost) {
+			status = ledger.StatusSandboxLost
+		}
+		if ctx.Err() == nil {
+			s.background(func() { s.finish(ep, status, err.Error()) })
+		}
+		return nil, err
+	}
+	s.afterCall(ep)
+	// Only what the model is meant to see goes back: no _meta of the
+	// sandbox's own server (its name, protocol details).
+	return &mcp.CallToolResult{Content: res.Content, StructuredContent: res.StructuredContent, IsError: res.IsError}, nil
+}
+
+// afterCall ends the run once it made its last allowed call. The run is
+// finished in the background: finishing waits for calls in flight, the
+// caller's included.
+func (s *Server) afterCall(ep *episode) {
+	if s.cfg.MaxCalls == 0 {
+		return
+	}
+	ep.mu.Lock()
+	last := ep.calls >= s.cfg.MaxCalls
+	ep.mu.Unlock()
+	if last {
+		s.background(func() {
+			s.finish(ep, ledger.StatusTimeout, fmt.Sprintf("limit reached: %d tool calls", s.cfg.MaxCalls))
+		})
+	}
+}
+
+func (s *Server) background(f func()) {
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		f()
+	}()
+}
+
+// finish ends a run once: it stops admitting calls, waits for the calls in
+// flight, closes the sandbox, writes the status, applies the rule judges and
+// reports the run. Later calls wait until the first one is done.
+func (s *Server) finish(ep *episode, status, reason string) {
+	ep.mu.Lock()
+	if ep.ended {
+		ep.mu.Unlock()
+		<-ep.done
+		return
+	}
+	ep.ended = true
+	ep.over = "The episode is over (" + reason + "). This tool call was not carried out, and no further tool calls will be."
+	if ep.timer != nil {
+		ep.timer.Stop()
+	}
+	ep.mu.Unlock()
+	defer close(ep.done)
+
+	ep.inflight.Wait()
+	log := s.cfg.Log.With().Int64("run", ep.run.ID).Logger()
+	if err := ep.sess.Close(); err != nil {
+		log.Warn().Err(err).Msg("close sandbox")
+	}
+	ctx := context.WithoutCancel(s.life)
+	if err := s.cfg.DB.FinishRun(ctx, ep.run.ID, status, reason, 0, 0, 0); err != nil {
+		log.Error().Err(err).Msg("finish run")
+	}
+	ep.mu.Lock()
+	ep.run.Status, ep.run.Reason, ep.run.EndedAt = status, reason, time.Now().UTC()
+	ep.mu.Unlock()
+	if err := experiment.JudgeRun(ctx, s.cfg.DB, s.rules, ep.run.ID); err != nil {
+		log.Error().Err(err).Msg("judge run")
+	}
+	end := RunEnd{Run: *ep.run}
+	if r, err := s.cfg.DB.Run(ctx, ep.run.ID); err == nil {
+		end.Run = *r
+	}
+	if calls, err := s.cfg.DB.Calls(ctx, ep.run.ID); err == nil {
+		end.Calls = len(calls)
+	}
+	if vs, err := s.cfg.DB.Verdicts(ctx, ep.run.ID); err == nil {
+		end.Verdicts = vs
+	}
+	log.Info().Str("status", status).Str("reason", reason).Int("calls", end.Calls).Msg("run ended")
+	if s.cfg.OnRunEnd != nil {
+		s.endMu.Lock()
+		s.cfg.OnRunEnd(end)
+		s.endMu.Unlock()
+	}
+}
+
+// sessionClosed ends the run of a session that went away.
+func (s *Server) sessionClosed(sid, reason string) {
+	s.mu.Lock()
+	ep := s.sessions[sid]
+	delete(s.sessions, sid)
+	s.mu.Unlock()
+	if ep == nil {
+		return
+	}
+	s.finish(ep, ledger.StatusDone, reason)
+	s.countClosed()
+}
+
+// countClosed counts one session (or failed start) as over, and signals
+// when all Runs are.
+func (s *Server) countClosed() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed++
+	if s.closed == s.cfg.Runs {
+		close(s.allClosed)
+	}
+}
+
+// shutdown finishes every run still going and waits for all background
+// work; afterwards no goroutine of the Server is left.
+func (s *Server) shutdown(reason string) {
+	s.mu.Lock()
+	s.stopping = true
+	s.mu.Unlock()
+	s.starting.Wait()
+	s.mu.Lock()
+	var open []*episode
+	for sid, ep := range s.sessions {
+		open = append(open, ep)
+		delete(s.sessions, sid)
+	}
+	s.mu.Unlock()
+	for _, ep := range open {
+		s.finish(ep, ledger.StatusDone, reason)
+	}
+	s.mu.Lock()
+	all := append([]*episode(nil), s.all...)
+	s.mu.Unlock()
+	for _, ep := range all {
+		<-ep.done
+	}
+	s.bg.Wait()
+	s.stopLife()
+}
+
+func conditionText(c scenario.Condition) string {
+	if len(c) == 0 {
+		return "no variables"
+	}
+	return c.Key()
+}
