@@ -18,8 +18,11 @@
 // The container's stderr is kept by its Session (Logs).
 //
 // With Options.Pool, the Runtime keeps containers started ahead, their
-// tool servers blocked reading the world; Start claims one and only sends
-// the world and does the MCP handshake. A container serves one run only.
+// tool servers warmed up on a throwaway world and blocked reading the real
+// one; Start claims one and only sends the world and does the MCP
+// handshake. The pool launches the claimed container's replacement once
+// that handshake is done, so that the launch does not compete with it. A
+// container serves one run only.
 //
 //	rt, err := docker.New(ctx, docker.Options{Log: log})
 //	if errors.Is(err, docker.ErrNoEngine) { /* fall back to sandbox/local */ }

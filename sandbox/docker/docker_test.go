@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"github.com/terrarium-evals/terrarium/sandbox/docker/dockertest"
 	"io"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/terrarium-evals/terrarium/sandbox"
+	"github.com/terrarium-evals/terrarium/sandbox/docker/dockertest"
 	"github.com/terrarium-evals/terrarium/sandbox/docker/guest"
 	"github.com/terrarium-evals/terrarium/tools/world"
 )

@@ -46,7 +46,9 @@ func GCWhere(ctx context.Context, cli APIClient, labels map[string]string) ([]st
 		rctx, cancel := context.WithTimeout(ctx, apiTimeout)
 		err := cli.ContainerRemove(rctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
 		cancel()
-		if err != nil && !cerrdefs.IsNotFound(err) {
+		// Gone already, or being removed by someone else (the engine answers
+		// 409 "removal ... already in progress"): either way it goes.
+		if err != nil && !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) {
 			errs = append(errs, fmt.Errorf("remove container %s: %w", name, err))
 			continue
 		}

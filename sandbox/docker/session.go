@@ -66,7 +66,9 @@ func (rt *Runtime) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Sessio
 	}
 	defer rt.starting.Done()
 	s := rt.claim(spec)
-	if s == nil {
+	if s != nil {
+		defer rt.pool.release()
+	} else {
 		var err error
 		if s, err = rt.launch(ctx, runLabels(spec), containerName(fmt.Sprintf("run%d", spec.RunID)), nil); err != nil {
 			return nil, err

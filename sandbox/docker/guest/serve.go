@@ -17,9 +17,20 @@ import (
 // or ctx ends (ctx's error). Transport errors are logged to errLog. A bad
 // envelope is an error wrapping ErrEnvelope; a world the server cannot
 // build is an error too.
+//
+// While it waits for the envelope, Serve warms up on a throwaway world
+// (see warmUp), and it serves the real one once that is done.
 func Serve(ctx context.Context, in io.Reader, out io.Writer, errLog io.Writer) error {
+	warm := make(chan struct{})
+	go func() {
+		defer close(warm)
+		if err := warmUp(ctx); err != nil {
+			fmt.Fprintf(errLog, "terrarium-sandbox: warm-up: %v\n", err)
+		}
+	}()
 	br := bufio.NewReaderSize(in, 64<<10)
 	env, err := ReadEnvelope(br)
+	<-warm
 	if err != nil {
 		return err
 	}
