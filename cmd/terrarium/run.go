@@ -275,15 +275,11 @@ func (m *Main) execute(ctx context.Context, cmd *cobra.Command, f runFlags, db *
 	if db != nil {
 		defer db.Close()
 	}
-	rt, closeRT, err := m.runtime(ctx, f.sandbox)
+	rt, stopRT, err := m.runtime(ctx, f.sandbox)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err := closeRT(); err != nil {
-			m.log.Warn().Err(err).Msg("stop sandbox backend")
-		}
-	}()
+	defer stopRT()
 	if db == nil {
 		if db, err = ledger.Open(m.dbPath(f.db)); err != nil {
 			return fmt.Errorf("open ledger: %w", err)

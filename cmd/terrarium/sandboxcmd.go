@@ -34,10 +34,11 @@ func (f *sandboxFlags) register(fl *pflag.FlagSet) {
 	fl.StringArrayVar(&f.labels, "label", nil, "docker: extra container label key=value, repeatable (gc --label finds them)")
 }
 
-// runtime starts the chosen sandbox backend. The returned close function
-// stops everything the backend started (containers included).
-func (m *Main) runtime(ctx context.Context, f sandboxFlags) (sandbox.Runtime, func() error, error) {
-	noop := func() error { return nil }
+// runtime starts the chosen sandbox backend. The returned stop function
+// stops everything the backend started (containers included) and logs what
+// it could not.
+func (m *Main) runtime(ctx context.Context, f sandboxFlags) (sandbox.Runtime, func(), error) {
+	noop := func() {}
 	if f.pool < 0 || f.cpus <= 0 || f.pids <= 0 {
 		return nil, nil, usagef("--pool cannot be negative; --cpus and --pids must be positive")
 	}
@@ -58,7 +59,11 @@ func (m *Main) runtime(ctx context.Context, f sandboxFlags) (sandbox.Runtime, fu
 		})
 		if err == nil {
 			m.log.Info().Str("image", rt.Image()).Msg("docker sandbox ready")
-			return rt, rt.Close, nil
+			return rt, func() {
+				if err := rt.Close(); err != nil {
+					m.log.Warn().Err(err).Msg("stop docker sandbox")
+				}
+			}, nil
 		}
 		if f.backend == "auto" && errors.Is(err, docker.ErrNoEngine) {
 			m.log.Warn().Err(err).Msg("no Docker engine answered; falling back to the local in-process sandbox (--sandbox local silences this)")
@@ -85,15 +90,15 @@ to run --label).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			labels, err := parseLabels(only)
+			if err != nil {
+				return err
+			}
 			cli, err := docker.Connect(ctx)
 			if err != nil {
 				return err
 			}
 			defer cli.Close()
-			labels, err := parseLabels(only)
-			if err != nil {
-				return err
-			}
 			var removed []string
 			if len(labels) == 0 {
 				removed, err = docker.GC(ctx, cli)

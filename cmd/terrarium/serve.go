@@ -135,15 +135,11 @@ func (m *Main) serve(cmd *cobra.Command, f serveFlags) error {
 		defer ln.Close()
 	}
 
-	rt, closeRT, err := m.runtime(ctx, f.sandbox)
+	rt, stopRT, err := m.runtime(ctx, f.sandbox)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err := closeRT(); err != nil {
-			m.log.Warn().Err(err).Msg("stop sandbox backend")
-		}
-	}()
+	defer stopRT()
 	db, err := ledger.Open(m.dbPath(f.db))
 	if err != nil {
 		return fmt.Errorf("open ledger: %w", err)
