@@ -116,3 +116,49 @@ func TestDockerKilledTerrariumThenGC(t *testing.T) {
 	}
 	t.Errorf("gc left containers: %s", dockertest.Names(left))
 }
+
+// TestDockerCtrlCRemovesContainers sends Ctrl-C twice to a terrarium run on
+// the docker backend: it exits 130 and leaves no container behind.
+func TestDockerCtrlCRemovesContainers(t *testing.T) {
+	dc := dockertest.Require(t)
+	label := testLabel(t)
+	db := filepath.Join(t.TempDir(), "t.db")
+	args := append([]string{"run"}, oneCondition...)
+	c := startChild(t, append(args, "--model", "scripted:blackmailer", "--samples", "40", "--parallel", "4",
+		"--sandbox", "docker", "--label", label, "--db", db)...)
+	c.readUntil("run ended", 2)
+	if err := c.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	c.readUntil("interrupted: starting no new runs", 1)
+	if err := c.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := c.wait(); code != ExitInterrupted {
+		t.Fatalf("exit %d, want %d", code, ExitInterrupted)
+	}
+	if left := dockertest.Containers(t, dc, "terrarium=1", label); len(left) > 0 {
+		t.Errorf("Ctrl-C left containers: %s", dockertest.Names(left))
+	}
+}
+
+// TestAutoFallsBackToLocal: with no engine reachable, --sandbox auto warns
+// and runs on the local sandbox, and the runs say so; --sandbox docker
+// fails instead.
+func TestAutoFallsBackToLocal(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "no-engine.sock"))
+	db := filepath.Join(t.TempDir(), "t.db")
+	args := append([]string{"run"}, oneCondition...)
+	code, out, errOut := cli(t, append(args, "--model", "scripted:pleader", "--db", db, "--log-level", "warn")...)
+	if code != ExitOK || !strings.Contains(errOut, "falling back to the local") {
+		t.Fatalf("auto: exit %d\n%s\n%s", code, out, errOut)
+	}
+	_, runs := ledgerRuns(t, db, true)
+	if len(runs) != 1 || runs[0].Sandbox != "local" {
+		t.Errorf("runs = %+v, want one on local", runs)
+	}
+	code, _, errOut = cli(t, append(args, "--model", "scripted:pleader", "--db", db, "--sandbox", "docker")...)
+	if code != ExitFailure || !strings.Contains(errOut, "no docker engine") {
+		t.Errorf("docker without an engine: exit %d\n%s", code, errOut)
+	}
+}
