@@ -53,8 +53,11 @@ func (t toolbox) Call(ctx context.Context, use agent.Block) (agent.Block, error)
 type transcript struct {
 	db    *ledger.DB
 	runID int64
-	// tokens, when set, adds up the tokens of every response recorded.
+	// tokens, when set, adds up the tokens of every response recorded;
+	// cost, when set, adds up their cost at price.
 	tokens *atomic.Int64
+	cost   *meter
+	price  Price
 
 	mu  sync.Mutex
 	seq int
@@ -71,7 +74,10 @@ func (t *transcript) Record(ctx context.Context, phase string, msg agent.Message
 		case agent.BlockText:
 			text = append(text, b.Text)
 		case agent.BlockReasoning:
-			reasoning = append(reasoning, b.Text)
+			// Redacted thinking has no text; its data stays in Content.
+			if b.Text != "" {
+				reasoning = append(reasoning, b.Text)
+			}
 		}
 	}
 	t.mu.Lock()
@@ -91,6 +97,9 @@ func (t *transcript) Record(ctx context.Context, phase string, msg agent.Message
 	if resp != nil {
 		if t.tokens != nil {
 			t.tokens.Add(resp.Usage.InputTokens + resp.Usage.OutputTokens)
+		}
+		if t.cost != nil {
+			t.cost.add(t.price.Cost(resp.Usage))
 		}
 		m.StopReason = resp.StopReason
 		m.ModelID = resp.ModelID
