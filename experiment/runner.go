@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,6 +52,14 @@ type Config struct {
 	// started stay pending, to be finished by Resume with a larger budget.
 	// Zero means no budget.
 	BudgetTokens int64
+	// Prices prices models by spec, for the experiment's cost. A model
+	// without a price costs nothing.
+	Prices Prices
+	// BudgetUSD bounds the experiment's cost in US dollars, as Prices
+	// reckon it, the way BudgetTokens bounds its tokens. Zero means no
+	// budget; with a budget, every model that is not scripted needs a
+	// price (see Unpriced).
+	BudgetUSD float64
 	// Settings is stored with the experiment under "cli", for the caller
 	// to read back on resume (model options, say). Optional.
 	Settings json.RawMessage
@@ -79,6 +88,8 @@ type Progress struct {
 	Done, Failed, Total int
 	// Tokens is the experiment's input plus output tokens so far.
 	Tokens int64
+	// CostUSD is the experiment's cost so far at Config.Prices.
+	CostUSD float64
 }
 
 // Result is a finished (or interrupted) experiment.
@@ -86,8 +97,12 @@ type Result struct {
 	Experiment *ledger.Experiment
 	// Runs holds every run of the experiment, resumed or kept.
 	Runs []ledger.Run
-	// OverBudget is set when the token budget stopped new runs.
+	// OverBudget is set when the token or cost budget stopped new runs.
 	OverBudget bool
+	// Tokens and CostUSD are what the kept and finished runs used, input
+	// plus output tokens and US dollars at Config.Prices.
+	Tokens  int64
+	CostUSD float64
 }
 
 // Failed counts the runs that did not end done or timeout (pending runs
@@ -114,6 +129,8 @@ type Settings struct {
 	WallTime     string               `json:"wall_time"`
 	MaxTokensRun int64                `json:"max_tokens_run,omitempty"`
 	BudgetTokens int64                `json:"budget_tokens,omitempty"`
+	Prices       Prices               `json:"prices,omitempty"`
+	BudgetUSD    float64              `json:"budget_usd,omitempty"`
 	CLI          json.RawMessage      `json:"cli,omitempty"`
 }
 
@@ -151,7 +168,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		Conditions: cfg.Conditions, Models: specs(cfg.Models), Samples: cfg.Samples,
 		Parallel: cfg.Parallel, Sandbox: cfg.Runtime.Name(), MaxTurns: cfg.MaxTurns,
 		WallTime: cfg.WallTime.String(), MaxTokensRun: cfg.MaxTokensRun, BudgetTokens: cfg.BudgetTokens,
-		CLI: cfg.Settings,
+		Prices: cfg.Prices, BudgetUSD: cfg.BudgetUSD, CLI: cfg.Settings,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode settings: %w", err)
@@ -183,7 +200,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	cfg.Log.Info().Str("experiment", exp.ID).Str("scenario", cfg.Scenario.Name).Int("runs", len(runs)).
 		Int("parallel", cfg.Parallel).Str("sandbox", cfg.Runtime.Name()).Msg("experiment started")
-	return execute(ctx, cfg, exp, runs, nil, 0)
+	return execute(ctx, cfg, exp, runs, nil, 0, 0)
 }
 
 // Resume finishes experiment exp: runs still pending, running (their
@@ -210,6 +227,7 @@ func Resume(ctx context.Context, cfg Config, exp *ledger.Experiment) (*Result, e
 	}
 	var todo, kept []*ledger.Run
 	var spent int64
+	var spentUSD float64
 	for i := range all {
 		r := &all[i]
 		switch r.Status {
@@ -221,6 +239,15 @@ func Resume(ctx context.Context, cfg Config, exp *ledger.Experiment) (*Result, e
 		default:
 			spent += r.InputTokens + r.OutputTokens
 			kept = append(kept, r)
+			if p, ok := cfg.Prices[r.Model]; ok {
+				msgs, err := cfg.DB.Messages(ctx, r.ID)
+				if err != nil {
+					return nil, fmt.Errorf("resume %s: cost of run %d: %w", exp.ID, r.ID, err)
+				}
+				for _, m := range msgs {
+					spentUSD += messageCost(m, p)
+				}
+			}
 		}
 	}
 	for _, r := range todo {
@@ -232,18 +259,19 @@ func Resume(ctx context.Context, cfg Config, exp *ledger.Experiment) (*Result, e
 	}
 	cfg.Log.Info().Str("experiment", exp.ID).Str("scenario", exp.Scenario).Int("runs", len(todo)).
 		Int("kept", len(kept)).Int("parallel", cfg.Parallel).Str("sandbox", cfg.Runtime.Name()).Msg("experiment resumed")
-	return execute(ctx, cfg, exp, todo, kept, spent)
+	return execute(ctx, cfg, exp, todo, kept, spent, spentUSD)
 }
 
 // execute runs runs, Parallel at a time, and returns the experiment with
-// kept and runs (in run id order).
-func execute(ctx context.Context, cfg Config, exp *ledger.Experiment, runs, kept []*ledger.Run, spent int64) (*Result, error) {
+// kept and runs (in run id order). spent and spentUSD are what kept used.
+func execute(ctx context.Context, cfg Config, exp *ledger.Experiment, runs, kept []*ledger.Run, spent int64, spentUSD float64) (*Result, error) {
 	models := make(map[string]agent.Model, len(cfg.Models))
 	for _, m := range cfg.Models {
 		models[m.Spec] = m.Model
 	}
 	e := &executor{cfg: cfg, models: models, total: len(runs), rendered: map[string]*prepared{}}
 	e.tokens.Store(spent)
+	e.cost.add(spentUSD)
 	drain := cfg.Drain
 	if drain == nil {
 		drain = context.Background()
@@ -345,11 +373,17 @@ feed:
 		final = append(final, *r)
 	}
 	if held > 0 {
-		cfg.Log.Warn().Int64("tokens", e.tokens.Load()).Int64("budget", cfg.BudgetTokens).Int("pending", held).
-			Msg("token budget spent: no new runs started; the rest stay pending until the experiment is resumed with a larger budget")
+		if e.overTokens() {
+			cfg.Log.Warn().Int64("tokens", e.tokens.Load()).Int64("budget", cfg.BudgetTokens).Int("pending", held).
+				Msg("token budget spent: no new runs started; the rest stay pending until the experiment is resumed with a larger budget")
+		}
+		if e.overCost() {
+			cfg.Log.Warn().Str("spent", FormatUSD(e.cost.load())).Str("budget", FormatUSD(cfg.BudgetUSD)).Int("pending", held).
+				Msg("cost budget spent: no new runs started; the rest stay pending until the experiment is resumed with a larger budget")
+		}
 	}
 	slices.SortFunc(final, func(a, b ledger.Run) int { return cmp.Compare(a.ID, b.ID) })
-	res := &Result{Experiment: exp, Runs: final, OverBudget: held > 0}
+	res := &Result{Experiment: exp, Runs: final, OverBudget: held > 0, Tokens: e.tokens.Load(), CostUSD: e.cost.load()}
 	if fatal != nil {
 		return res, fatal
 	}
@@ -371,6 +405,14 @@ func (c *Config) check() error {
 		return errors.New("experiment: no sandbox runtime")
 	case c.DB == nil:
 		return errors.New("experiment: no ledger")
+	}
+	if c.BudgetUSD < 0 || c.BudgetTokens < 0 {
+		return errors.New("experiment: negative budget")
+	}
+	if c.BudgetUSD > 0 {
+		if missing := Unpriced(specs(c.Models), c.Prices); len(missing) > 0 {
+			return fmt.Errorf("experiment: cost budget without a price for %s", strings.Join(missing, ", "))
+		}
 	}
 	if c.Samples < 1 {
 		c.Samples = 1
@@ -402,6 +444,7 @@ type executor struct {
 	total  int
 
 	tokens  atomic.Int64 // input plus output tokens, all runs
+	cost    meter        // US dollars, all runs
 	running atomic.Int64 // runs between start and end
 
 	startMu sync.Mutex // orders run starts with the drain report
@@ -412,9 +455,16 @@ type executor struct {
 	done, failed int
 }
 
-// overBudget reports whether the experiment's token budget is spent.
-func (e *executor) overBudget() bool {
+// overBudget reports whether the experiment's token or cost budget is
+// spent.
+func (e *executor) overBudget() bool { return e.overTokens() || e.overCost() }
+
+func (e *executor) overTokens() bool {
 	return e.cfg.BudgetTokens > 0 && e.tokens.Load() >= e.cfg.BudgetTokens
+}
+
+func (e *executor) overCost() bool {
+	return e.cfg.BudgetUSD > 0 && e.cost.load() >= e.cfg.BudgetUSD
 }
 
 func (e *executor) prepare(cond scenario.Condition) *prepared {
@@ -474,7 +524,7 @@ func (e *executor) execute(ctx context.Context, r *ledger.Run) error {
 	if r.Status != ledger.StatusDone && r.Status != ledger.StatusTimeout {
 		e.failed++
 	}
-	p := Progress{Run: *r, Done: e.done, Failed: e.failed, Total: e.total, Tokens: e.tokens.Load()}
+	p := Progress{Run: *r, Done: e.done, Failed: e.failed, Total: e.total, Tokens: e.tokens.Load(), CostUSD: e.cost.load()}
 	e.mu.Unlock()
 	if cfg.OnRunEnd != nil {
 		cfg.OnRunEnd(p)
@@ -514,7 +564,7 @@ func (e *executor) episode(ctx context.Context, r *ledger.Run, log zerolog.Logge
 		FirstMessage: p.r.FirstMessage,
 		Model:        e.models[r.Model],
 		Tools:        toolbox{rec: rec},
-		Transcript:   &transcript{db: cfg.DB, runID: r.ID, tokens: &e.tokens},
+		Transcript:   &transcript{db: cfg.DB, runID: r.ID, tokens: &e.tokens, cost: &e.cost, price: cfg.Prices[r.Model]},
 		Limits:       limits,
 		FollowUps:    p.r.FollowUps,
 	})

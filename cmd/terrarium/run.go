@@ -34,6 +34,11 @@ type runFlags struct {
 	// maxTokensRun and budgetTokens bound tokens per run and per experiment.
 	maxTokensRun int64
 	budgetTokens int64
+	// prices (--price, parsed into priced by check) and budgetUSD give the
+	// experiment's cost and bound it.
+	prices    []string
+	priced    experiment.Prices
+	budgetUSD float64
 }
 
 // cliSettings are the command-line settings stored with an experiment so
@@ -70,12 +75,22 @@ samples, models and limits come from the ledger.
 
 API models share an adaptive concurrency limit per provider: at most
 --parallel calls at once, halved on each 429 or 5xx and raised by one every
-10 successful calls.`,
+10 successful calls.
+
+Budgets: --budget-tokens and --budget-usd stop new runs once the experiment
+has used that much; the runs not started stay pending, and --resume with a
+larger budget (or 0 for none) finishes them. Terrarium knows no prices: give
+each API model's with --price MODEL=IN/OUT in US dollars per million input
+and output tokens, optionally /CACHE_READ and /CACHE_WRITE (default: the
+input price). --budget-usd needs a price for every API model; scripted
+models cost nothing unless priced. Prices are stored with the experiment.`,
 		Example: `  terrarium run --scenario blackmail --model scripted:blackmailer
   terrarium run --resume                 # finish the latest experiment after a crash or Ctrl-C
   terrarium run --scenario blackmail --set threat=replacement --set options=open \
       --model scripted:pleader --model scripted:compliant --samples 5 --parallel 4
-  terrarium run --scenario ./my-scenario.yaml --model scripted:./my-script.yaml`,
+  terrarium run --scenario ./my-scenario.yaml --model scripted:./my-script.yaml
+  terrarium run --scenario blackmail --model anthropic:claude-sonnet-4-5 --samples 100 \
+      --price anthropic:claude-sonnet-4-5=3/15/0.3/3.75 --budget-usd 20`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return m.runExperiment(cmd, f) },
 	}
@@ -93,6 +108,8 @@ API models share an adaptive concurrency limit per provider: at most
 	fl.StringVar(&f.expID, "experiment", "", "with --resume: the experiment to finish, e.g. exp-7f3a9c")
 	fl.Int64Var(&f.maxTokensRun, "max-tokens-run", 0, "input+output tokens per run; a run that reaches it ends with status timeout (0 = no limit)")
 	fl.Int64Var(&f.budgetTokens, "budget-tokens", 0, "input+output tokens for the whole experiment; once spent no new run starts and the rest stay pending for --resume (0 = no budget)")
+	fl.StringArrayVar(&f.prices, "price", nil, "a model's price, MODEL=IN/OUT[/CACHE_READ[/CACHE_WRITE]] in US dollars per million tokens, e.g. anthropic:claude-sonnet-4-5=3/15/0.3; repeatable")
+	fl.Float64Var(&f.budgetUSD, "budget-usd", 0, "US dollars for the whole experiment at the --price prices; once spent no new run starts and the rest stay pending for --resume (0 = no budget)")
 	fl.StringVar(&f.model.baseURL, "base-url", "", "API root for openai: models, e.g. http://localhost:11434/v1 for Ollama (default $OPENAI_BASE_URL)")
 	fl.IntVar(&f.model.maxAttempts, "max-attempts", 6, "tries per model call for API models; 429, 5xx and timeouts are retried with backoff, honouring retry-after")
 	fl.IntVar(&f.model.thinking, "thinking", 0, "extended-thinking budget in tokens for anthropic: models (0 = off, else at least 1024)")
@@ -115,6 +132,9 @@ func (m *Main) runExperiment(cmd *cobra.Command, f runFlags) error {
 		return usagef("--model is required, e.g. --model scripted:blackmailer (try: terrarium scripts list)")
 	}
 	if err := f.check(); err != nil {
+		return err
+	}
+	if err := f.checkPrices(f.models); err != nil {
 		return err
 	}
 	sc, err := scenario.Load(f.scenario)
@@ -148,11 +168,32 @@ func (f *runFlags) check() error {
 	if f.samples < 1 || f.parallel < 1 || f.maxTurns < 0 || f.wallTime < 0 {
 		return usagef("--samples and --parallel must be at least 1; --max-turns and --wall-time cannot be negative")
 	}
-	if f.maxTokensRun < 0 || f.budgetTokens < 0 {
-		return usagef("--max-tokens-run and --budget-tokens cannot be negative")
+	if f.maxTokensRun < 0 || f.budgetTokens < 0 || f.budgetUSD < 0 {
+		return usagef("--max-tokens-run, --budget-tokens and --budget-usd cannot be negative")
 	}
+	priced, err := experiment.ParsePrices(f.prices)
+	if err != nil {
+		return usagef("--price: %v", err)
+	}
+	f.priced = priced
 	if !contains(report.Formats(), f.format) {
 		return usagef("--format %q: want one of %s", f.format, strings.Join(report.Formats(), ", "))
+	}
+	return nil
+}
+
+// checkPrices checks f.priced against the experiment's models: every price
+// is for one of them, and with --budget-usd every API model has one.
+func (f *runFlags) checkPrices(models []string) error {
+	for spec := range f.priced {
+		if !contains(models, spec) {
+			return usagef("--price %s: the experiment has no model %s (its models: %s)", spec, spec, strings.Join(models, ", "))
+		}
+	}
+	if f.budgetUSD > 0 {
+		if missing := experiment.Unpriced(models, f.priced); len(missing) > 0 {
+			return usagef("--budget-usd needs a price for every API model; give --price MODEL=IN/OUT (US dollars per million tokens) for %s", strings.Join(missing, ", "))
+		}
 	}
 	return nil
 }
@@ -172,8 +213,8 @@ func (m *Main) models(specs []string, mf modelFlags, lims *experiment.Limiters) 
 
 // resumeExperiment finishes a stored experiment with its stored settings.
 // Flags that would change what the experiment measures are refused unless
-// they match; --parallel, --sandbox, --budget-tokens and the retry
-// settings may change.
+// they match; --parallel, --sandbox, the budgets and the retry settings
+// may change, and --price adds or replaces prices for this invocation.
 func (m *Main) resumeExperiment(cmd *cobra.Command, f runFlags) error {
 	ctx := cmd.Context()
 	fl := cmd.Flags()
@@ -251,6 +292,22 @@ func (m *Main) resumeExperiment(cmd *cobra.Command, f runFlags) error {
 	if !fl.Changed("budget-tokens") {
 		f.budgetTokens = st.BudgetTokens
 	}
+	if !fl.Changed("budget-usd") {
+		f.budgetUSD = st.BudgetUSD
+	}
+	given := f.priced
+	f.priced = experiment.Prices{}
+	for spec, p := range st.Prices {
+		f.priced[spec] = p
+	}
+	for spec, p := range given {
+		f.priced[spec] = p
+	}
+	f.models = st.Models
+	if err := f.checkPrices(st.Models); err != nil {
+		db.Close()
+		return err
+	}
 	f.maxTurns, f.maxTokensRun = st.MaxTurns, st.MaxTokensRun
 	if st.WallTime != "" {
 		if f.wallTime, err = time.ParseDuration(st.WallTime); err != nil {
@@ -295,6 +352,7 @@ func (m *Main) execute(ctx context.Context, cmd *cobra.Command, f runFlags, db *
 	res, err := start(ctx, experiment.Config{
 		Parallel: f.parallel, Runtime: rt, DB: db,
 		MaxTurns: f.maxTurns, WallTime: f.wallTime, MaxTokensRun: f.maxTokensRun, BudgetTokens: f.budgetTokens,
+		Prices: f.priced, BudgetUSD: f.budgetUSD,
 		Log: m.log, Drain: drain, QuietRuns: bar != nil,
 		OnDrain: func(running, started int) {
 			m.log.Warn().Int("running", running).Int("started", started).
@@ -305,15 +363,18 @@ func (m *Main) execute(ctx context.Context, cmd *cobra.Command, f runFlags, db *
 				bar.update(p)
 				return
 			}
-			m.log.Info().Int("done", p.Done).Int("total", p.Total).Int("failed", p.Failed).Int64("tokens", p.Tokens).
-				Msgf("progress %d/%d", p.Done, p.Total)
+			ev := m.log.Info().Int("done", p.Done).Int("total", p.Total).Int("failed", p.Failed).Int64("tokens", p.Tokens)
+			if f.costKnown() {
+				ev = ev.Str("cost", experiment.FormatUSD(p.CostUSD))
+			}
+			ev.Msgf("progress %d/%d", p.Done, p.Total)
 		},
 	})
 	if bar != nil {
 		bar.close()
 	}
 	if res != nil {
-		if werr := m.printSummary(cmd, db, res, f.format); werr != nil && err == nil {
+		if werr := m.printSummary(cmd, db, res, f); werr != nil && err == nil {
 			err = werr
 		}
 	}
@@ -323,6 +384,8 @@ func (m *Main) execute(ctx context.Context, cmd *cobra.Command, f runFlags, db *
 	if n := res.Failed(); n > 0 {
 		hint := ""
 		switch {
+		case res.OverBudget && f.budgetUSD > 0 && res.CostUSD >= f.budgetUSD:
+			hint = "; the cost budget is spent: terrarium run --resume --experiment " + res.Experiment.ID + " --budget-usd X (larger, or 0 for none) finishes them"
 		case res.OverBudget:
 			hint = "; the token budget is spent: terrarium run --resume --experiment " + res.Experiment.ID + " --budget-tokens N (larger, or 0 for none) finishes them"
 		case drain != nil && drain.Err() != nil:
@@ -350,7 +413,14 @@ func sameSet(a, b []string) bool {
 	return true
 }
 
-func (m *Main) printSummary(cmd *cobra.Command, db *ledger.DB, res *experiment.Result, format string) error {
+// costKnown reports whether the experiment's cost can be told: a cost
+// budget is set, or prices are given and every API model has one.
+func (f *runFlags) costKnown() bool {
+	return f.budgetUSD > 0 || (len(f.priced) > 0 && len(experiment.Unpriced(f.models, f.priced)) == 0)
+}
+
+func (m *Main) printSummary(cmd *cobra.Command, db *ledger.DB, res *experiment.Result, f runFlags) error {
+	format := f.format
 	ctx := cmd.Context()
 	verdicts, err := db.VerdictsFor(context.WithoutCancel(ctx), res.Experiment.ID)
 	if err != nil {
@@ -362,6 +432,12 @@ func (m *Main) printSummary(cmd *cobra.Command, db *ledger.DB, res *experiment.R
 		fmt.Fprintf(out, "experiment %s: %d runs", res.Experiment.ID, sum.Runs)
 		for _, st := range sortedStatus(sum.ByStatus) {
 			fmt.Fprintf(out, ", %d %s", sum.ByStatus[st], st)
+		}
+		switch {
+		case f.budgetUSD > 0:
+			fmt.Fprintf(out, "; spent %s of %s", experiment.FormatUSD(res.CostUSD), experiment.FormatUSD(f.budgetUSD))
+		case f.costKnown():
+			fmt.Fprintf(out, "; spent %s", experiment.FormatUSD(res.CostUSD))
 		}
 		fmt.Fprintln(out)
 	}
