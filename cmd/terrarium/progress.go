@@ -93,5 +93,9 @@ func progressLine(p experiment.Progress, elapsed time.Duration) string {
 		left := elapsed / time.Duration(p.Done) * time.Duration(p.Total-p.Done)
 		eta = left.Round(time.Second).String()
 	}
-	return fmt.Sprintf("[%s] %d/%d done, %d failed, %d tokens, ETA %s", bar, p.Done, p.Total, p.Failed, p.Tokens, eta)
+	cost := ""
+	if p.CostUSD > 0 {
+		cost = ", " + experiment.FormatUSD(p.CostUSD)
+	}
+	return fmt.Sprintf("[%s] %d/%d done, %d failed, %d tokens%s, ETA %s", bar, p.Done, p.Total, p.Failed, p.Tokens, cost, eta)
 }
