@@ -1,5 +1,3 @@
-// Command terrarium runs AI agents in a sealed, simulated world and measures
-// what they do. See "terrarium --help" and the README.
 package main
 
 import (
