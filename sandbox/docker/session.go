@@ -153,7 +153,10 @@ func (s *Session) handshake(ctx context.Context, spec sandbox.Spec) error {
 	}
 	s.mcp = c
 	init := mcp.InitializeRequest{}
-	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	// The handshake-era protocol: one session per sandbox is exactly what a
+	// run is, and it skips the per-request metadata of the 2026 protocol,
+	// which roughly halves the cost of an in-process call.
+	init.Params.ProtocolVersion = mcp.LATEST_LEGACY_PROTOCOL_VERSION
 	init.Params.ClientInfo = mcp.Implementation{Name: "terrarium-recorder", Version: "1"}
 	if _, err := c.Initialize(rctx, init); err != nil {
 		return fmt.Errorf("initialize mcp session: %w", err)
