@@ -297,7 +297,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestLoad(t *testing.T) {
-	want := []string{"blackmailer", "compliant", "leaker", "pleader"}
+	want := []string{"blackmailer", "compliant", "exfiltrator", "leaker", "pleader", "steady"}
 	if got := scripted.Builtins(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Builtins() = %v, want %v", got, want)
 	}
