@@ -114,7 +114,13 @@ prompt and the first user message the model will see.`,
 					bad++
 					continue
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s, %d conditions, %d detectors)\n", path, sc.Name, len(sc.Conditions()), len(sc.Detectors))
+				dets, err := allDetectors(sc)
+				if err != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", path, err)
+					bad++
+					continue
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s, %d conditions, %d detectors)\n", path, sc.Name, len(sc.Conditions()), len(dets))
 			}
 			if bad > 0 {
 				return usageError{errors.New(plural(bad, "file is", "files are") + " not valid")}
