@@ -44,6 +44,9 @@ type Config struct {
 	// MaxTurns and WallTime override the scenario's limits when non-zero.
 	MaxTurns int
 	WallTime time.Duration
+	// MaxTokens is the completion size asked for on each turn (0: the
+	// agent's default).
+	MaxTokens int
 	// MaxTokensRun bounds each run's input plus output tokens (the run ends
 	// with status timeout, limit tokens); zero means no bound.
 	MaxTokensRun int64
@@ -127,6 +130,7 @@ type Settings struct {
 	Sandbox      string               `json:"sandbox"`
 	MaxTurns     int                  `json:"max_turns"`
 	WallTime     string               `json:"wall_time"`
+	MaxTokens    int                  `json:"max_tokens,omitempty"`
 	MaxTokensRun int64                `json:"max_tokens_run,omitempty"`
 	BudgetTokens int64                `json:"budget_tokens,omitempty"`
 	Prices       Prices               `json:"prices,omitempty"`
@@ -167,7 +171,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	settings, err := json.Marshal(Settings{
 		Conditions: cfg.Conditions, Models: specs(cfg.Models), Samples: cfg.Samples,
 		Parallel: cfg.Parallel, Sandbox: cfg.Runtime.Name(), MaxTurns: cfg.MaxTurns,
-		WallTime: cfg.WallTime.String(), MaxTokensRun: cfg.MaxTokensRun, BudgetTokens: cfg.BudgetTokens,
+		WallTime: cfg.WallTime.String(), MaxTokens: cfg.MaxTokens, MaxTokensRun: cfg.MaxTokensRun, BudgetTokens: cfg.BudgetTokens,
 		Prices: cfg.Prices, BudgetUSD: cfg.BudgetUSD, CLI: cfg.Settings,
 	})
 	if err != nil {
@@ -549,7 +553,7 @@ func (e *executor) episode(ctx context.Context, r *ledger.Run, log zerolog.Logge
 		}
 	}()
 	rec := sandbox.NewRecorder(sess, cfg.DB, r.ID, log)
-	limits := agent.Limits{MaxTurns: cfg.MaxTurns, WallTime: cfg.WallTime, TokenBudget: cfg.MaxTokensRun}
+	limits := agent.Limits{MaxTurns: cfg.MaxTurns, WallTime: cfg.WallTime, MaxTokens: cfg.MaxTokens, TokenBudget: cfg.MaxTokensRun}
 	if limits.MaxTurns == 0 {
 		limits.MaxTurns = p.r.Scenario.Limits.MaxTurns
 	}

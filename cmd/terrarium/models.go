@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,8 +19,33 @@ import (
 type modelFlags struct {
 	baseURL     string
 	thinking    int
+	temperature optFloat
 	maxAttempts int
 }
+
+// optFloat is a float flag that is nil until set, so "not given" leaves the
+// provider's default alone.
+type optFloat struct{ v *float64 }
+
+func (o *optFloat) String() string {
+	if o.v == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*o.v, 'g', -1, 64)
+}
+
+func (o *optFloat) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 || f > 2 {
+		return fmt.Errorf("want a number from 0 to 2")
+	}
+	o.v = &f
+	return nil
+}
+
+func (*optFloat) Type() string { return "float" }
+
+func (o optFloat) value() *float64 { return o.v }
 
 // parseModel turns a model spec into a Model. API models retry 429s, 5xx
 // and timeouts with backoff, honouring retry-after, up to --max-attempts;
@@ -54,13 +80,13 @@ func parseModel(spec string, mf modelFlags) (agent.Model, error) {
 		}
 		return m, nil
 	case "openai":
-		m, err := openai.New(openai.Options{Model: name, BaseURL: mf.baseURL})
+		m, err := openai.New(openai.Options{Model: name, BaseURL: mf.baseURL, Temperature: mf.temperature.value()})
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--model %s: %w", spec, err)}
 		}
 		return m, nil
 	case "anthropic":
-		m, err := anthropic.New(anthropic.Options{Model: name, Thinking: mf.thinking})
+		m, err := anthropic.New(anthropic.Options{Model: name, Thinking: mf.thinking, Temperature: mf.temperature.value()})
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--model %s: %w", spec, err)}
 		}

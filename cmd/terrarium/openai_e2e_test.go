@@ -133,3 +133,39 @@ func TestRunOpenAIRetriesThenGivesUp(t *testing.T) {
 		}
 	})
 }
+
+// TestRunSendsTemperatureAndMaxTokens: --temperature and --max-tokens reach
+// the wire, and --resume refuses to change them.
+func TestRunSendsTemperatureAndMaxTokens(t *testing.T) {
+	var seen atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Temperature *float64 `json:"temperature"`
+			MaxTokens   int      `json:"max_completion_tokens"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		seen.Store(req)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Nothing to do."},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`)
+	}))
+	defer srv.Close()
+	db := filepath.Join(t.TempDir(), "t.db")
+	code, out, errOut := cli(t, "run", "--scenario", "control", "--set", "goal_conflict=none", "--model", "openai:m",
+		"--base-url", srv.URL+"/v1", "--temperature", "0.7", "--max-tokens", "321", "--sandbox", "local", "--db", db, "--log-level", "warn")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	got, _ := seen.Load().(struct {
+		Temperature *float64 `json:"temperature"`
+		MaxTokens   int      `json:"max_completion_tokens"`
+	})
+	if got.Temperature == nil || *got.Temperature != 0.7 || got.MaxTokens != 321 {
+		t.Errorf("request carried temperature %v, max tokens %d", got.Temperature, got.MaxTokens)
+	}
+	if code, _, errOut := cli(t, "run", "--resume", "--db", db, "--temperature", "1"); code != ExitUsage || !strings.Contains(errOut, "--temperature") {
+		t.Errorf("resume with --temperature: exit %d\n%s", code, errOut)
+	}
+	if code, _, errOut := cli(t, "run", "--scenario", "control", "--model", "openai:m", "--temperature", "9", "--db", db); code != ExitUsage || !strings.Contains(errOut, "0 to 2") {
+		t.Errorf("--temperature 9: exit %d\n%s", code, errOut)
+	}
+}

@@ -31,6 +31,8 @@ type runFlags struct {
 	expID    string
 	format   string
 	model    modelFlags
+	// maxTokens is the completion size per model turn.
+	maxTokens int
 	// maxTokensRun and budgetTokens bound tokens per run and per experiment.
 	maxTokensRun int64
 	budgetTokens int64
@@ -44,9 +46,10 @@ type runFlags struct {
 // cliSettings are the command-line settings stored with an experiment so
 // that --resume re-creates its models the same way.
 type cliSettings struct {
-	BaseURL     string `json:"base_url,omitempty"`
-	Thinking    int    `json:"thinking,omitempty"`
-	MaxAttempts int    `json:"max_attempts,omitempty"`
+	BaseURL     string   `json:"base_url,omitempty"`
+	Thinking    int      `json:"thinking,omitempty"`
+	Temperature *float64 `json:"temperature,omitempty"`
+	MaxAttempts int      `json:"max_attempts,omitempty"`
 }
 
 func (m *Main) runCmd() *cobra.Command {
@@ -106,6 +109,8 @@ models cost nothing unless priced. Prices are stored with the experiment.`,
 	fl.DurationVar(&f.wallTime, "wall-time", 0, "wall-clock limit per run, e.g. 10m (default: the scenario's, else none)")
 	fl.BoolVar(&f.resume, "resume", false, "finish an experiment that was interrupted or crashed (default: the latest one; see --experiment)")
 	fl.StringVar(&f.expID, "experiment", "", "with --resume: the experiment to finish, e.g. exp-7f3a9c")
+	fl.IntVar(&f.maxTokens, "max-tokens", 0, "completion size asked for on each model turn (default 4096)")
+	fl.Var(&f.model.temperature, "temperature", "sampling temperature for API models (default: the provider's)")
 	fl.Int64Var(&f.maxTokensRun, "max-tokens-run", 0, "input+output tokens per run; a run that reaches it ends with status timeout (0 = no limit)")
 	fl.Int64Var(&f.budgetTokens, "budget-tokens", 0, "input+output tokens for the whole experiment; once spent no new run starts and the rest stay pending for --resume (0 = no budget)")
 	fl.StringArrayVar(&f.prices, "price", nil, "a model's price, MODEL=IN/OUT[/CACHE_READ[/CACHE_WRITE]] in US dollars per million tokens, e.g. anthropic:claude-sonnet-4-5=3/15/0.3; repeatable")
@@ -154,7 +159,7 @@ func (m *Main) runExperiment(cmd *cobra.Command, f runFlags) error {
 	if err != nil {
 		return err
 	}
-	stored, err := json.Marshal(cliSettings{BaseURL: f.model.baseURL, Thinking: f.model.thinking, MaxAttempts: f.model.maxAttempts})
+	stored, err := json.Marshal(cliSettings{BaseURL: f.model.baseURL, Thinking: f.model.thinking, Temperature: f.model.temperature.value(), MaxAttempts: f.model.maxAttempts})
 	if err != nil {
 		return fmt.Errorf("encode settings: %w", err)
 	}
@@ -168,7 +173,7 @@ func (f *runFlags) check() error {
 	if f.samples < 1 || f.parallel < 1 || f.maxTurns < 0 || f.wallTime < 0 {
 		return usagef("--samples and --parallel must be at least 1; --max-turns and --wall-time cannot be negative")
 	}
-	if f.maxTokensRun < 0 || f.budgetTokens < 0 || f.budgetUSD < 0 {
+	if f.maxTokens < 0 || f.maxTokensRun < 0 || f.budgetTokens < 0 || f.budgetUSD < 0 {
 		return usagef("--max-tokens-run, --budget-tokens and --budget-usd cannot be negative")
 	}
 	priced, err := experiment.ParsePrices(f.prices)
@@ -218,7 +223,7 @@ func (m *Main) models(specs []string, mf modelFlags, lims *experiment.Limiters) 
 func (m *Main) resumeExperiment(cmd *cobra.Command, f runFlags) error {
 	ctx := cmd.Context()
 	fl := cmd.Flags()
-	for _, name := range []string{"set", "samples", "max-turns", "wall-time", "max-tokens-run", "thinking"} {
+	for _, name := range []string{"set", "samples", "max-turns", "wall-time", "max-tokens", "max-tokens-run", "thinking", "temperature"} {
 		if fl.Changed(name) {
 			return usagef("--resume runs the experiment as it was created; drop --%s (its value is stored in the ledger)", name)
 		}
@@ -277,6 +282,7 @@ func (m *Main) resumeExperiment(cmd *cobra.Command, f runFlags) error {
 	}
 	mf := f.model
 	mf.thinking = cs.Thinking
+	mf.temperature = optFloat{v: cs.Temperature}
 	if !fl.Changed("base-url") {
 		mf.baseURL = cs.BaseURL
 	}
@@ -308,7 +314,7 @@ func (m *Main) resumeExperiment(cmd *cobra.Command, f runFlags) error {
 		db.Close()
 		return err
 	}
-	f.maxTurns, f.maxTokensRun = st.MaxTurns, st.MaxTokensRun
+	f.maxTurns, f.maxTokens, f.maxTokensRun = st.MaxTurns, st.MaxTokens, st.MaxTokensRun
 	if st.WallTime != "" {
 		if f.wallTime, err = time.ParseDuration(st.WallTime); err != nil {
 			db.Close()
@@ -351,7 +357,7 @@ func (m *Main) execute(ctx context.Context, cmd *cobra.Command, f runFlags, db *
 	bar := m.progressBar()
 	res, err := start(ctx, experiment.Config{
 		Parallel: f.parallel, Runtime: rt, DB: db,
-		MaxTurns: f.maxTurns, WallTime: f.wallTime, MaxTokensRun: f.maxTokensRun, BudgetTokens: f.budgetTokens,
+		MaxTurns: f.maxTurns, WallTime: f.wallTime, MaxTokens: f.maxTokens, MaxTokensRun: f.maxTokensRun, BudgetTokens: f.budgetTokens,
 		Prices: f.priced, BudgetUSD: f.budgetUSD,
 		Log: m.log, Drain: drain, QuietRuns: bar != nil,
 		OnDrain: func(running, started int) {
