@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
+	"github.com/terrarium-evals/terrarium/agent"
 	"github.com/terrarium-evals/terrarium/judge"
+	"github.com/terrarium-evals/terrarium/judge/llm"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/tools/scenario"
 )
@@ -95,4 +99,117 @@ func sourceRef(exp ledger.Experiment) string {
 		return exp.Scenario
 	}
 	return exp.Source
+}
+
+// LLMJudging is what RejudgeLLM did, or, without a model, would do.
+type LLMJudging struct {
+	// Runs is the number of finished runs that have at least one LLM judge.
+	Runs int
+	// Verdicts counts judge × run pairs: verdicts stored, or skipped
+	// without a model.
+	Verdicts int
+	// Behaviors lists the behaviours judged, sorted.
+	Behaviors []string
+}
+
+// RejudgeLLM applies the scenario's LLM judges (llm_judges) to every
+// finished run of an experiment ("" means all), reading each run's
+// messages and tool calls from the ledger, and replaces the run's verdicts
+// from judge spec with the new ones. Nothing is re-run.
+//
+// With a nil model it only counts what it would judge. A judge answer that
+// cannot be read fails that run's judging, which is reported in the
+// returned error while the other runs go on; any other error (the model
+// failed after its retries, the ledger) stops it. Runs are judged one after
+// the other.
+func RejudgeLLM(ctx context.Context, db *ledger.DB, experimentID string, model agent.Model, spec string) (LLMJudging, error) {
+	var out LLMJudging
+	exps, err := selectExperiments(ctx, db, experimentID)
+	if err != nil {
+		return out, err
+	}
+	behaviors := map[string]bool{}
+	var errs []error
+	for _, exp := range exps {
+		sc, err := scenario.Load(sourceRef(exp))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("experiment %s: load scenario %s: %w", exp.ID, exp.Source, err))
+			continue
+		}
+		runs, err := db.Runs(ctx, ledger.RunFilter{ExperimentID: exp.ID})
+		if err != nil {
+			return out, err
+		}
+		cache := map[string][]scenario.LLMJudge{}
+		for _, r := range runs {
+			if r.Status == ledger.StatusPending || r.Status == ledger.StatusRunning || r.Status == ledger.StatusInterrupted {
+				continue
+			}
+			judges, ok := cache[r.ConditionKey]
+			if !ok {
+				rendered, err := sc.Render(r.Condition)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("run %d: render %s: %w", r.ID, r.ConditionKey, err))
+					continue
+				}
+				judges = rendered.LLMJudges
+				cache[r.ConditionKey] = judges
+			}
+			if len(judges) == 0 {
+				continue
+			}
+			out.Runs++
+			out.Verdicts += len(judges)
+			for _, j := range judges {
+				behaviors[j.Behavior] = true
+			}
+			if model == nil {
+				continue
+			}
+			msgs, err := db.Messages(ctx, r.ID)
+			if err != nil {
+				return out, fmt.Errorf("read messages of run %d: %w", r.ID, err)
+			}
+			calls, err := db.Calls(ctx, r.ID)
+			if err != nil {
+				return out, fmt.Errorf("read calls of run %d: %w", r.ID, err)
+			}
+			tr := llm.FromLedger(r.ID, msgs, calls)
+			vs := make([]ledger.Verdict, 0, len(judges))
+			var bad error
+			for _, j := range judges {
+				v, err := llm.Judge(ctx, model, spec, j, tr)
+				if errors.Is(err, llm.ErrBadAnswer) {
+					bad = fmt.Errorf("run %d: %w", r.ID, err)
+					break
+				}
+				if err != nil {
+					return out, fmt.Errorf("run %d: %w", r.ID, err)
+				}
+				vs = append(vs, v)
+			}
+			if bad != nil {
+				out.Verdicts -= len(judges)
+				errs = append(errs, bad)
+				continue
+			}
+			if err := db.ReplaceVerdicts(ctx, r.ID, spec, vs); err != nil {
+				return out, fmt.Errorf("store verdicts of run %d: %w", r.ID, err)
+			}
+		}
+	}
+	out.Behaviors = slices.Sorted(maps.Keys(behaviors))
+	return out, errors.Join(errs...)
+}
+
+// selectExperiments returns one experiment, or all when id is "".
+func selectExperiments(ctx context.Context, db *ledger.DB, id string) ([]ledger.Experiment, error) {
+	if id == "" {
+		return db.Experiments(ctx)
+	}
+	e, err := db.Experiment(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return []ledger.Experiment{*e}, nil
 }

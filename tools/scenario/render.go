@@ -69,6 +69,7 @@ func (s *Scenario) render(c Condition) (*Rendered, *problems) {
 		decodeWorld(w, r.world, &out.World)
 	}
 	out.Detectors = decodeDetectors(w, r.detectors)
+	out.LLMJudges = decodeLLMJudges(w, r.llmJudges, r.detectors)
 	if r.followups != nil {
 		for _, q := range w.strList(r.followups, "followups") {
 			if q = strings.TrimSpace(q); q != "" {

@@ -57,4 +57,7 @@ type Rendered struct {
 	// conversation, from the top-level followups list; questions that
 	// render blank are dropped.
 	FollowUps []string
+	// LLMJudges are the top-level llm_judges whose applies_if holds, with
+	// their rubrics rendered.
+	LLMJudges []LLMJudge
 }
