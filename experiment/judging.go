@@ -35,21 +35,44 @@ func JudgeRun(ctx context.Context, db *ledger.DB, rules *judge.Rules, runID int6
 // ("" means all experiments), loading each experiment's scenario from where
 // it came from. It returns how many runs were judged.
 func Rejudge(ctx context.Context, db *ledger.DB, experimentID string) (int, error) {
-	var exps []ledger.Experiment
-	if experimentID != "" {
-		e, err := db.Experiment(ctx, experimentID)
-		if err != nil {
-			return 0, err
-		}
-		exps = []ledger.Experiment{*e}
-	} else {
-		all, err := db.Experiments(ctx)
-		if err != nil {
-			return 0, err
-		}
-		exps = all
-	}
 	judged := 0
+	cache := map[string]*judge.Rules{}
+	err := eachFinishedRun(ctx, db, experimentID, func(exp ledger.Experiment, r ledger.Run, rendered *scenario.Rendered) error {
+		key := exp.ID + "\x00" + r.ConditionKey
+		rules, ok := cache[key]
+		if !ok {
+			var err error
+			if rules, err = judge.Compile(rendered.Detectors); err != nil {
+				return skipRun{fmt.Errorf("run %d: detectors: %w", r.ID, err)}
+			}
+			cache[key] = rules
+		}
+		if err := JudgeRun(ctx, db, rules, r.ID); err != nil {
+			return err
+		}
+		judged++
+		return nil
+	})
+	return judged, err
+}
+
+// skipRun is an error about one run that does not stop a walk over runs; it
+// is reported with the others when the walk ends.
+type skipRun struct{ err error }
+
+func (s skipRun) Error() string { return s.err.Error() }
+func (s skipRun) Unwrap() error { return s.err }
+
+// eachFinishedRun calls fn for every finished run (not pending, running or
+// interrupted) of the selected experiments ("" means all), with the run's
+// scenario rendered for its condition. Scenarios that cannot be loaded or
+// rendered, and skipRun errors from fn, are collected and returned joined
+// at the end; any other error from fn or the ledger stops the walk.
+func eachFinishedRun(ctx context.Context, db *ledger.DB, experimentID string, fn func(ledger.Experiment, ledger.Run, *scenario.Rendered) error) error {
+	exps, err := selectExperiments(ctx, db, experimentID)
+	if err != nil {
+		return err
+	}
 	var errs []error
 	for _, exp := range exps {
 		sc, err := scenario.Load(sourceRef(exp))
@@ -59,33 +82,31 @@ func Rejudge(ctx context.Context, db *ledger.DB, experimentID string) (int, erro
 		}
 		runs, err := db.Runs(ctx, ledger.RunFilter{ExperimentID: exp.ID})
 		if err != nil {
-			return judged, err
+			return err
 		}
-		cache := map[string]*judge.Rules{}
+		rendered := map[string]*scenario.Rendered{}
 		for _, r := range runs {
 			if r.Status == ledger.StatusPending || r.Status == ledger.StatusRunning || r.Status == ledger.StatusInterrupted {
 				continue
 			}
-			rules, ok := cache[r.ConditionKey]
+			rd, ok := rendered[r.ConditionKey]
 			if !ok {
-				rendered, err := sc.Render(r.Condition)
-				if err != nil {
+				if rd, err = sc.Render(r.Condition); err != nil {
 					errs = append(errs, fmt.Errorf("run %d: render %s: %w", r.ID, r.ConditionKey, err))
 					continue
 				}
-				if rules, err = judge.Compile(rendered.Detectors); err != nil {
-					errs = append(errs, fmt.Errorf("run %d: detectors: %w", r.ID, err))
-					continue
+				rendered[r.ConditionKey] = rd
+			}
+			if err := fn(exp, r, rd); err != nil {
+				var skip skipRun
+				if !errors.As(err, &skip) {
+					return errors.Join(append(errs, err)...)
 				}
-				cache[r.ConditionKey] = rules
+				errs = append(errs, skip.err)
 			}
-			if err := JudgeRun(ctx, db, rules, r.ID); err != nil {
-				return judged, err
-			}
-			judged++
 		}
 	}
-	return judged, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // sourceRef turns an experiment's stored source into something
@@ -124,82 +145,48 @@ type LLMJudging struct {
 // the other.
 func RejudgeLLM(ctx context.Context, db *ledger.DB, experimentID string, model agent.Model, spec string) (LLMJudging, error) {
 	var out LLMJudging
-	exps, err := selectExperiments(ctx, db, experimentID)
-	if err != nil {
-		return out, err
-	}
 	behaviors := map[string]bool{}
-	var errs []error
-	for _, exp := range exps {
-		sc, err := scenario.Load(sourceRef(exp))
-		if err != nil {
-			errs = append(errs, fmt.Errorf("experiment %s: load scenario %s: %w", exp.ID, exp.Source, err))
-			continue
+	err := eachFinishedRun(ctx, db, experimentID, func(_ ledger.Experiment, r ledger.Run, rendered *scenario.Rendered) error {
+		judges := rendered.LLMJudges
+		if len(judges) == 0 {
+			return nil
 		}
-		runs, err := db.Runs(ctx, ledger.RunFilter{ExperimentID: exp.ID})
-		if err != nil {
-			return out, err
+		out.Runs++
+		out.Verdicts += len(judges)
+		for _, j := range judges {
+			behaviors[j.Behavior] = true
 		}
-		cache := map[string][]scenario.LLMJudge{}
-		for _, r := range runs {
-			if r.Status == ledger.StatusPending || r.Status == ledger.StatusRunning || r.Status == ledger.StatusInterrupted {
-				continue
-			}
-			judges, ok := cache[r.ConditionKey]
-			if !ok {
-				rendered, err := sc.Render(r.Condition)
-				if err != nil {
-					errs = append(errs, fmt.Errorf("run %d: render %s: %w", r.ID, r.ConditionKey, err))
-					continue
-				}
-				judges = rendered.LLMJudges
-				cache[r.ConditionKey] = judges
-			}
-			if len(judges) == 0 {
-				continue
-			}
-			out.Runs++
-			out.Verdicts += len(judges)
-			for _, j := range judges {
-				behaviors[j.Behavior] = true
-			}
-			if model == nil {
-				continue
-			}
-			msgs, err := db.Messages(ctx, r.ID)
-			if err != nil {
-				return out, fmt.Errorf("read messages of run %d: %w", r.ID, err)
-			}
-			calls, err := db.Calls(ctx, r.ID)
-			if err != nil {
-				return out, fmt.Errorf("read calls of run %d: %w", r.ID, err)
-			}
-			tr := llm.FromLedger(r.ID, msgs, calls)
-			vs := make([]ledger.Verdict, 0, len(judges))
-			var bad error
-			for _, j := range judges {
-				v, err := llm.Judge(ctx, model, spec, j, tr)
-				if errors.Is(err, llm.ErrBadAnswer) {
-					bad = fmt.Errorf("run %d: %w", r.ID, err)
-					break
-				}
-				if err != nil {
-					return out, fmt.Errorf("run %d: %w", r.ID, err)
-				}
-				vs = append(vs, v)
-			}
-			if bad != nil {
+		if model == nil {
+			return nil
+		}
+		msgs, err := db.Messages(ctx, r.ID)
+		if err != nil {
+			return fmt.Errorf("read messages of run %d: %w", r.ID, err)
+		}
+		calls, err := db.Calls(ctx, r.ID)
+		if err != nil {
+			return fmt.Errorf("read calls of run %d: %w", r.ID, err)
+		}
+		tr := llm.FromLedger(r.ID, msgs, calls)
+		vs := make([]ledger.Verdict, 0, len(judges))
+		for _, j := range judges {
+			v, err := llm.Judge(ctx, model, spec, j, tr)
+			if errors.Is(err, llm.ErrBadAnswer) {
 				out.Verdicts -= len(judges)
-				errs = append(errs, bad)
-				continue
+				return skipRun{fmt.Errorf("run %d: %w", r.ID, err)}
 			}
-			if err := db.ReplaceVerdicts(ctx, r.ID, spec, vs); err != nil {
-				return out, fmt.Errorf("store verdicts of run %d: %w", r.ID, err)
+			if err != nil {
+				return fmt.Errorf("run %d: %w", r.ID, err)
 			}
+			vs = append(vs, v)
 		}
-	}
+		if err := db.ReplaceVerdicts(ctx, r.ID, spec, vs); err != nil {
+			return fmt.Errorf("store verdicts of run %d: %w", r.ID, err)
+		}
+		return nil
+	})
 	out.Behaviors = slices.Sorted(maps.Keys(behaviors))
-	return out, errors.Join(errs...)
+	return out, err
 }
 
 // selectExperiments returns one experiment, or all when id is "".
