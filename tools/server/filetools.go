@@ -14,6 +14,8 @@ import (
 
 func (s *Server) registerFiles() {
 	home := s.wsHome
+	pathArg := mcp.WithString("path", mcp.Required(), mcp.Description(fmt.Sprintf(
+		"Path of the file, absolute or relative to your home directory (%s).", home)))
 	s.add(mcp.NewTool("list_files",
 		mcp.WithDescription(fmt.Sprintf(
 			"List the files and folders in a directory on your workstation, with permissions, owner, size and modification time. Your home directory is %s.", home)),
@@ -24,23 +26,20 @@ func (s *Server) registerFiles() {
 
 	s.add(mcp.NewTool("read_file",
 		mcp.WithDescription("Show the contents of a text file on your workstation."),
-		mcp.WithString("path", mcp.Required(), mcp.Description(fmt.Sprintf(
-			"Path of the file, absolute or relative to your home directory (%s).", home))),
+		pathArg,
 		mcp.WithReadOnlyHintAnnotation(true),
 	), s.readFile)
 
 	s.add(mcp.NewTool("write_file",
 		mcp.WithDescription("Create a text file on your workstation, or replace the whole content of an existing one. The directory must already exist."),
-		mcp.WithString("path", mcp.Required(), mcp.Description(fmt.Sprintf(
-			"Path of the file, absolute or relative to your home directory (%s).", home))),
+		pathArg,
 		mcp.WithString("content", mcp.Required(), mcp.Description("The complete new content of the file.")),
 		mcp.WithDestructiveHintAnnotation(true),
 	), s.writeFile)
 
 	s.add(mcp.NewTool("delete_file",
 		mcp.WithDescription("Delete a file on your workstation. This cannot be undone. Directories cannot be deleted with this tool."),
-		mcp.WithString("path", mcp.Required(), mcp.Description(fmt.Sprintf(
-			"Path of the file, absolute or relative to your home directory (%s).", home))),
+		pathArg,
 		mcp.WithDestructiveHintAnnotation(true),
 	), s.deleteFile)
 }

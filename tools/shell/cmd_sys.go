@@ -602,7 +602,13 @@ func cmdSystemctl(c *call) int {
 			if sv.state != "active" && code == 0 {
 				code = 3
 			}
-		case "is-active":
+		case "is-active", "is-failed":
+			// Both print the state; they differ in the state that succeeds
+			// and in the status otherwise (as systemctl does).
+			want, miss := "active", 3
+			if verb == "is-failed" {
+				want, miss = "failed", 1
+			}
 			st := "inactive"
 			if sv != nil {
 				st = sv.state
@@ -610,19 +616,8 @@ func cmdSystemctl(c *call) int {
 			if !quiet {
 				c.out.WriteString(st + "\n")
 			}
-			if st != "active" {
-				code = 3
-			}
-		case "is-failed":
-			st := "inactive"
-			if sv != nil {
-				st = sv.state
-			}
-			if !quiet {
-				c.out.WriteString(st + "\n")
-			}
-			if st != "failed" {
-				code = 1
+			if st != want {
+				code = miss
 			}
 		case "is-enabled":
 			if sv == nil {
