@@ -72,7 +72,7 @@ func Open(path string) (*DB, error) {
 	}
 	rw, err := sql.Open("sqlite3", dsn(path, false))
 	if err != nil {
-		return nil, fmt.Errorf("open ledger: %w", err)
+		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
 	// Two connections: the writer's and the checkpointer's.
 	rw.SetMaxOpenConns(2)
@@ -84,7 +84,7 @@ func Open(path string) (*DB, error) {
 	conn, err := rw.Conn(ctx)
 	if err != nil {
 		rw.Close()
-		return nil, fmt.Errorf("open ledger: %w", err)
+		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
 	if err := setup(ctx, conn); err != nil {
 		conn.Close()

@@ -148,7 +148,7 @@ func (m *Main) openExisting(flag string) (*ledger.DB, error) {
 	}
 	db, err := ledger.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open ledger: %w", err)
+		return nil, err // ledger.Open names the file
 	}
 	return db, nil
 }

@@ -237,7 +237,7 @@ func (m *Main) resumeExperiment(cmd *cobra.Command, f runFlags) error {
 	}
 	db, err := ledger.Open(path)
 	if err != nil {
-		return fmt.Errorf("open ledger: %w", err)
+		return err // ledger.Open names the file
 	}
 	var exp *ledger.Experiment
 	if f.expID != "" {
@@ -345,7 +345,7 @@ func (m *Main) execute(ctx context.Context, cmd *cobra.Command, f runFlags, db *
 	defer stopRT()
 	if db == nil {
 		if db, err = ledger.Open(m.dbPath(f.db)); err != nil {
-			return fmt.Errorf("open ledger: %w", err)
+			return err // ledger.Open names the file
 		}
 		defer db.Close()
 	}

@@ -142,7 +142,7 @@ func (m *Main) serve(cmd *cobra.Command, f serveFlags) error {
 	defer stopRT()
 	db, err := ledger.Open(m.dbPath(f.db))
 	if err != nil {
-		return fmt.Errorf("open ledger: %w", err)
+		return err // ledger.Open names the file
 	}
 	defer db.Close()
 
