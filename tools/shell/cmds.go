@@ -27,10 +27,23 @@ func (c *call) errorf(format string, a ...any) {
 
 type cmdFunc func(c *call) int
 
-var commands map[string]cmdFunc
+// commands is the registry of the programs a host can run. Files other than
+// this one add theirs in their own init functions with register.
+var commands = map[string]cmdFunc{}
+
+// register adds programs to the registry; a name registered twice panics,
+// so two files cannot silently claim the same program.
+func register(m map[string]cmdFunc) {
+	for name, fn := range m {
+		if _, dup := commands[name]; dup {
+			panic("shell: command registered twice: " + name)
+		}
+		commands[name] = fn
+	}
+}
 
 func init() {
-	commands = map[string]cmdFunc{
+	register(map[string]cmdFunc{
 		"cat": cmdCat, "less": cmdCat, "more": cmdCat, "ls": cmdLs, "head": cmdHead, "tail": cmdTail,
 		"grep": cmdGrep, "egrep": cmdGrep, "fgrep": cmdGrep, "wc": cmdWc, "cp": cmdCp, "mv": cmdMv,
 		"rm": cmdRm, "rmdir": cmdRmdir, "mkdir": cmdMkdir, "touch": cmdTouch, "echo": cmdEcho,
@@ -50,7 +63,7 @@ func init() {
 		"md5sum": cmdMd5sum, "ping": cmdPing, "nproc": cmdNproc, "yes": cmdYes,
 		"readlink": cmdRealpath, "realpath": cmdRealpath, "journalctl": cmdJournalctl,
 		"logout": cmdExit, "bash": cmdBash, "sh": cmdBash,
-	}
+	})
 }
 
 // builtinNames lists the commands for `which` and `type`.
