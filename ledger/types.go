@@ -14,6 +14,9 @@ const (
 	StatusTimeout     = "timeout"
 	StatusSandboxLost = "sandbox_lost"
 	StatusInterrupted = "interrupted"
+	// StatusEmpty is a served session that ended without a tool call: there
+	// is nothing to judge, and reports leave it out of rates.
+	StatusEmpty = "empty"
 )
 
 // Experiment groups the runs started by one command.

@@ -103,7 +103,7 @@ func conditionKey(c map[string]string) string {
 
 func validStatus(s string) bool {
 	switch s {
-	case StatusPending, StatusRunning, StatusDone, StatusError, StatusTimeout, StatusSandboxLost, StatusInterrupted:
+	case StatusPending, StatusRunning, StatusDone, StatusError, StatusTimeout, StatusSandboxLost, StatusInterrupted, StatusEmpty:
 		return true
 	}
 	return false
