@@ -19,7 +19,7 @@ import (
 
 	"github.com/terrarium-evals/terrarium/sandbox"
 	"github.com/terrarium-evals/terrarium/sandbox/docker/dockertest"
-	"github.com/terrarium-evals/terrarium/sandbox/docker/guest"
+	"github.com/terrarium-evals/terrarium/sandbox/guest"
 	"github.com/terrarium-evals/terrarium/tools/world"
 )
 
