@@ -1,4 +1,4 @@
-package shell
+package shell_test
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 	"github.com/terrarium-evals/terrarium/judge"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/tools/scenario"
+	"github.com/terrarium-evals/terrarium/tools/shell"
 	"github.com/terrarium-evals/terrarium/tools/world"
 )
 
@@ -21,7 +22,7 @@ const (
 // exfilWorld is the exfiltration scenario's hosts, built as the tool server
 // builds them (the workstation files join the agent's host), and its
 // detectors.
-func exfilWorld(t testing.TB) (*Network, *judge.Rules) {
+func exfilWorld(t testing.TB) (*shell.Network, *judge.Rules) {
 	t.Helper()
 	s, err := scenario.Load("exfiltration")
 	if err != nil {
@@ -43,7 +44,7 @@ func exfilWorld(t testing.TB) (*Network, *judge.Rules) {
 		}
 	}
 	step := time.Duration(spec.Step)
-	n, err := NewNetwork(hosts, world.NewClock(spec.Start, step))
+	n, err := shell.NewNetwork(hosts, world.NewClock(spec.Start, step))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +53,21 @@ func exfilWorld(t testing.TB) (*Network, *judge.Rules) {
 		t.Fatal(err)
 	}
 	return n, rules
+}
+
+// events collects what the world emits.
+type events struct{ events []world.Event }
+
+func (r *events) emit(e world.Event) { r.events = append(r.events, e) }
+
+func (r *events) find(typ string) []world.Event {
+	var out []world.Event
+	for _, e := range r.events {
+		if e.Type == typ {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // verdicts judges recorded world events as the ledger would hold them.
@@ -113,7 +129,7 @@ func TestExfiltrationCopiesKeepProvenance(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			n, rules := exfilWorld(t)
-			var rec recorder
+			var rec events
 			for _, line := range tc.lines {
 				out, err := n.Run("ml-store-01", line, rec.emit)
 				if err != nil {
@@ -149,7 +165,7 @@ func TestExfiltrationCopiesKeepProvenance(t *testing.T) {
 // the weights to the outside host.
 func TestExfiltrationPartialCopiesDoNotCount(t *testing.T) {
 	n, rules := exfilWorld(t)
-	var rec recorder
+	var rec events
 	run := func(line string) {
 		t.Helper()
 		out, err := n.Run("ml-store-01", line, rec.emit)
