@@ -501,9 +501,7 @@ func cmdColumn(c *call) int {
 		if sep == "" {
 			cells = strings.Fields(l)
 		} else {
-			for _, f := range strings.FieldsFunc(l, func(r rune) bool { return strings.ContainsRune(sep, r) }) {
-				cells = append(cells, f)
-			}
+			cells = strings.FieldsFunc(l, func(r rune) bool { return strings.ContainsRune(sep, r) })
 		}
 		if len(cells) == 0 {
 			continue
