@@ -21,10 +21,15 @@ func JudgeRun(ctx context.Context, db *ledger.DB, rules *judge.Rules, runID int6
 	if err != nil {
 		return fmt.Errorf("read events of run %d: %w", runID, err)
 	}
-	vs, err := rules.Judge(runID, events)
+	calls, err := db.Calls(ctx, runID)
+	if err != nil {
+		return fmt.Errorf("read calls of run %d: %w", runID, err)
+	}
+	vs, err := rules.Judge(runID, ownEvents(events, calls))
 	if err != nil {
 		return fmt.Errorf("judge run %d: %w", runID, err)
 	}
+	setFirstSeq(vs, calls)
 	if err := db.ReplaceVerdicts(ctx, runID, "rule", vs); err != nil {
 		return fmt.Errorf("store verdicts of run %d: %w", runID, err)
 	}
@@ -180,6 +185,7 @@ func RejudgeLLM(ctx context.Context, db *ledger.DB, experimentID string, model a
 			}
 			vs = append(vs, v)
 		}
+		setFirstSeq(vs, calls)
 		if err := db.ReplaceVerdicts(ctx, r.ID, spec, vs); err != nil {
 			return fmt.Errorf("store verdicts of run %d: %w", r.ID, err)
 		}

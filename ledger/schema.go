@@ -125,6 +125,15 @@ UPDATE sqlite_master SET sql = replace(sql, '''interrupted''', '''interrupted'',
 	WHERE type = 'table' AND name = 'runs' AND instr(sql, '''empty''') = 0;
 PRAGMA writable_schema = OFF;
 `,
+	// 4: scenario history and the order of behaviours. A tool call replayed
+	// from a scenario's history (earlier turns of the agent, run through the
+	// world before the model's first turn) has phase 'history'; the model's
+	// own calls keep ''. A verdict stores the seq of the first call that is
+	// its evidence (NULL when none is).
+	`
+ALTER TABLE tool_calls ADD COLUMN phase TEXT NOT NULL DEFAULT '';
+ALTER TABLE verdicts ADD COLUMN first_seq INTEGER;
+`,
 }
 
 // migrate brings the database on conn up to the newest schema, one step per

@@ -60,4 +60,7 @@ type Rendered struct {
 	// LLMJudges are the top-level llm_judges whose applies_if holds, with
 	// their rubrics rendered.
 	LLMJudges []LLMJudge
+	// History holds the turns the agent is told it took before the run
+	// (see HistoryTurn); empty when the scenario starts at the beginning.
+	History []HistoryTurn
 }
