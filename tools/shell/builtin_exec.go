@@ -1,7 +1,6 @@
 package shell
 
 import (
-	"strconv"
 	"strings"
 
 	"mvdan.cc/sh/v3/expand"
@@ -334,123 +333,8 @@ assigns:
 	return code
 }
 
-// timeoutFailed is what timeout, nohup and nice say when the program
-// cannot run.
-func (c *call) execFailed(args []string, res execResult) int {
-	switch res {
-	case execNotFound, execNoFile:
-		c.err.printf("%s: failed to run command %s: No such file or directory\n", c.name, quoteName(args[0]))
-		return 127
-	case execDenied, execIsDir:
-		c.err.printf("%s: failed to run command %s: Permission denied\n", c.name, quoteName(args[0]))
-		return 126
-	}
-	return 126
-}
-
-func cmdTimeout(c *call) int {
-	args := c.args
-	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
-		a := args[0]
-		args = args[1:]
-		switch {
-		case a == "--":
-			goto dur
-		case a == "-s" || a == "--signal" || a == "-k" || a == "--kill-after":
-			if len(args) > 0 {
-				args = args[1:]
-			}
-		case strings.HasPrefix(a, "--signal=") || strings.HasPrefix(a, "--kill-after=") || a == "--preserve-status" || a == "--foreground" || a == "-v" || a == "--verbose":
-		case strings.HasPrefix(a, "-s") || strings.HasPrefix(a, "-k"):
-		default:
-			c.err.printf("timeout: invalid option -- '%s'\nTry 'timeout --help' for more information.\n", strings.TrimLeft(a, "-"))
-			return 125
-		}
-	}
-dur:
-	if len(args) == 0 {
-		c.err.WriteString("timeout: missing operand\nTry 'timeout --help' for more information.\n")
-		return 125
-	}
-	if _, ok := parseDuration(args[0]); !ok {
-		c.err.printf("timeout: invalid time interval %s\nTry 'timeout --help' for more information.\n", quoteName(args[0]))
-		return 125
-	}
-	args = args[1:]
-	if len(args) == 0 {
-		c.err.WriteString("timeout: missing operand\nTry 'timeout --help' for more information.\n")
-		return 125
-	}
-	code, res := c.s.execProgram(args, c.shellIO())
-	if res != execOK {
-		return c.execFailed(args, res)
-	}
-	return code
-}
-
-// parseDuration reads timeout's and sleep's NUMBER[smhd].
-func parseDuration(s string) (float64, bool) {
-	if s == "" {
-		return 0, false
-	}
-	mult := 1.0
-	switch s[len(s)-1] {
-	case 's':
-		s = s[:len(s)-1]
-	case 'm':
-		mult, s = 60, s[:len(s)-1]
-	case 'h':
-		mult, s = 3600, s[:len(s)-1]
-	case 'd':
-		mult, s = 86400, s[:len(s)-1]
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f < 0 {
-		return 0, false
-	}
-	return f * mult, true
-}
-
-func cmdNohup(c *call) int {
-	args := c.args
-	if len(args) > 0 && args[0] == "--" {
-		args = args[1:]
-	}
-	if len(args) == 0 {
-		c.err.WriteString("nohup: missing operand\nTry 'nohup --help' for more information.\n")
-		return 125
-	}
-	c.err.WriteString("nohup: ignoring input\n")
-	code, res := c.s.execProgram(args, c.shellIO())
-	if res != execOK {
-		return c.execFailed(args, res)
-	}
-	return code
-}
-
-func cmdNice(c *call) int {
-	args := c.args
-	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
-		a := args[0]
-		args = args[1:]
-		if a == "-n" && len(args) > 0 {
-			args = args[1:]
-		}
-	}
-	if len(args) == 0 {
-		c.out.WriteString("0\n")
-		return 0
-	}
-	code, res := c.s.execProgram(args, c.shellIO())
-	if res != execOK {
-		return c.execFailed(args, res)
-	}
-	return code
-}
-
 func init() {
 	register(map[string]cmdFunc{
-		"timeout": cmdTimeout, "nohup": cmdNohup, "nice": cmdNice, "ionice": cmdNice, "stdbuf": cmdNice,
 		"dash": cmdBash,
 	})
 }

@@ -31,10 +31,10 @@ func cmdEcho(c *call) int {
 	}
 	s := strings.Join(args, " ")
 	if escapes {
-		if i := strings.Index(s, `\c`); i >= 0 {
-			s, newline = s[:i], false
+		var stop bool
+		if s, stop = backslashEscapes(s, true); stop {
+			newline = false
 		}
-		s = unescapeC(s)
 	}
 	if newline {
 		s += "\n"
@@ -857,4 +857,104 @@ func cmdTee(c *call) int {
 		}
 	}
 	return code
+}
+
+// backslashEscapes interprets the escapes of echo -e (echo true) and of a
+// printf format or %b argument: \a \b \e \f \n \r \t \v \\ \" \', \xHH,
+// \uHHHH, \UHHHHHHHH, octal \NNN (printf) or \0NNN (echo and %b), and \c,
+// which ends all output (stop is then true).
+func backslashEscapes(s string, echo bool) (out string, stop bool) {
+	if !strings.Contains(s, "\\") {
+		return s, false
+	}
+	var b strings.Builder
+	hexVal := func(r byte) int {
+		switch {
+		case r >= '0' && r <= '9':
+			return int(r - '0')
+		case r >= 'a' && r <= 'f':
+			return int(r-'a') + 10
+		case r >= 'A' && r <= 'F':
+			return int(r-'A') + 10
+		}
+		return -1
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if ch != '\\' || i+1 >= len(s) {
+			b.WriteByte(ch)
+			continue
+		}
+		i++
+		switch e := s[i]; e {
+		case 'a':
+			b.WriteByte('\a')
+		case 'b':
+			b.WriteByte('\b')
+		case 'e', 'E':
+			b.WriteByte(0x1b)
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'v':
+			b.WriteByte('\v')
+		case '\\':
+			b.WriteByte('\\')
+		case '"':
+			b.WriteByte('"')
+		case '\'':
+			b.WriteByte('\'')
+		case 'c':
+			return b.String(), true
+		case 'x':
+			n, j := 0, i+1
+			for ; j < len(s) && j < i+3 && hexVal(s[j]) >= 0; j++ {
+				n = n*16 + hexVal(s[j])
+			}
+			if j == i+1 {
+				b.WriteString("\\x")
+				continue
+			}
+			b.WriteByte(byte(n))
+			i = j - 1
+		case 'u', 'U':
+			width := 4
+			if e == 'U' {
+				width = 8
+			}
+			n, j := 0, i+1
+			for ; j < len(s) && j < i+1+width && hexVal(s[j]) >= 0; j++ {
+				n = n*16 + hexVal(s[j])
+			}
+			if j == i+1 {
+				b.WriteByte('\\')
+				b.WriteByte(e)
+				continue
+			}
+			b.WriteRune(rune(n))
+			i = j - 1
+		default:
+			if e >= '0' && e <= '7' {
+				start, limit := i, i+3
+				if echo && e == '0' {
+					start, limit = i+1, i+4
+				}
+				n, j := 0, start
+				for ; j < len(s) && j < limit && s[j] >= '0' && s[j] <= '7'; j++ {
+					n = n*8 + int(s[j]-'0')
+				}
+				b.WriteByte(byte(n))
+				i = j - 1
+				continue
+			}
+			b.WriteByte('\\')
+			b.WriteByte(e)
+		}
+	}
+	return b.String(), false
 }
