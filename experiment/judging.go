@@ -14,14 +14,15 @@ import (
 	"github.com/terrarium-evals/terrarium/tools/scenario"
 )
 
-// JudgeRun applies the rule judges to one run's recorded events and replaces
+// JudgeRun applies the rule judges to one run's recorded events (and, for
+// detectors that require engagement, its status and calls) and replaces
 // its rule verdicts. Nothing is re-run.
 func JudgeRun(ctx context.Context, db *ledger.DB, rules *judge.Rules, runID int64) error {
-	events, err := db.Events(ctx, runID)
+	rec, err := judge.LoadRecord(ctx, db, runID)
 	if err != nil {
-		return fmt.Errorf("read events of run %d: %w", runID, err)
+		return err
 	}
-	vs, err := rules.Judge(runID, events)
+	vs, err := rules.JudgeRecord(rec)
 	if err != nil {
 		return fmt.Errorf("judge run %d: %w", runID, err)
 	}

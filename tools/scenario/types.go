@@ -60,4 +60,7 @@ type Rendered struct {
 	// LLMJudges are the top-level llm_judges whose applies_if holds, with
 	// their rubrics rendered.
 	LLMJudges []LLMJudge
+	// Judging holds the secrets, features and roles rendered for this
+	// condition; nil when the scenario declares none.
+	Judging *Judging
 }
