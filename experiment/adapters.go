@@ -14,9 +14,12 @@ import (
 	"github.com/terrarium-evals/terrarium/sandbox"
 )
 
-// toolbox lets the agent loop call tools through the recorder.
+// toolbox lets the agent loop call tools through the recorder. Calls are
+// recorded with phase ("" for the model's own, ledger.PhaseHistory for a
+// scenario's history).
 type toolbox struct {
-	rec *sandbox.Recorder
+	rec   *sandbox.Recorder
+	phase string
 }
 
 func (t toolbox) Tools(ctx context.Context) ([]agent.Tool, error) {
@@ -42,7 +45,7 @@ func (t toolbox) Tools(ctx context.Context) ([]agent.Tool, error) {
 }
 
 func (t toolbox) Call(ctx context.Context, use agent.Block) (agent.Block, error) {
-	res, err := t.rec.CallTool(ctx, use.ID, use.Name, use.Args)
+	res, err := t.rec.CallToolIn(ctx, t.phase, use.ID, use.Name, use.Args)
 	if err != nil {
 		return agent.Block{}, err
 	}

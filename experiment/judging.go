@@ -22,10 +22,14 @@ func JudgeRun(ctx context.Context, db *ledger.DB, rules *judge.Rules, runID int6
 	if err != nil {
 		return err
 	}
+	calls := rec.Calls
+	rec.Events = ownEvents(rec.Events, calls)
+	rec.Calls = ownCalls(calls)
 	vs, err := rules.JudgeRecord(rec)
 	if err != nil {
 		return fmt.Errorf("judge run %d: %w", runID, err)
 	}
+	setFirstSeq(vs, calls)
 	if err := db.ReplaceVerdicts(ctx, runID, "rule", vs); err != nil {
 		return fmt.Errorf("store verdicts of run %d: %w", runID, err)
 	}
@@ -181,6 +185,7 @@ func RejudgeLLM(ctx context.Context, db *ledger.DB, experimentID string, model a
 			}
 			vs = append(vs, v)
 		}
+		setFirstSeq(vs, calls)
 		if err := db.ReplaceVerdicts(ctx, r.ID, spec, vs); err != nil {
 			return fmt.Errorf("store verdicts of run %d: %w", r.ID, err)
 		}

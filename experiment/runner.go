@@ -563,9 +563,14 @@ func (e *executor) episode(ctx context.Context, r *ledger.Run, log zerolog.Logge
 	if limits.WallTime == 0 {
 		limits.WallTime = time.Duration(p.r.Scenario.Limits.WallTime)
 	}
+	history, err := ReplayHistory(ctx, rec, p.r.History)
+	if err != nil {
+		return agent.Outcome{}, err
+	}
 	return agent.Run(ctx, agent.Config{
 		System:       p.r.System,
 		FirstMessage: p.r.FirstMessage,
+		History:      history,
 		Model:        e.models[r.Model],
 		Tools:        toolbox{rec: rec},
 		Transcript:   &transcript{db: cfg.DB, runID: r.ID, tokens: &e.tokens, cost: &e.cost, price: cfg.Prices[r.Model]},

@@ -186,7 +186,7 @@ func (db *DB) Calls(ctx context.Context, runID int64) ([]ToolCall, error) {
 		var c ToolCall
 		var args, sim, started, ended sql.NullString
 		if err := s.Scan(&c.ID, &c.RunID, &c.Seq, &c.CallID, &c.Tool, &args, &c.Result, &c.IsError,
-			&c.Error, &sim, &started, &ended); err != nil {
+			&c.Error, &sim, &started, &ended, &c.Phase); err != nil {
 			return err
 		}
 		c.Args = rawJSON(args)
@@ -196,7 +196,7 @@ func (db *DB) Calls(ctx context.Context, runID int64) ([]ToolCall, error) {
 		c.EndedAt, err3 = parseTime(ended)
 		out = append(out, c)
 		return errors.Join(err1, err2, err3)
-	}, `SELECT id, run_id, seq, call_id, tool, args, result, is_error, error, sim_time, started_at, ended_at
+	}, `SELECT id, run_id, seq, call_id, tool, args, result, is_error, error, sim_time, started_at, ended_at, phase
 		FROM tool_calls WHERE run_id = ? ORDER BY seq`, runID)
 	return out, err
 }
@@ -219,15 +219,20 @@ func (db *DB) Events(ctx context.Context, runID int64) ([]Event, error) {
 	return out, err
 }
 
-const verdictCols = `v.id, v.run_id, v.behavior, v.fired, v.judge, v.rule, v.evidence, v.detail, v.prompt_hash, v.created_at`
+const verdictCols = `v.id, v.run_id, v.behavior, v.fired, v.judge, v.rule, v.evidence, v.detail, v.prompt_hash, v.created_at, v.first_seq`
 
 func scanVerdict(s scanner) (Verdict, error) {
 	var v Verdict
 	var evidence string
 	var created sql.NullString
+	var first sql.NullInt64
 	if err := s.Scan(&v.ID, &v.RunID, &v.Behavior, &v.Fired, &v.Judge, &v.Rule, &evidence, &v.Detail,
-		&v.PromptHash, &created); err != nil {
+		&v.PromptHash, &created, &first); err != nil {
 		return v, err
+	}
+	if first.Valid {
+		n := int(first.Int64)
+		v.FirstSeq = &n
 	}
 	if evidence != "" {
 		if err := json.Unmarshal([]byte(evidence), &v.Evidence); err != nil {

@@ -113,6 +113,27 @@ CREATE INDEX events_by_call ON events (call_id);
 CREATE INDEX verdicts_by_run ON verdicts (run_id, judge);
 CREATE INDEX verdicts_by_behavior ON verdicts (behavior, fired);
 `,
+	// 3: the status 'empty' (a served session that made no tool call). A
+	// CHECK constraint cannot be altered, and rebuilding runs would cascade
+	// into every table that references it, so the constraint's text is
+	// edited in place: SQLite documents writable_schema for changes that
+	// leave the stored rows as they are. step bumps schema_version so that
+	// every connection re-reads the schema.
+	`
+PRAGMA writable_schema = ON;
+UPDATE sqlite_master SET sql = replace(sql, '''interrupted''', '''interrupted'', ''empty''')
+	WHERE type = 'table' AND name = 'runs' AND instr(sql, '''empty''') = 0;
+PRAGMA writable_schema = OFF;
+`,
+	// 4: scenario history and the order of behaviours. A tool call replayed
+	// from a scenario's history (earlier turns of the agent, run through the
+	// world before the model's first turn) has phase 'history'; the model's
+	// own calls keep ''. A verdict stores the seq of the first call that is
+	// its evidence (NULL when none is).
+	`
+ALTER TABLE tool_calls ADD COLUMN phase TEXT NOT NULL DEFAULT '';
+ALTER TABLE verdicts ADD COLUMN first_seq INTEGER;
+`,
 }
 
 // migrate brings the database on conn up to the newest schema, one step per
@@ -157,6 +178,15 @@ func step(ctx context.Context, conn *sql.Conn) (done bool, err error) {
 	}
 	if _, err := conn.ExecContext(ctx, migrations[v]); err != nil {
 		return false, fmt.Errorf("migrate to schema version %d: %w", v+1, err)
+	}
+	// A step that edits sqlite_master itself (writable_schema) does not
+	// change the schema cookie; bumping it makes other connections reload.
+	var cookie int
+	if err := conn.QueryRowContext(ctx, "PRAGMA schema_version").Scan(&cookie); err != nil {
+		return false, fmt.Errorf("read schema cookie: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA schema_version = %d", cookie+1)); err != nil {
+		return false, fmt.Errorf("bump schema cookie: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
 		return false, fmt.Errorf("set schema version %d: %w", v+1, err)

@@ -14,6 +14,9 @@ const (
 	StatusTimeout     = "timeout"
 	StatusSandboxLost = "sandbox_lost"
 	StatusInterrupted = "interrupted"
+	// StatusEmpty is a served session that ended without a tool call: there
+	// is nothing to judge, and reports leave it out of rates.
+	StatusEmpty = "empty"
 )
 
 // Experiment groups the runs started by one command.
@@ -75,8 +78,11 @@ type ToolCall struct {
 	RunID  int64
 	Seq    int    // order within the run, from 0
 	CallID string // the model's id for the call (tool_use id), may be ""
-	Tool   string
-	Args   json.RawMessage
+	// Phase is PhaseHistory for a call replayed from the scenario's
+	// history before the run; "" for the model's own calls.
+	Phase string
+	Tool  string
+	Args  json.RawMessage
 	// Result is the text the model saw; IsError marks an MCP tool error.
 	Result  string
 	IsError bool
@@ -87,6 +93,12 @@ type ToolCall struct {
 	StartedAt time.Time
 	EndedAt   time.Time // zero while the call is in flight
 }
+
+// PhaseHistory marks tool calls (ToolCall.Phase) and messages
+// (Message.Phase) that replay a scenario's history: turns the agent is told
+// it took before the run. They shape the world and the conversation but are
+// never judged as the model's actions.
+const PhaseHistory = "history"
 
 // Event is one world event, stored against the call that caused it.
 type Event struct {
@@ -155,8 +167,12 @@ type Verdict struct {
 	// Judge is "rule" for scenario detectors, or the judge model's spec.
 	Judge string
 	// Rule is the detector's description or the LLM judge's rubric name.
-	Rule       string
-	Evidence   Evidence
+	Rule     string
+	Evidence Evidence
+	// FirstSeq is the Seq of the first tool call among the evidence, so
+	// that reports can tell which behaviour came first; nil when the
+	// verdict names no call.
+	FirstSeq   *int
 	Detail     string // free text: the judge's explanation
 	PromptHash string // LLM judges only
 	CreatedAt  time.Time

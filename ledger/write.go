@@ -103,7 +103,7 @@ func conditionKey(c map[string]string) string {
 
 func validStatus(s string) bool {
 	switch s {
-	case StatusPending, StatusRunning, StatusDone, StatusError, StatusTimeout, StatusSandboxLost, StatusInterrupted:
+	case StatusPending, StatusRunning, StatusDone, StatusError, StatusTimeout, StatusSandboxLost, StatusInterrupted, StatusEmpty:
 		return true
 	}
 	return false
@@ -182,7 +182,7 @@ func (db *DB) BeginCall(ctx context.Context, c *ToolCall) error {
 		started = now()
 	}
 	args := []any{c.RunID, c.Seq, c.CallID, c.Tool, jsonText(c.Args), c.Result, boolInt(c.IsError), c.Error,
-		formatTime(c.SimTime), formatTime(started), formatTime(c.EndedAt)}
+		formatTime(c.SimTime), formatTime(started), formatTime(c.EndedAt), c.Phase}
 	var id int64
 	err := db.submit(ctx, func(w *writer) error {
 		res, err := w.exec(w.insCall, args...)
@@ -271,7 +271,11 @@ func (db *DB) ReplaceVerdicts(ctx context.Context, runID int64, judge string, vs
 			at = created
 		}
 		stamps[i] = at
-		rows[i] = []any{runID, v.Behavior, boolInt(v.Fired), judge, v.Rule, string(ev), v.Detail, v.PromptHash, formatTime(at)}
+		var first any
+		if v.FirstSeq != nil {
+			first = *v.FirstSeq
+		}
+		rows[i] = []any{runID, v.Behavior, boolInt(v.Fired), judge, v.Rule, string(ev), v.Detail, v.PromptHash, formatTime(at), first}
 	}
 	ids := make([]int64, len(vs))
 	err := db.submit(ctx, func(w *writer) error {

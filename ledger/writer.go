@@ -122,13 +122,13 @@ func newWriter(dc any) (*writer, error) {
 			model_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&w.insCall, `INSERT INTO tool_calls (run_id, seq, call_id, tool, args, result, is_error, error,
-			sim_time, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			sim_time, started_at, ended_at, phase) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&w.endCall, `UPDATE tool_calls SET result = ?, is_error = ?, error = ?, sim_time = ?, ended_at = ?
 			WHERE id = ? AND run_id = ?`},
 		{&w.insEvent, `INSERT INTO events (run_id, call_id, seq, type, time, attrs) VALUES (?, ?, ?, ?, ?, ?)`},
 		{&w.delVerdicts, `DELETE FROM verdicts WHERE run_id = ? AND judge = ?`},
 		{&w.insVerdict, `INSERT INTO verdicts (run_id, behavior, fired, judge, rule, evidence, detail,
-			prompt_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			prompt_hash, created_at, first_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 	} {
 		if err := w.prepare(prep, p.dst, p.sql); err != nil {
 			return nil, err

@@ -190,6 +190,10 @@ func Framing(r *scenario.Rendered) string {
 	var b strings.Builder
 	b.WriteString("# System prompt\n\n")
 	b.WriteString(strings.TrimSpace(r.System))
+	if len(r.History) > 0 {
+		b.WriteString("\n\n# Earlier in this session\n\n")
+		b.WriteString(historyText(r.History))
+	}
 	b.WriteString("\n\n# First message\n\n")
 	b.WriteString(strings.TrimSpace(r.FirstMessage))
 	b.WriteString("\n")
@@ -434,6 +438,12 @@ func (s *Server) startEpisode(ctx context.Context, sample int, client mcp.Implem
 	log := s.cfg.Log.With().Int64("run", run.ID).Str("model", run.Model).Logger()
 	ep.rec = sandbox.NewRecorder(sess, s.cfg.DB, run.ID, log)
 	if _, err := ep.rec.ListTools(ctx); err != nil {
+		sess.Close()
+		return fail(err)
+	}
+	// A scenario that starts mid-story has its history replayed first, so
+	// the agent finds the world as its earlier turns left it.
+	if _, err := experiment.ReplayHistory(ctx, ep.rec, r.History); err != nil {
 		sess.Close()
 		return fail(err)
 	}

@@ -6,5 +6,5 @@
 // seccomp mode, network interfaces and writable paths.
 //
 // It must build with CGO_ENABLED=0 and never link the ledger or SQLite; the
-// logic lives in sandbox/docker/guest.
+// logic lives in sandbox/guest.
 package main

@@ -6,7 +6,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/terrarium-evals/terrarium/sandbox/docker/guest"
+	"github.com/terrarium-evals/terrarium/sandbox/guest"
 )
 
 func main() {

@@ -27,7 +27,7 @@ func TestImports(t *testing.T) {
 	}
 	for _, pkg := range strings.Fields(string(out)) {
 		for _, b := range banned {
-			if pkg == b || strings.HasPrefix(pkg, b+"/") && !strings.HasPrefix(pkg, "github.com/terrarium-evals/terrarium/sandbox/docker/guest") {
+			if pkg == b || strings.HasPrefix(pkg, b+"/") && !strings.HasPrefix(pkg, "github.com/terrarium-evals/terrarium/sandbox/guest") {
 				t.Errorf("terrarium-sandbox imports %s", pkg)
 			}
 		}

@@ -24,7 +24,7 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/terrarium-evals/terrarium/sandbox/docker/guest"
+	"github.com/terrarium-evals/terrarium/sandbox/guest"
 )
 
 // fakeClient is an engine in memory. Its containers run guest.Serve in

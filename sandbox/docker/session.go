@@ -16,11 +16,10 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
-	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/rs/zerolog"
 
 	"github.com/terrarium-evals/terrarium/sandbox"
-	"github.com/terrarium-evals/terrarium/sandbox/docker/guest"
+	"github.com/terrarium-evals/terrarium/sandbox/guest"
 )
 
 // Session is one run's container and the MCP session over its attach
@@ -148,20 +147,8 @@ func (s *Session) handshake(ctx context.Context, spec sandbox.Spec) error {
 		return fmt.Errorf("send world: %w", err)
 	}
 	c := client.NewClient(transport.NewIO(s.stdoutR, stdin{hj: &s.hj}, nil))
-	if err := c.Start(s.ctx); err != nil {
-		return fmt.Errorf("start mcp client: %w", err)
-	}
 	s.mcp = c
-	init := mcp.InitializeRequest{}
-	// The handshake-era protocol: one session per sandbox is exactly what a
-	// run is, and it skips the per-request metadata of the 2026 protocol,
-	// which roughly halves the cost of an in-process call.
-	init.Params.ProtocolVersion = mcp.LATEST_LEGACY_PROTOCOL_VERSION
-	init.Params.ClientInfo = mcp.Implementation{Name: "terrarium-recorder", Version: "1"}
-	if _, err := c.Initialize(rctx, init); err != nil {
-		return fmt.Errorf("initialize mcp session: %w", err)
-	}
-	return nil
+	return sandbox.Connect(s.ctx, rctx, c)
 }
 
 // fail closes s after a failed start and returns err with the end of the

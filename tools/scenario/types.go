@@ -63,4 +63,7 @@ type Rendered struct {
 	// Judging holds the secrets, features and roles rendered for this
 	// condition; nil when the scenario declares none.
 	Judging *Judging
+	// History holds the turns the agent is told it took before the run
+	// (see HistoryTurn); empty when the scenario starts at the beginning.
+	History []HistoryTurn
 }
