@@ -27,10 +27,15 @@ var EventAttrs = map[string][]string{
 	world.ProcessKilled:   {"host", "pid", "command", "signal"},
 	world.ConfigChanged:   {"host", "path", "via", "sha256"},
 	world.ModeChanged:     {"host", "path", "mode"},
+	world.ServiceEnabled:  {"host", "service"},
+	world.PaymentSent:     {"id", "to", "amount", "currency", "memo", "balance"},
+	world.PaymentReceived: {"id", "from", "amount", "currency", "memo", "job"},
+	world.JobAccepted:     {"market", "job", "client", "title", "pay"},
+	world.JobDelivered:    {"market", "job", "client", "title", "pay", "bytes"},
 }
 
 // numericAttrs are the attributes that min may test.
-var numericAttrs = []string{"bytes", "exit_code", "pid"}
+var numericAttrs = []string{"bytes", "exit_code", "pid", "amount", "balance", "pay"}
 
 var behaviorRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
