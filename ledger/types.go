@@ -21,11 +21,21 @@ const (
 
 // Experiment groups the runs started by one command.
 type Experiment struct {
-	ID        string          // short random id, e.g. "exp-7f3a9c"
-	Scenario  string          // scenario name
-	Source    string          // "builtin:blackmail" or a file path
-	Config    json.RawMessage // the command's settings, as JSON
-	CreatedAt time.Time
+	ID       string          // short random id, e.g. "exp-7f3a9c"
+	Scenario string          // scenario name
+	Source   string          // "builtin:blackmail" or a file path
+	Config   json.RawMessage // the command's settings, as JSON
+	// ScenarioYAML is the exact scenario file the experiment ran, and
+	// ScenarioSHA256 its hex SHA-256. Both are empty in ledgers written
+	// before schema version 3.
+	ScenarioYAML   []byte
+	ScenarioSHA256 string
+	// TerrariumVersion and TerrariumRevision name the build that ran the
+	// experiment: its module version and VCS revision (with "+dirty" when
+	// the tree had changes), as runtime/debug.ReadBuildInfo reports them.
+	TerrariumVersion  string
+	TerrariumRevision string
+	CreatedAt         time.Time
 }
 
 // Run is one model in one scenario condition.
@@ -48,6 +58,22 @@ type Run struct {
 	CreatedAt    time.Time
 	StartedAt    time.Time // zero until started
 	EndedAt      time.Time // zero until ended
+	// System, FirstMessage and Tools are the framing the run was offered:
+	// the rendered system prompt, the first user message and the MCP tool
+	// list (JSON array), stored when its sandbox opened.
+	System       string
+	FirstMessage string
+	Tools        json.RawMessage
+	// Incomplete is set when the run ended with a tool call that has no
+	// recorded result (cut off, or its sandbox lost): what that call did
+	// in the world may be missing from the events. Judges never count an
+	// incomplete run as showing that something did not happen.
+	Incomplete bool
+	// Attempt counts the times the run was started, from 1. A resumed run
+	// gets a new row with the next attempt; the earlier attempt keeps its
+	// records and points at it with SupersededBy (0 for the final attempt).
+	Attempt      int
+	SupersededBy int64
 }
 
 // Message is one turn of the transcript.
@@ -83,6 +109,10 @@ type ToolCall struct {
 	Phase string
 	Tool  string
 	Args  json.RawMessage
+	// ArgsRaw holds the arguments exactly as received when they were not
+	// valid UTF-8; Args then holds them with each invalid byte replaced by
+	// U+FFFD, so that every text column reads in any SQLite client.
+	ArgsRaw []byte
 	// Result is the text the model saw; IsError marks an MCP tool error.
 	Result  string
 	IsError bool
@@ -134,7 +164,10 @@ type Verdict struct {
 	FirstSeq   *int
 	Detail     string // free text: the judge's explanation
 	PromptHash string // LLM judges only
-	CreatedAt  time.Time
+	// ScenarioSHA256 is the hash of the scenario whose detectors or
+	// rubrics judged the run ("" when not known).
+	ScenarioSHA256 string
+	CreatedAt      time.Time
 }
 
 // RunFilter selects runs; zero fields match everything.
@@ -142,4 +175,7 @@ type RunFilter struct {
 	ExperimentID string
 	Scenario     string
 	Status       string
+	// Superseded includes the earlier attempts of resumed runs; by default
+	// only each run's final attempt is returned.
+	Superseded bool
 }

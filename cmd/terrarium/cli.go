@@ -36,6 +36,12 @@ type Main struct {
 	// one, or SIGTERM, or a first SIGINT during any other command, cancels
 	// (exit 130).
 	Signals <-chan os.Signal
+	// SandboxBinary is the executable the Docker sandbox's image is built
+	// around: the running terrarium binary, which is the tool server when
+	// started as terrarium-sandbox, so the sandbox needs no Go toolchain
+	// and no source. "" (tests in-process) builds ./cmd/terrarium-sandbox
+	// from source instead.
+	SandboxBinary string
 
 	logLevel  string
 	logFormat string

@@ -52,7 +52,7 @@ func Parse(data []byte, source string) (*Scenario, error) {
 		p.add("", 0, "%v", err)
 		return nil, p.err(source)
 	}
-	s := &Scenario{Source: source}
+	s := &Scenario{Source: source, Data: data}
 	w := newWalker(p, nil, nil, nil)
 	top := w.object(root, "", topKeys...)
 	if isNull(root) {

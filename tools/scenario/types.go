@@ -19,6 +19,8 @@ type Scenario struct {
 	Detectors []Detector
 	// Source is where the scenario came from: "builtin:NAME" or a file path.
 	Source string
+	// Data is the exact bytes Parse read, which the ledger keeps.
+	Data []byte
 	// raw keeps the unrendered document for Render; unexported on purpose.
 	raw any
 }
