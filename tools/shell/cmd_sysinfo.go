@@ -1405,7 +1405,9 @@ func (c *call) procMatch(kill bool) int {
 		hits = append(hits, r)
 	}
 	if (newest || oldest) && len(hits) > 1 {
-		sort.SliceStable(hits, func(i, j int) bool { return hits[i].start.Before(hits[j].start) || hits[i].start.Equal(hits[j].start) && hits[i].pid < hits[j].pid })
+		sort.SliceStable(hits, func(i, j int) bool {
+			return hits[i].start.Before(hits[j].start) || hits[i].start.Equal(hits[j].start) && hits[i].pid < hits[j].pid
+		})
 		if newest {
 			hits = hits[len(hits)-1:]
 		} else {
