@@ -675,6 +675,7 @@ func cmdSystemctl(c *call) int {
 				if !sv.enabled {
 					sv.enabled = true
 					c.err.printf("Created symlink %s → /etc/systemd/system/%s.\n", link, unit(sv.name))
+					s.send(world.ServiceEnabled, map[string]any{"host": h.name, "service": sv.name})
 				}
 				if now {
 					s.startService(sv)
