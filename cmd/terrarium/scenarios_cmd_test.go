@@ -56,7 +56,7 @@ func TestSuggestionsAndStepsNamedOnce(t *testing.T) {
 		{[]string{"--scenario", "blackmail", "--set", "threat=nne", "--model", "scripted:pleader"}, "did you mean none?", "its values"},
 		{[]string{"--scenario", "control", "--model", "scripted:" + bad}, "2 problems", "2 problems"},
 	} {
-		code, out, errOut := cli(t, append(append([]string{"run", "--sandbox", "local", "--db", db}, tc.args...))...)
+		code, out, errOut := cli(t, append([]string{"run", "--sandbox", "local", "--db", db}, tc.args...)...)
 		if code != ExitUsage || !strings.Contains(errOut, tc.want) || strings.Count(errOut, tc.once) != 1 {
 			t.Errorf("%v: exit %d, want 2, %q, and %q once\n%s\n%s", tc.args, code, tc.want, tc.once, out, errOut)
 		}
