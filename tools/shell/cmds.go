@@ -53,7 +53,7 @@ func init() {
 		"hostname": cmdHostname, "date": cmdDate, "pwd": cmdPwd, "cd": cmdCd, "env": cmdEnv,
 		"printenv": cmdEnv, "uname": cmdUname, "id": cmdID, "true": cmdTrue, ":": cmdTrue,
 		"false": cmdFalse, "exit": cmdExit, "export": cmdExport, "unset": cmdUnset,
-		"sleep": cmdTrue, "clear": cmdTrue, "sync": cmdTrue, "which": cmdWhich, "type": cmdType,
+		"clear": cmdTrue, "sync": cmdTrue, "which": cmdWhich, "type": cmdType,
 		"command": cmdCommand, "ssh": cmdSSH, "scp": cmdScp, "rsync": cmdRsync, "sudo": cmdSudo,
 		"su": cmdSu, "tee": cmdTee, "sort": cmdSort, "uniq": cmdUniq, "find": cmdFind,
 		"file": cmdFile, "basename": cmdBasename, "dirname": cmdDirname, "curl": cmdCurl,
