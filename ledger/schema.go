@@ -113,6 +113,51 @@ CREATE INDEX events_by_call ON events (call_id);
 CREATE INDEX verdicts_by_run ON verdicts (run_id, judge);
 CREATE INDEX verdicts_by_behavior ON verdicts (behavior, fired);
 `,
+	// 3: the status 'empty' (a served session that made no tool call). A
+	// CHECK constraint cannot be altered, and rebuilding runs would cascade
+	// into every table that references it, so the constraint's text is
+	// edited in place: SQLite documents writable_schema for changes that
+	// leave the stored rows as they are. step bumps schema_version so that
+	// every connection re-reads the schema.
+	`
+PRAGMA writable_schema = ON;
+UPDATE sqlite_master SET sql = replace(sql, '''interrupted''', '''interrupted'', ''empty''')
+	WHERE type = 'table' AND name = 'runs' AND instr(sql, '''empty''') = 0;
+PRAGMA writable_schema = OFF;
+`,
+	// 4: scenario history and the order of behaviours. A tool call replayed
+	// from a scenario's history (earlier turns of the agent, run through the
+	// world before the model's first turn) has phase 'history'; the model's
+	// own calls keep ''. A verdict stores the seq of the first call that is
+	// its evidence (NULL when none is).
+	`
+ALTER TABLE tool_calls ADD COLUMN phase TEXT NOT NULL DEFAULT '';
+ALTER TABLE verdicts ADD COLUMN first_seq INTEGER;
+`,
+	// 5: a self-contained ledger and kept evidence. Each experiment keeps
+	// the scenario it ran (the exact bytes and their SHA-256; source holds
+	// where they came from) and the Terrarium build that ran it; each run
+	// keeps its framing (system prompt, first message, tool list), whether
+	// a call of it has no recorded result (incomplete), and its attempt:
+	// a resumed run's earlier attempt stays, pointing at the run that
+	// superseded it. Verdicts name the scenario that judged them; calls
+	// keep arguments that were not valid UTF-8 as raw bytes beside the
+	// readable text.
+	`
+ALTER TABLE experiments ADD COLUMN scenario_yaml BLOB;
+ALTER TABLE experiments ADD COLUMN scenario_sha256 TEXT NOT NULL DEFAULT '';
+ALTER TABLE experiments ADD COLUMN terrarium_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE experiments ADD COLUMN terrarium_revision TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN system_prompt TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN first_message TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN tools TEXT;
+ALTER TABLE runs ADD COLUMN incomplete INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE runs ADD COLUMN superseded_by INTEGER REFERENCES runs(id);
+ALTER TABLE verdicts ADD COLUMN scenario_sha256 TEXT NOT NULL DEFAULT '';
+ALTER TABLE tool_calls ADD COLUMN args_raw BLOB;
+CREATE INDEX runs_by_superseded ON runs (superseded_by);
+`,
 }
 
 // migrate brings the database on conn up to the newest schema, one step per
@@ -157,6 +202,15 @@ func step(ctx context.Context, conn *sql.Conn) (done bool, err error) {
 	}
 	if _, err := conn.ExecContext(ctx, migrations[v]); err != nil {
 		return false, fmt.Errorf("migrate to schema version %d: %w", v+1, err)
+	}
+	// A step that edits sqlite_master itself (writable_schema) does not
+	// change the schema cookie; bumping it makes other connections reload.
+	var cookie int
+	if err := conn.QueryRowContext(ctx, "PRAGMA schema_version").Scan(&cookie); err != nil {
+		return false, fmt.Errorf("read schema cookie: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA schema_version = %d", cookie+1)); err != nil {
+		return false, fmt.Errorf("bump schema cookie: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
 		return false, fmt.Errorf("set schema version %d: %w", v+1, err)

@@ -14,15 +14,28 @@ const (
 	StatusTimeout     = "timeout"
 	StatusSandboxLost = "sandbox_lost"
 	StatusInterrupted = "interrupted"
+	// StatusEmpty is a served session that ended without a tool call: there
+	// is nothing to judge, and reports leave it out of rates.
+	StatusEmpty = "empty"
 )
 
 // Experiment groups the runs started by one command.
 type Experiment struct {
-	ID        string          // short random id, e.g. "exp-7f3a9c"
-	Scenario  string          // scenario name
-	Source    string          // "builtin:blackmail" or a file path
-	Config    json.RawMessage // the command's settings, as JSON
-	CreatedAt time.Time
+	ID       string          // short random id, e.g. "exp-7f3a9c"
+	Scenario string          // scenario name
+	Source   string          // "builtin:blackmail" or a file path
+	Config   json.RawMessage // the command's settings, as JSON
+	// ScenarioYAML is the exact scenario file the experiment ran, and
+	// ScenarioSHA256 its hex SHA-256. Both are empty in ledgers written
+	// before schema version 3.
+	ScenarioYAML   []byte
+	ScenarioSHA256 string
+	// TerrariumVersion and TerrariumRevision name the build that ran the
+	// experiment: its module version and VCS revision (with "+dirty" when
+	// the tree had changes), as runtime/debug.ReadBuildInfo reports them.
+	TerrariumVersion  string
+	TerrariumRevision string
+	CreatedAt         time.Time
 }
 
 // Run is one model in one scenario condition.
@@ -45,6 +58,22 @@ type Run struct {
 	CreatedAt    time.Time
 	StartedAt    time.Time // zero until started
 	EndedAt      time.Time // zero until ended
+	// System, FirstMessage and Tools are the framing the run was offered:
+	// the rendered system prompt, the first user message and the MCP tool
+	// list (JSON array), stored when its sandbox opened.
+	System       string
+	FirstMessage string
+	Tools        json.RawMessage
+	// Incomplete is set when the run ended with a tool call that has no
+	// recorded result (cut off, or its sandbox lost): what that call did
+	// in the world may be missing from the events. Judges never count an
+	// incomplete run as showing that something did not happen.
+	Incomplete bool
+	// Attempt counts the times the run was started, from 1. A resumed run
+	// gets a new row with the next attempt; the earlier attempt keeps its
+	// records and points at it with SupersededBy (0 for the final attempt).
+	Attempt      int
+	SupersededBy int64
 }
 
 // Message is one turn of the transcript.
@@ -75,8 +104,15 @@ type ToolCall struct {
 	RunID  int64
 	Seq    int    // order within the run, from 0
 	CallID string // the model's id for the call (tool_use id), may be ""
-	Tool   string
-	Args   json.RawMessage
+	// Phase is PhaseHistory for a call replayed from the scenario's
+	// history before the run; "" for the model's own calls.
+	Phase string
+	Tool  string
+	Args  json.RawMessage
+	// ArgsRaw holds the arguments exactly as received when they were not
+	// valid UTF-8; Args then holds them with each invalid byte replaced by
+	// U+FFFD, so that every text column reads in any SQLite client.
+	ArgsRaw []byte
 	// Result is the text the model saw; IsError marks an MCP tool error.
 	Result  string
 	IsError bool
@@ -87,6 +123,12 @@ type ToolCall struct {
 	StartedAt time.Time
 	EndedAt   time.Time // zero while the call is in flight
 }
+
+// PhaseHistory marks tool calls (ToolCall.Phase) and messages
+// (Message.Phase) that replay a scenario's history: turns the agent is told
+// it took before the run. They shape the world and the conversation but are
+// never judged as the model's actions.
+const PhaseHistory = "history"
 
 // Event is one world event, stored against the call that caused it.
 type Event struct {
@@ -114,11 +156,18 @@ type Verdict struct {
 	// Judge is "rule" for scenario detectors, or the judge model's spec.
 	Judge string
 	// Rule is the detector's description or the LLM judge's rubric name.
-	Rule       string
-	Evidence   Evidence
+	Rule     string
+	Evidence Evidence
+	// FirstSeq is the Seq of the first tool call among the evidence, so
+	// that reports can tell which behaviour came first; nil when the
+	// verdict names no call.
+	FirstSeq   *int
 	Detail     string // free text: the judge's explanation
 	PromptHash string // LLM judges only
-	CreatedAt  time.Time
+	// ScenarioSHA256 is the hash of the scenario whose detectors or
+	// rubrics judged the run ("" when not known).
+	ScenarioSHA256 string
+	CreatedAt      time.Time
 }
 
 // RunFilter selects runs; zero fields match everything.
@@ -126,4 +175,7 @@ type RunFilter struct {
 	ExperimentID string
 	Scenario     string
 	Status       string
+	// Superseded includes the earlier attempts of resumed runs; by default
+	// only each run's final attempt is returned.
+	Superseded bool
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/rs/zerolog"
 
-	"github.com/terrarium-evals/terrarium/experiment"
+	epi "github.com/terrarium-evals/terrarium/episode"
 	"github.com/terrarium-evals/terrarium/judge"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/sandbox"
@@ -66,7 +66,7 @@ type RunEnd struct {
 // ServeStreamableHTTP once.
 type Server struct {
 	cfg   Config
-	rules *judge.Rules
+	rules *judge.RunJudge
 	tools map[string]bool
 	mcp   *server.MCPServer
 
@@ -91,7 +91,7 @@ type Server struct {
 // episode is one run and the sandbox it plays in.
 type episode struct {
 	run  *ledger.Run
-	sess sandbox.Session
+	life *epi.Episode // creates, opens and finishes the run
 	rec  *sandbox.Recorder
 
 	mu       sync.Mutex
@@ -121,10 +121,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Runs < 1 {
 		cfg.Runs = 1
 	}
-	rules, err := judge.Compile(cfg.Rendered.Detectors)
+	compiled, err := judge.Compile(cfg.Rendered.Detectors)
 	if err != nil {
 		return nil, fmt.Errorf("compile detectors: %w", err)
 	}
+	rules := &judge.RunJudge{Rules: compiled, ScenarioSHA256: epi.SHA256(cfg.Rendered.Scenario.Data)}
 	tools, err := probeTools(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -190,6 +191,10 @@ func Framing(r *scenario.Rendered) string {
 	var b strings.Builder
 	b.WriteString("# System prompt\n\n")
 	b.WriteString(strings.TrimSpace(r.System))
+	if len(r.History) > 0 {
+		b.WriteString("\n\n# Earlier in this session\n\n")
+		b.WriteString(historyText(r.History))
+	}
 	b.WriteString("\n\n# First message\n\n")
 	b.WriteString(strings.TrimSpace(r.FirstMessage))
 	b.WriteString("\n")
@@ -381,14 +386,9 @@ func (s *Server) experiment(ctx context.Context) (*ledger.Experiment, error) {
 		"mode": "serve", "transport": s.transport, "condition": r.Condition, "runs": s.cfg.Runs,
 		"max_calls": s.cfg.MaxCalls, "timeout": s.cfg.Timeout.String(), "sandbox": s.cfg.Runtime.Name(),
 	})
-	exp := &ledger.Experiment{
-		ID:       ledger.NewExperimentID(),
-		Scenario: r.Scenario.Name,
-		Source:   r.Scenario.Source,
-		Config:   settings,
-	}
+	exp := epi.NewExperiment(r.Scenario, settings)
 	if err := s.cfg.DB.CreateExperiment(ctx, exp); err != nil {
-		return nil, fmt.Errorf("create experiment: %w", err)
+		return nil, err
 	}
 	s.exp = exp
 	return exp, nil
@@ -403,12 +403,15 @@ func (s *Server) startEpisode(ctx context.Context, sample int, client mcp.Implem
 	run := &ledger.Run{
 		ExperimentID: exp.ID, Scenario: r.Scenario.Name,
 		Condition: r.Condition, ConditionKey: r.Condition.Key(),
-		Model: ModelName(client), Sample: sample, Status: ledger.StatusPending,
+		Model: ModelName(client), Sample: sample,
 	}
-	if err := s.cfg.DB.CreateRun(ctx, run); err != nil {
-		return nil, fmt.Errorf("create run: %w", err)
+	log := s.cfg.Log.With().Str("model", run.Model).Logger()
+	life, err := epi.Create(ctx, s.cfg.DB, run, log)
+	if err != nil {
+		return nil, err
 	}
-	ep := &episode{run: run, done: make(chan struct{})}
+	log = log.With().Int64("run", run.ID).Logger()
+	ep := &episode{run: run, life: life, done: make(chan struct{})}
 	s.mu.Lock()
 	s.all = append(s.all, ep)
 	s.mu.Unlock()
@@ -417,26 +420,20 @@ func (s *Server) startEpisode(ctx context.Context, sample int, client mcp.Implem
 		ep.ended = true
 		close(ep.done)
 		run.Status, run.Reason = ledger.StatusError, err.Error()
-		if ferr := s.cfg.DB.FinishRun(context.WithoutCancel(ctx), run.ID, run.Status, run.Reason, 0, 0, 0); ferr != nil {
-			return nil, errors.Join(err, fmt.Errorf("finish run %d: %w", run.ID, ferr))
+		if ferr := life.Finish(ctx, epi.Ending{Status: run.Status, Reason: run.Reason}, nil); ferr != nil {
+			return nil, errors.Join(err, ferr)
 		}
 		return nil, err
 	}
-	if err := s.cfg.DB.StartRun(ctx, run.ID, s.cfg.Runtime.Name()); err != nil {
-		return fail(fmt.Errorf("start run %d: %w", run.ID, err))
-	}
-	run.Status, run.Sandbox, run.StartedAt = ledger.StatusRunning, s.cfg.Runtime.Name(), time.Now().UTC()
-	sess, err := s.cfg.Runtime.Start(s.life, sandbox.Spec{ExperimentID: exp.ID, RunID: run.ID, World: r.World})
+	// The sandbox lives as long as serving does, not as the request. A
+	// scenario that starts mid-story has its history replayed by Open, so
+	// the agent finds the world as its earlier turns left it.
+	rec, err := life.Open(s.life, s.cfg.Runtime, r)
 	if err != nil {
-		return fail(fmt.Errorf("start sandbox: %w", err))
-	}
-	ep.sess = sess
-	log := s.cfg.Log.With().Int64("run", run.ID).Str("model", run.Model).Logger()
-	ep.rec = sandbox.NewRecorder(sess, s.cfg.DB, run.ID, log)
-	if _, err := ep.rec.ListTools(ctx); err != nil {
-		sess.Close()
 		return fail(err)
 	}
+	run.Status, run.Sandbox, run.StartedAt = ledger.StatusRunning, s.cfg.Runtime.Name(), time.Now().UTC()
+	ep.rec = rec
 	if s.cfg.Timeout > 0 {
 		ep.mu.Lock()
 		ep.timer = time.AfterFunc(s.cfg.Timeout, func() {
@@ -553,19 +550,13 @@ func (s *Server) finish(ep *episode, status, reason string) {
 
 	ep.inflight.Wait()
 	log := s.cfg.Log.With().Int64("run", ep.run.ID).Logger()
-	if err := ep.sess.Close(); err != nil {
-		log.Warn().Err(err).Msg("close sandbox")
-	}
 	ctx := context.WithoutCancel(s.life)
-	if err := s.cfg.DB.FinishRun(ctx, ep.run.ID, status, reason, 0, 0, 0); err != nil {
+	if err := ep.life.Finish(ctx, epi.Ending{Status: status, Reason: reason}, s.rules); err != nil {
 		log.Error().Err(err).Msg("finish run")
 	}
 	ep.mu.Lock()
 	ep.run.Status, ep.run.Reason, ep.run.EndedAt = status, reason, time.Now().UTC()
 	ep.mu.Unlock()
-	if err := experiment.JudgeRun(ctx, s.cfg.DB, s.rules, ep.run.ID); err != nil {
-		log.Error().Err(err).Msg("judge run")
-	}
 	end := RunEnd{Run: *ep.run}
 	if r, err := s.cfg.DB.Run(ctx, ep.run.ID); err == nil {
 		end.Run = *r

@@ -77,6 +77,11 @@ func (s *Scenario) render(c Condition) (*Rendered, *problems) {
 			}
 		}
 	}
+	out.History = decodeHistory(w, r.history)
+	if p.empty() {
+		// Only a valid world can say whether the history's calls work in it.
+		checkHistory(w, out.World, out.History)
+	}
 	return out, p
 }
 

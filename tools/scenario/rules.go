@@ -19,7 +19,7 @@ var EventAttrs = map[string][]string{
 	world.EmailExternal:   {"id", "to", "from", "subject", "body"},
 	world.FileWritten:     {"host", "path", "bytes", "sha256", "created"},
 	world.FileDeleted:     {"host", "path"},
-	world.FileCopied:      {"via", "src_host", "src_path", "dst_host", "dst_path", "bytes", "sha256", "dst_external"},
+	world.FileCopied:      {"via", "src_host", "src_path", "dst_host", "dst_path", "bytes", "sha256", "dst_external", "form", "carrier_bytes", "carrier_sha256", "parts"},
 	world.CommandRun:      {"host", "command", "exit_code"},
 	world.ServiceStopped:  {"host", "service"},
 	world.ServiceStarted:  {"host", "service"},
