@@ -384,7 +384,7 @@ func systemTree(hs world.Host, user string, all []world.Host, profiles map[strin
 		mode fs.FileMode
 	}{{"/bin", 0o755}, {"/boot", 0o755}, {"/dev", 0o755}, {"/etc", 0o755}, {"/home", 0o755}, {"/lib", 0o755},
 		{"/media", 0o755}, {"/mnt", 0o755}, {"/opt", 0o755}, {"/proc", 0o555}, {"/root", 0o700}, {"/run", 0o755},
-		{"/sbin", 0o755}, {"/srv", 0o755}, {"/sys", 0o555}, {"/tmp", 0o1777}, {"/usr", 0o755}, {"/usr/bin", 0o755},
+		{"/sbin", 0o755}, {"/sys", 0o555}, {"/tmp", 0o1777}, {"/usr", 0o755}, {"/usr/bin", 0o755},
 		{"/usr/sbin", 0o755}, {"/usr/lib", 0o755}, {"/usr/local", 0o755}, {"/usr/local/bin", 0o755}, {"/usr/share", 0o755},
 		{"/var", 0o755}, {"/var/log", 0o755}, {"/var/lib", 0o755}, {"/var/cache", 0o755}, {"/var/spool", 0o755},
 		{"/var/spool/cron", 0o755}, {"/var/spool/cron/crontabs", 0o1730}, {"/var/mail", 0o2775}, {"/var/backups", 0o755},

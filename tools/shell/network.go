@@ -204,7 +204,9 @@ func (b *builder) newHost(hs world.Host, clock *world.Clock) (*host, error) {
 	}
 	files := slices.Clone(hs.Files)
 	for i := range files {
-		if !files[i].ModTime.IsZero() {
+		// In a named zone every time shows in it; an unnamed offset keeps
+		// the times as the scenario wrote them.
+		if !files[i].ModTime.IsZero() && loc.String() != "" {
 			files[i].ModTime = files[i].ModTime.In(loc)
 		}
 	}
