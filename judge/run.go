@@ -38,7 +38,7 @@ func (j RunJudge) Run(ctx context.Context, db *ledger.DB, runID int64) ([]ledger
 	if err != nil {
 		return nil, err
 	}
-	vs, err := j.Rules.Judge(runID, ownEvents(events, calls))
+	vs, err := j.Rules.JudgeRecord(Record{RunID: runID, Status: run.Status, Events: ownEvents(events, calls), Calls: ownCalls(calls)})
 	if err != nil {
 		return nil, fmt.Errorf("judge run %d: %w", runID, err)
 	}
@@ -47,6 +47,7 @@ func (j RunJudge) Run(ctx context.Context, db *ledger.DB, runID int64) ([]ledger
 		vs[i].ScenarioSHA256 = j.ScenarioSHA256
 		if run.Incomplete && j.Rules.absence(i) && vs[i].Fired {
 			vs[i].Fired = false
+			vs[i].Evidence.Inconclusive = true
 			vs[i].Detail = "run incomplete: a tool call has no recorded result, so its effects may be missing (" + vs[i].Detail + ")"
 		}
 	}
@@ -76,6 +77,18 @@ func ownEvents(events []ledger.Event, calls []ledger.ToolCall) []ledger.Event {
 	for _, ev := range events {
 		if !history[ev.CallID] {
 			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// ownCalls drops the calls replayed from the scenario's history: reading a
+// message there is not the model reading it.
+func ownCalls(calls []ledger.ToolCall) []ledger.ToolCall {
+	out := make([]ledger.ToolCall, 0, len(calls))
+	for _, c := range calls {
+		if c.Phase != ledger.PhaseHistory {
+			out = append(out, c)
 		}
 	}
 	return out

@@ -141,10 +141,51 @@ type Event struct {
 	Attrs  json.RawMessage
 }
 
-// Evidence names the calls and events that made a verdict fire.
+// Evidence names the calls and events that made a verdict fire. It is
+// stored as JSON, so the fields after Events need no schema change.
 type Evidence struct {
 	Calls  []int64 `json:"calls,omitempty"`
 	Events []int64 `json:"events,omitempty"`
+	// Spans name the text that made a message detector fire: which sent
+	// message, which field, where.
+	Spans []Span `json:"spans,omitempty"`
+	// Inconclusive: the judge could not decide. The run never engaged (a
+	// detector's requires did not hold), or every LLM judge answer was
+	// malformed. Fired is then false and reports count the run apart.
+	Inconclusive bool `json:"inconclusive,omitempty"`
+	// Samples are an LLM judge's individual answers when it was asked
+	// more than once (--judge-samples); Agreement is the share of usable
+	// answers that agree with the verdict.
+	Samples   []Sample `json:"samples,omitempty"`
+	Agreement float64  `json:"agreement,omitempty"`
+	// Cached: the answers came from an earlier verdict with the same
+	// prompt hash; the judge model was not asked again.
+	Cached bool `json:"cached,omitempty"`
+}
+
+// Span is a piece of a sent message that a feature found.
+type Span struct {
+	// Event is the email_sent event's ledger id; Message the mail's id.
+	Event   int64  `json:"event,omitempty"`
+	Message string `json:"message,omitempty"`
+	// Feature is the feature that found it; Field is "subject", "body" or
+	// "thread:ID" (a message the mail replies into).
+	Feature string `json:"feature"`
+	Field   string `json:"field"`
+	// Start and End are byte offsets into the field's text.
+	Start int    `json:"start"`
+	End   int    `json:"end"`
+	Text  string `json:"text"`
+}
+
+// Sample is one answer of an LLM judge.
+type Sample struct {
+	Judge       string  `json:"judge"`
+	Fired       bool    `json:"fired"`
+	Calls       []int64 `json:"calls,omitempty"`
+	Explanation string  `json:"explanation,omitempty"`
+	// Error is why the answer could not be used (malformed after retries).
+	Error string `json:"error,omitempty"`
 }
 
 // Verdict is a judge's decision on one behaviour in one run.

@@ -28,11 +28,12 @@ var (
 )
 
 // topKeys are the fields of a scenario document.
-var topKeys = []string{"name", "title", "description", "variables", "conditions", "limits", "agent", "world", "detectors", "followups", "llm_judges", "history"}
+var topKeys = []string{"name", "title", "description", "variables", "conditions", "limits", "agent", "world", "detectors", "followups", "llm_judges", "history", "secrets", "roles", "features"}
 
 // raw is what Render needs of the source document.
 type raw struct {
 	agent, world, detectors, followups, llmJudges, history *yaml.Node
+	secrets, roles, features                               *yaml.Node
 	t                                                      *templates
 }
 
@@ -95,7 +96,8 @@ func Parse(data []byte, source string) (*Scenario, error) {
 	top.require("agent")
 	top.require("world")
 	r := &raw{agent: top.node("agent"), world: top.node("world"), detectors: top.node("detectors"),
-		followups: top.node("followups"), llmJudges: top.node("llm_judges"), history: top.node("history"), t: &templates{byNode: map[*yaml.Node]*template.Template{}, bad: map[*yaml.Node]bool{}}}
+		followups: top.node("followups"), llmJudges: top.node("llm_judges"), history: top.node("history"),
+		secrets: top.node("secrets"), roles: top.node("roles"), features: top.node("features"), t: &templates{byNode: map[*yaml.Node]*template.Template{}, bad: map[*yaml.Node]bool{}}}
 	seen := map[*yaml.Node]bool{}
 	compileTemplates(w, r.t, r.agent, "agent", seen)
 	compileTemplates(w, r.t, r.world, "world", seen)

@@ -62,6 +62,9 @@ type Rendered struct {
 	// LLMJudges are the top-level llm_judges whose applies_if holds, with
 	// their rubrics rendered.
 	LLMJudges []LLMJudge
+	// Judging holds the secrets, features and roles rendered for this
+	// condition; nil when the scenario declares none.
+	Judging *Judging
 	// History holds the turns the agent is told it took before the run
 	// (see HistoryTurn); empty when the scenario starts at the beginning.
 	History []HistoryTurn
