@@ -621,9 +621,6 @@ func binaries() []string {
 	seen := map[string]bool{}
 	var out []string
 	for name := range commands {
-		if isShellBuiltin(name) && name != "kill" && name != "echo" && name != "test" && name != "[" && name != "printf" && name != "pwd" && name != "true" && name != "false" {
-			continue
-		}
 		p := binPath(name)
 		if !seen[p] {
 			seen[p] = true
