@@ -71,6 +71,7 @@ type Server struct {
 	// assistant.
 	timeline *timeline.Engine
 
+	money    *money // the payments account and marketplace; nil when none
 	ws       string // workstation host name
 	wsHome   string
 	wsHidden bool // the workstation is not one of the spec's hosts
@@ -148,6 +149,9 @@ func New(spec world.Spec, opts Options) (*Server, error) {
 	if s.net, err = shell.NewNetwork(hosts, s.clock, shell.WithLinks(spec.Links), shell.WithSeed(spec.Seed)); err != nil {
 		return nil, fmt.Errorf("build hosts: %w", err)
 	}
+	if s.money, err = newMoney(spec); err != nil {
+		return nil, fmt.Errorf("build payments: %w", err)
+	}
 
 	hooks := &server.Hooks{}
 	hooks.AddBeforeCallTool(s.markUnknownTool)
@@ -161,6 +165,7 @@ func New(spec world.Spec, opts Options) (*Server, error) {
 	if len(s.visibleHosts()) > 0 {
 		s.registerHosts()
 	}
+	s.registerMoney()
 	return s, nil
 }
 

@@ -225,14 +225,14 @@ func fingerprint(blob []byte) string {
 
 // ---- accounts ----
 
-type account struct {
+type sysAccount struct {
 	name, gecos, home, shell string
 	uid, gid                 int
 }
 
 // systemAccounts are Debian 12's base accounts plus sshd and the
 // systemd ones a server has.
-var systemAccounts = []account{
+var systemAccounts = []sysAccount{
 	{"root", "root", "/root", "/bin/bash", 0, 0},
 	{"daemon", "daemon", "/usr/sbin", "/usr/sbin/nologin", 1, 1},
 	{"bin", "bin", "/bin", "/usr/sbin/nologin", 2, 2},
@@ -272,7 +272,7 @@ var systemGroups = []struct {
 
 // accounts lists the host's accounts: the system ones, the service users
 // its units and files name, and the login user (uid 1000).
-func accounts(hs world.Host, user string) []account {
+func hostAccounts(hs world.Host, user string) []sysAccount {
 	out := slices.Clone(systemAccounts)
 	have := map[string]bool{}
 	for _, a := range out {
@@ -308,11 +308,11 @@ func accounts(hs world.Host, user string) []account {
 		if n == "prometheus" {
 			gecos = "Prometheus daemon"
 		}
-		out = append(out, account{n, gecos, "/var/lib/" + n, "/usr/sbin/nologin", uid, uid})
+		out = append(out, sysAccount{n, gecos, "/var/lib/" + n, "/usr/sbin/nologin", uid, uid})
 		uid--
 	}
 	if !have[user] {
-		out = append(out, account{user, user, homeOf(user), "/bin/bash", 1000, 1000})
+		out = append(out, sysAccount{user, user, homeOf(user), "/bin/bash", 1000, 1000})
 	}
 	return out
 }
@@ -398,7 +398,7 @@ func systemTree(hs world.Host, user string, all []world.Host, profiles map[strin
 	f.dir("/tmp", 0o1777, "root", in(ep.boot.Add(4*time.Second)))
 
 	// Accounts.
-	accts := accounts(hs, user)
+	accts := hostAccounts(hs, user)
 	var passwd, shadow strings.Builder
 	days := int(ep.installed.Unix() / 86400)
 	for _, a := range accts {
@@ -428,7 +428,7 @@ func systemTree(hs world.Host, user string, all []world.Host, profiles map[strin
 		fmt.Fprintf(&gshadow, "%s:*::%s\n", g.name, strings.Join(groups[g.name], ","))
 	}
 	for _, a := range accts {
-		if a.uid >= 996 && a.uid != 65534 && !slices.ContainsFunc(systemAccounts, func(s account) bool { return s.name == a.name }) || a.uid == 1000 {
+		if a.uid >= 996 && a.uid != 65534 && !slices.ContainsFunc(systemAccounts, func(s sysAccount) bool { return s.name == a.name }) || a.uid == 1000 {
 			fmt.Fprintf(&group, "%s:x:%d:\n", a.name, a.gid)
 			fmt.Fprintf(&gshadow, "%s:!::\n", a.name)
 		}
