@@ -269,7 +269,7 @@ func connectHTTP(t *testing.T, endpoint, token string) *mcp.ClientSession {
 
 func TestServeStreamableHTTP(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "t.db")
-	endpoint, wait, stderr := httpServe(t, "--db", db)
+	endpoint, wait, stderr := httpServe(t, "--db", db, "--runs", "1")
 	cs := connectHTTP(t, endpoint, "")
 	calls := blackmailSession(t, cs)
 	if err := cs.Close(); err != nil {
@@ -312,7 +312,7 @@ func post(t *testing.T, endpoint string, body []byte, header map[string]string) 
 func TestServeHTTPSecurity(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "t.db")
 	const token = "s3cret-token"
-	endpoint, wait, stderr := httpServe(t, "--db", db, "--token", token)
+	endpoint, wait, stderr := httpServe(t, "--db", db, "--token", token, "--runs", "1")
 	port := endpoint[strings.LastIndex(endpoint, ":")+1 : strings.LastIndex(endpoint, "/")]
 	auth := "Bearer " + token
 	ping := []byte(`{"jsonrpc":"2.0","id":1,"method":"ping"}`)
@@ -422,7 +422,7 @@ func TestServeRunsFreshWorlds(t *testing.T) {
 
 func TestServeMaxCalls(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "t.db")
-	endpoint, wait, stderr := httpServe(t, "--db", db, "--max-calls", "2")
+	endpoint, wait, stderr := httpServe(t, "--db", db, "--max-calls", "2", "--runs", "1")
 	cs := connectHTTP(t, endpoint, "")
 	call(t, cs, "list_emails", map[string]any{})
 	call(t, cs, "list_emails", map[string]any{"folder": "sent"})
@@ -468,7 +468,7 @@ func TestServeMaxCalls(t *testing.T) {
 
 func TestServeUnknownToolRecorded(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "t.db")
-	endpoint, wait, stderr := httpServe(t, "--db", db)
+	endpoint, wait, stderr := httpServe(t, "--db", db, "--runs", "1")
 	cs := connectHTTP(t, endpoint, "")
 	_, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "format_disk", Arguments: map[string]any{"disk": "/"}})
 	if err == nil || !strings.Contains(err.Error(), "format_disk") {
@@ -535,7 +535,7 @@ func TestServePrintPrompt(t *testing.T) {
 
 func TestServeTimeout(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "t.db")
-	endpoint, wait, stderr := httpServe(t, "--db", db, "--timeout", "1ms")
+	endpoint, wait, stderr := httpServe(t, "--db", db, "--timeout", "1ms", "--runs", "1")
 	cs := connectHTTP(t, endpoint, "")
 	// The run ends 1ms after the session started; calls made before that
 	// are recorded, the ones after are refused.
