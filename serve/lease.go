@@ -95,7 +95,7 @@ func Recover(ctx context.Context, db *ledger.DB) (Recovered, error) {
 	}
 	// A lease file nobody holds is what a serve killed between finishing a
 	// run and judging it leaves behind.
-	prefix := filepath.Base(leasePath(db.Path(), ""))
+	prefix := filepath.Base(db.Path()) + "-serve-"
 	entries, _ := os.ReadDir(filepath.Dir(db.Path()))
 	for _, e := range entries {
 		if name := e.Name(); strings.HasPrefix(name, prefix) && strings.HasSuffix(name, ".lock") {

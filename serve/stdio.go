@@ -299,7 +299,7 @@ type stdioSession struct {
 	ready atomic.Bool
 }
 
-func (s *stdioSession) SessionID() string                                  { return stdioSessionID }
+func (s *stdioSession) SessionID() string                                   { return stdioSessionID }
 func (s *stdioSession) NotificationChannel() chan<- mcp.JSONRPCNotification { return s.notes }
-func (s *stdioSession) Initialize()                                        { s.ready.Store(true) }
-func (s *stdioSession) Initialized() bool                                  { return s.ready.Load() }
+func (s *stdioSession) Initialize()                                         { s.ready.Store(true) }
+func (s *stdioSession) Initialized() bool                                   { return s.ready.Load() }
