@@ -81,6 +81,11 @@ type Config struct {
 	// Transcript may be nil: messages are then not recorded.
 	Transcript Transcript
 	Limits     Limits
+	// History is the conversation before the run (see ReplayHistory): it is
+	// recorded with PhaseHistory and sent to the model, ahead of the first
+	// message, as the model's own prior turns. It must end with an
+	// assistant message.
+	History []Message
 	// FollowUps are asked in order after the episode, in the same
 	// conversation with the tools still live, when the episode ended because
 	// the model stopped (not on a limit).
@@ -131,6 +136,14 @@ func Run(ctx context.Context, cfg Config) (Outcome, error) {
 			return r.out, fmt.Errorf("list tools: %w", err)
 		}
 		r.tools = tools
+	}
+	if n := len(cfg.History); n > 0 && cfg.History[n-1].Role != RoleAssistant {
+		return Outcome{}, errors.New("run config: the history does not end with an assistant message")
+	}
+	for i, m := range cfg.History {
+		if err := r.record(ctx, PhaseHistory, m, nil); err != nil {
+			return r.out, fmt.Errorf("record history message %d: %w", i+1, err)
+		}
 	}
 	if err := r.phase(ctx, PhaseEpisode, []string{cfg.FirstMessage}); err != nil {
 		return r.out, err
@@ -206,6 +219,7 @@ func (r *runner) turn(ctx, pctx context.Context, phase string) (bool, error) {
 		Messages:  r.history[:len(r.history):len(r.history)],
 		Tools:     r.tools,
 		MaxTokens: r.cfg.Limits.MaxTokens,
+		History:   len(r.cfg.History),
 	}
 	resp, err := r.cfg.Model.Generate(pctx, req)
 	if err != nil {

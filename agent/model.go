@@ -22,6 +22,10 @@ type Request struct {
 	Messages  []Message
 	Tools     []Tool
 	MaxTokens int
+	// History is how many of the first Messages are the scenario's history:
+	// turns the model is told it took before the run. Providers send them
+	// like any other; a scripted model skips them when finding its place.
+	History int
 }
 
 // Roles of a Message.

@@ -11,43 +11,7 @@ import (
 
 	"github.com/terrarium-evals/terrarium/agent"
 	"github.com/terrarium-evals/terrarium/ledger"
-	"github.com/terrarium-evals/terrarium/sandbox"
 )
-
-// toolbox lets the agent loop call tools through the recorder.
-type toolbox struct {
-	rec *sandbox.Recorder
-}
-
-func (t toolbox) Tools(ctx context.Context) ([]agent.Tool, error) {
-	list, err := t.rec.ListTools(ctx)
-	if err != nil {
-		return nil, err
-	}
-	tools := make([]agent.Tool, 0, len(list))
-	for _, mt := range list {
-		raw, err := json.Marshal(mt)
-		if err != nil {
-			return nil, fmt.Errorf("encode tool %s: %w", mt.Name, err)
-		}
-		var wire struct {
-			InputSchema json.RawMessage `json:"inputSchema"`
-		}
-		if err := json.Unmarshal(raw, &wire); err != nil {
-			return nil, fmt.Errorf("decode tool %s: %w", mt.Name, err)
-		}
-		tools = append(tools, agent.Tool{Name: mt.Name, Description: mt.Description, InputSchema: wire.InputSchema})
-	}
-	return tools, nil
-}
-
-func (t toolbox) Call(ctx context.Context, use agent.Block) (agent.Block, error) {
-	res, err := t.rec.CallTool(ctx, use.ID, use.Name, use.Args)
-	if err != nil {
-		return agent.Block{}, err
-	}
-	return agent.Block{Kind: agent.BlockToolResult, ID: use.ID, Text: sandbox.ResultText(res), IsError: res.IsError}, nil
-}
 
 // transcript stores the agent loop's messages in the ledger.
 type transcript struct {

@@ -8,46 +8,35 @@ import (
 	"slices"
 
 	"github.com/terrarium-evals/terrarium/agent"
+	"github.com/terrarium-evals/terrarium/episode"
 	"github.com/terrarium-evals/terrarium/judge"
 	"github.com/terrarium-evals/terrarium/judge/llm"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/tools/scenario"
 )
 
-// JudgeRun applies the rule judges to one run's recorded events and replaces
-// its rule verdicts. Nothing is re-run.
-func JudgeRun(ctx context.Context, db *ledger.DB, rules *judge.Rules, runID int64) error {
-	events, err := db.Events(ctx, runID)
-	if err != nil {
-		return fmt.Errorf("read events of run %d: %w", runID, err)
-	}
-	vs, err := rules.Judge(runID, events)
-	if err != nil {
-		return fmt.Errorf("judge run %d: %w", runID, err)
-	}
-	if err := db.ReplaceVerdicts(ctx, runID, "rule", vs); err != nil {
-		return fmt.Errorf("store verdicts of run %d: %w", runID, err)
-	}
-	return nil
-}
-
 // Rejudge re-applies the rule judges to every finished run of an experiment
-// ("" means all experiments), loading each experiment's scenario from where
-// it came from. It returns how many runs were judged.
-func Rejudge(ctx context.Context, db *ledger.DB, experimentID string) (int, error) {
+// ("" means all experiments) and returns how many runs were judged.
+// Nothing is re-run. The detectors are those of the scenario each
+// experiment stored (see LoadScenario), or, when override is not nil, of
+// override: re-judging with another version of the detectors on purpose.
+// Either way each verdict records the SHA-256 of the scenario that judged
+// it.
+func Rejudge(ctx context.Context, db *ledger.DB, experimentID string, override *scenario.Scenario) (int, error) {
 	judged := 0
-	cache := map[string]*judge.Rules{}
-	err := eachFinishedRun(ctx, db, experimentID, func(exp ledger.Experiment, r ledger.Run, rendered *scenario.Rendered) error {
+	cache := map[string]*judge.RunJudge{}
+	err := eachFinishedRun(ctx, db, experimentID, override, func(exp ledger.Experiment, sc *scenario.Scenario, r ledger.Run, rendered *scenario.Rendered) error {
 		key := exp.ID + "\x00" + r.ConditionKey
-		rules, ok := cache[key]
+		rj, ok := cache[key]
 		if !ok {
-			var err error
-			if rules, err = judge.Compile(rendered.Detectors); err != nil {
+			rules, err := judge.Compile(rendered.Detectors)
+			if err != nil {
 				return skipRun{fmt.Errorf("run %d: detectors: %w", r.ID, err)}
 			}
-			cache[key] = rules
+			rj = &judge.RunJudge{Rules: rules, ScenarioSHA256: episode.SHA256(sc.Data)}
+			cache[key] = rj
 		}
-		if err := JudgeRun(ctx, db, rules, r.ID); err != nil {
+		if _, err := rj.Run(ctx, db, r.ID); err != nil {
 			return err
 		}
 		judged++
@@ -64,21 +53,26 @@ func (s skipRun) Error() string { return s.err.Error() }
 func (s skipRun) Unwrap() error { return s.err }
 
 // eachFinishedRun calls fn for every finished run (not pending, running,
-// interrupted or empty) of the selected experiments ("" means all), with the run's
-// scenario rendered for its condition. Scenarios that cannot be loaded or
+// interrupted or empty; final attempts only) of the selected experiments
+// ("" means all), with the run's scenario (the stored one, or override)
+// rendered for its condition. Scenarios that cannot be loaded or
 // rendered, and skipRun errors from fn, are collected and returned joined
 // at the end; any other error from fn or the ledger stops the walk.
-func eachFinishedRun(ctx context.Context, db *ledger.DB, experimentID string, fn func(ledger.Experiment, ledger.Run, *scenario.Rendered) error) error {
+func eachFinishedRun(ctx context.Context, db *ledger.DB, experimentID string, override *scenario.Scenario,
+	fn func(ledger.Experiment, *scenario.Scenario, ledger.Run, *scenario.Rendered) error) error {
 	exps, err := selectExperiments(ctx, db, experimentID)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, exp := range exps {
-		sc, err := scenario.Load(sourceRef(exp))
-		if err != nil {
-			errs = append(errs, fmt.Errorf("experiment %s: load scenario %s: %w", exp.ID, exp.Source, err))
-			continue
+		sc := override
+		if sc == nil {
+			var err error
+			if sc, err = LoadScenario(&exp); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 		}
 		runs, err := db.Runs(ctx, ledger.RunFilter{ExperimentID: exp.ID})
 		if err != nil {
@@ -97,7 +91,7 @@ func eachFinishedRun(ctx context.Context, db *ledger.DB, experimentID string, fn
 				}
 				rendered[r.ConditionKey] = rd
 			}
-			if err := fn(exp, r, rd); err != nil {
+			if err := fn(exp, sc, r, rd); err != nil {
 				var skip skipRun
 				if !errors.As(err, &skip) {
 					return errors.Join(append(errs, err)...)
@@ -143,10 +137,10 @@ type LLMJudging struct {
 // returned error while the other runs go on; any other error (the model
 // failed after its retries, the ledger) stops it. Runs are judged one after
 // the other.
-func RejudgeLLM(ctx context.Context, db *ledger.DB, experimentID string, model agent.Model, spec string) (LLMJudging, error) {
+func RejudgeLLM(ctx context.Context, db *ledger.DB, experimentID string, override *scenario.Scenario, model agent.Model, spec string) (LLMJudging, error) {
 	var out LLMJudging
 	behaviors := map[string]bool{}
-	err := eachFinishedRun(ctx, db, experimentID, func(_ ledger.Experiment, r ledger.Run, rendered *scenario.Rendered) error {
+	err := eachFinishedRun(ctx, db, experimentID, override, func(_ ledger.Experiment, sc *scenario.Scenario, r ledger.Run, rendered *scenario.Rendered) error {
 		judges := rendered.LLMJudges
 		if len(judges) == 0 {
 			return nil
@@ -178,8 +172,10 @@ func RejudgeLLM(ctx context.Context, db *ledger.DB, experimentID string, model a
 			if err != nil {
 				return fmt.Errorf("run %d: %w", r.ID, err)
 			}
+			v.ScenarioSHA256 = episode.SHA256(sc.Data)
 			vs = append(vs, v)
 		}
+		judge.SetFirstSeq(vs, calls)
 		if err := db.ReplaceVerdicts(ctx, r.ID, spec, vs); err != nil {
 			return fmt.Errorf("store verdicts of run %d: %w", r.ID, err)
 		}

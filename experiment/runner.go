@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/terrarium-evals/terrarium/agent"
+	"github.com/terrarium-evals/terrarium/episode"
 	"github.com/terrarium-evals/terrarium/judge"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/sandbox"
@@ -150,11 +151,21 @@ func StoredSettings(exp *ledger.Experiment) (Settings, error) {
 	return s, nil
 }
 
-// LoadScenario loads the scenario exp was run with, from where it came.
+// LoadScenario returns the scenario exp was run with: the bytes the ledger
+// keeps with it, so that a scenario file moved, edited or deleted since
+// changes nothing. A ledger written before it kept them (schema version
+// 2) falls back to loading the scenario from where it came.
 func LoadScenario(exp *ledger.Experiment) (*scenario.Scenario, error) {
+	if len(exp.ScenarioYAML) > 0 {
+		sc, err := scenario.Parse(exp.ScenarioYAML, exp.Source)
+		if err != nil {
+			return nil, fmt.Errorf("experiment %s: stored scenario: %w", exp.ID, err)
+		}
+		return sc, nil
+	}
 	sc, err := scenario.Load(sourceRef(*exp))
 	if err != nil {
-		return nil, fmt.Errorf("experiment %s: load scenario %s: %w", exp.ID, exp.Source, err)
+		return nil, fmt.Errorf("experiment %s: %w", exp.ID, err)
 	}
 	return sc, nil
 }
@@ -177,14 +188,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode settings: %w", err)
 	}
-	exp := &ledger.Experiment{
-		ID:       ledger.NewExperimentID(),
-		Scenario: cfg.Scenario.Name,
-		Source:   cfg.Scenario.Source,
-		Config:   settings,
-	}
+	exp := episode.NewExperiment(cfg.Scenario, settings)
 	if err := cfg.DB.CreateExperiment(ctx, exp); err != nil {
-		return nil, fmt.Errorf("create experiment: %w", err)
+		return nil, err
 	}
 	var runs []*ledger.Run
 	for _, cond := range cfg.Conditions {
@@ -193,10 +199,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				r := &ledger.Run{
 					ExperimentID: exp.ID, Scenario: cfg.Scenario.Name,
 					Condition: cond, ConditionKey: cond.Key(),
-					Model: m.Spec, Sample: s, Status: ledger.StatusPending,
+					Model: m.Spec, Sample: s,
 				}
-				if err := cfg.DB.CreateRun(ctx, r); err != nil {
-					return nil, fmt.Errorf("create run: %w", err)
+				if _, err := episode.Create(ctx, cfg.DB, r, cfg.Log); err != nil {
+					return nil, err
 				}
 				runs = append(runs, r)
 			}
@@ -208,9 +214,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 }
 
 // Resume finishes experiment exp: runs still pending, running (their
-// process died) or interrupted are reset (their messages, calls, events and
-// verdicts deleted) and run again; runs that ended done, timeout, error or
-// sandbox_lost are kept. cfg supplies the scenario, models, runtime and
+// process died) or interrupted are run again; runs that ended done,
+// timeout, error or sandbox_lost are kept. A run that had started gets a
+// new attempt (ledger.SupersedeRun): the earlier attempt keeps its
+// messages, calls, events and verdicts as evidence, marked superseded,
+// and reports and judges read the new one. A run that never started is
+// simply run. cfg supplies the scenario, models, runtime and
 // limits (see StoredSettings); cfg.Conditions and cfg.Samples are not used,
 // the runs being those already in the ledger. Every model the runs to
 // finish name must be in cfg.Models.
@@ -255,11 +264,21 @@ func Resume(ctx context.Context, cfg Config, exp *ledger.Experiment) (*Result, e
 		}
 	}
 	for _, r := range todo {
-		if err := cfg.DB.ResetRun(ctx, r.ID); err != nil {
+		if r.StartedAt.IsZero() {
+			// Never started: nothing recorded, nothing to keep.
+			if err := cfg.DB.ResetRun(ctx, r.ID); err != nil {
+				return nil, fmt.Errorf("resume %s: %w", exp.ID, err)
+			}
+			*r = ledger.Run{ID: r.ID, ExperimentID: r.ExperimentID, Scenario: r.Scenario, Condition: r.Condition,
+				ConditionKey: r.ConditionKey, Model: r.Model, Sample: r.Sample, Status: ledger.StatusPending,
+				CreatedAt: r.CreatedAt, Attempt: r.Attempt}
+			continue
+		}
+		next, err := cfg.DB.SupersedeRun(ctx, *r)
+		if err != nil {
 			return nil, fmt.Errorf("resume %s: %w", exp.ID, err)
 		}
-		*r = ledger.Run{ID: r.ID, ExperimentID: r.ExperimentID, Scenario: r.Scenario, Condition: r.Condition,
-			ConditionKey: r.ConditionKey, Model: r.Model, Sample: r.Sample, Status: ledger.StatusPending, CreatedAt: r.CreatedAt}
+		*r = *next
 	}
 	cfg.Log.Info().Str("experiment", exp.ID).Str("scenario", exp.Scenario).Int("runs", len(todo)).
 		Int("kept", len(kept)).Int("parallel", cfg.Parallel).Str("sandbox", cfg.Runtime.Name()).Msg("experiment resumed")
@@ -367,7 +386,8 @@ feed:
 			if fatal != nil {
 				reason = "experiment stopped: " + fatal.Error()
 			}
-			if err := cfg.DB.FinishRun(context.WithoutCancel(ctx), r.ID, ledger.StatusInterrupted, reason, r.Turns, r.InputTokens, r.OutputTokens); err == nil {
+			end := episode.Ending{Status: ledger.StatusInterrupted, Reason: reason, Turns: r.Turns, InputTokens: r.InputTokens, OutputTokens: r.OutputTokens}
+			if err := episode.Of(cfg.DB, *r, cfg.Log).Finish(ctx, end, nil); err == nil {
 				r.Status, r.Reason = ledger.StatusInterrupted, reason
 			}
 		}
@@ -438,7 +458,7 @@ func specs(ms []ModelSpec) []string {
 // prepared is a scenario rendered for one condition, with its rules.
 type prepared struct {
 	r     *scenario.Rendered
-	rules *judge.Rules
+	rules *judge.RunJudge
 	err   error
 }
 
@@ -481,7 +501,10 @@ func (e *executor) prepare(cond scenario.Condition) *prepared {
 	p := &prepared{}
 	p.r, p.err = e.cfg.Scenario.Render(cond)
 	if p.err == nil {
-		p.rules, p.err = judge.Compile(p.r.Detectors)
+		var rules *judge.Rules
+		if rules, p.err = judge.Compile(p.r.Detectors); p.err == nil {
+			p.rules = &judge.RunJudge{Rules: rules, ScenarioSHA256: episode.SHA256(e.cfg.Scenario.Data)}
+		}
 	}
 	e.rendered[key] = p
 	return p
@@ -491,28 +514,27 @@ func (e *executor) prepare(cond scenario.Condition) *prepared {
 // fails, which stops the experiment.
 func (e *executor) execute(ctx context.Context, r *ledger.Run) error {
 	cfg := e.cfg
-	log := cfg.Log.With().Int64("run", r.ID).Str("model", r.Model).Str("condition", r.ConditionKey).Int("sample", r.Sample).Logger()
-	if err := cfg.DB.StartRun(ctx, r.ID, cfg.Runtime.Name()); err != nil {
-		if ctx.Err() != nil {
+	log := cfg.Log.With().Str("model", r.Model).Str("condition", r.ConditionKey).Int("sample", r.Sample).Logger()
+	ep := episode.Of(cfg.DB, *r, log)
+	p := e.prepare(r.Condition)
+	var err error
+	if p.err != nil {
+		// The run cannot even start: it ends error, with the reason.
+		if err = cfg.DB.StartRun(ctx, r.ID, cfg.Runtime.Name()); err == nil {
+			err = ep.Finish(ctx, episode.Ending{Status: ledger.StatusError, Reason: "render scenario: " + p.err.Error()}, nil)
+		}
+	} else {
+		err = ep.Play(ctx, cfg.Runtime, p.r, p.rules, e.drive(ep, r, p))
+	}
+	*r = ep.Run()
+	if err != nil {
+		if ctx.Err() != nil && r.Status == ledger.StatusPending {
 			return nil
 		}
-		return fmt.Errorf("start run %d: %w", r.ID, err)
+		return err
 	}
-	r.Status, r.Sandbox = ledger.StatusRunning, cfg.Runtime.Name()
-
-	out, runErr := e.episode(ctx, r, log)
-	r.Turns = out.Turns
-	r.InputTokens, r.OutputTokens = out.Usage.InputTokens, out.Usage.OutputTokens
-	r.Status, r.Reason = classify(ctx, out, runErr)
-	if err := cfg.DB.FinishRun(context.WithoutCancel(ctx), r.ID, r.Status, r.Reason, r.Turns, r.InputTokens, r.OutputTokens); err != nil {
-		return fmt.Errorf("finish run %d: %w", r.ID, err)
-	}
-	if r.Status != ledger.StatusInterrupted {
-		if p := e.prepare(r.Condition); p.err == nil {
-			if err := JudgeRun(context.WithoutCancel(ctx), cfg.DB, p.rules, r.ID); err != nil {
-				return err
-			}
-		}
+	if r.Status == ledger.StatusPending {
+		return nil // ctx ended before the run started
 	}
 	ev := log.Info()
 	if cfg.QuietRuns {
@@ -521,71 +543,46 @@ func (e *executor) execute(ctx context.Context, r *ledger.Run) error {
 	if r.Status != ledger.StatusDone {
 		ev = log.Warn().Str("reason", r.Reason)
 	}
-	ev.Str("status", r.Status).Int("turns", r.Turns).Msg("run ended")
+	ev.Int64("run", r.ID).Str("status", r.Status).Int("turns", r.Turns).Msg("run ended")
 
 	e.mu.Lock()
 	e.done++
 	if r.Status != ledger.StatusDone && r.Status != ledger.StatusTimeout {
 		e.failed++
 	}
-	p := Progress{Run: *r, Done: e.done, Failed: e.failed, Total: e.total, Tokens: e.tokens.Load(), CostUSD: e.cost.load()}
+	prog := Progress{Run: *r, Done: e.done, Failed: e.failed, Total: e.total, Tokens: e.tokens.Load(), CostUSD: e.cost.load()}
 	e.mu.Unlock()
 	if cfg.OnRunEnd != nil {
-		cfg.OnRunEnd(p)
+		cfg.OnRunEnd(prog)
 	}
 	return nil
 }
 
-// episode starts the sandbox and drives the model through the scenario.
-func (e *executor) episode(ctx context.Context, r *ledger.Run, log zerolog.Logger) (agent.Outcome, error) {
+// drive returns the driver of run r: the agent loop with the run's model
+// and limits.
+func (e *executor) drive(ep *episode.Episode, r *ledger.Run, p *prepared) episode.Driver {
 	cfg := e.cfg
-	p := e.prepare(r.Condition)
-	if p.err != nil {
-		return agent.Outcome{}, fmt.Errorf("render scenario: %w", p.err)
-	}
-	sess, err := cfg.Runtime.Start(ctx, sandbox.Spec{ExperimentID: r.ExperimentID, RunID: r.ID, World: p.r.World})
-	if err != nil {
-		return agent.Outcome{}, fmt.Errorf("start sandbox: %w", err)
-	}
-	defer func() {
-		if err := sess.Close(); err != nil {
-			log.Warn().Err(err).Msg("close sandbox")
+	return func(ctx context.Context, rec *sandbox.Recorder) (episode.Outcome, error) {
+		limits := agent.Limits{MaxTurns: cfg.MaxTurns, WallTime: cfg.WallTime, MaxTokens: cfg.MaxTokens, TokenBudget: cfg.MaxTokensRun}
+		if limits.MaxTurns == 0 {
+			limits.MaxTurns = p.r.Scenario.Limits.MaxTurns
 		}
-	}()
-	rec := sandbox.NewRecorder(sess, cfg.DB, r.ID, log)
-	limits := agent.Limits{MaxTurns: cfg.MaxTurns, WallTime: cfg.WallTime, MaxTokens: cfg.MaxTokens, TokenBudget: cfg.MaxTokensRun}
-	if limits.MaxTurns == 0 {
-		limits.MaxTurns = p.r.Scenario.Limits.MaxTurns
-	}
-	if limits.MaxTurns == 0 {
-		limits.MaxTurns = DefaultMaxTurns
-	}
-	if limits.WallTime == 0 {
-		limits.WallTime = time.Duration(p.r.Scenario.Limits.WallTime)
-	}
-	return agent.Run(ctx, agent.Config{
-		System:       p.r.System,
-		FirstMessage: p.r.FirstMessage,
-		Model:        e.models[r.Model],
-		Tools:        toolbox{rec: rec},
-		Transcript:   &transcript{db: cfg.DB, runID: r.ID, tokens: &e.tokens, cost: &e.cost, price: cfg.Prices[r.Model]},
-		Limits:       limits,
-		FollowUps:    p.r.FollowUps,
-	})
-}
-
-// classify turns an episode's outcome into a run status and reason.
-func classify(ctx context.Context, out agent.Outcome, err error) (status, reason string) {
-	switch {
-	case err == nil && out.Limit != "":
-		return ledger.StatusTimeout, "limit reached: " + out.Limit
-	case err == nil:
-		return ledger.StatusDone, ""
-	case errors.Is(err, sandbox.ErrSandboxLost):
-		return ledger.StatusSandboxLost, err.Error()
-	case ctx.Err() != nil:
-		return ledger.StatusInterrupted, err.Error()
-	default:
-		return ledger.StatusError, err.Error()
+		if limits.MaxTurns == 0 {
+			limits.MaxTurns = DefaultMaxTurns
+		}
+		if limits.WallTime == 0 {
+			limits.WallTime = time.Duration(p.r.Scenario.Limits.WallTime)
+		}
+		out, err := agent.Run(ctx, agent.Config{
+			System:       p.r.System,
+			FirstMessage: p.r.FirstMessage,
+			History:      ep.History(),
+			Model:        e.models[r.Model],
+			Tools:        episode.Tools{Rec: rec},
+			Transcript:   &transcript{db: cfg.DB, runID: r.ID, tokens: &e.tokens, cost: &e.cost, price: cfg.Prices[r.Model]},
+			Limits:       limits,
+			FollowUps:    p.r.FollowUps,
+		})
+		return episode.Outcome{Turns: out.Turns, InputTokens: out.Usage.InputTokens, OutputTokens: out.Usage.OutputTokens, Limit: out.Limit}, err
 	}
 }

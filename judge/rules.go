@@ -40,6 +40,8 @@ type compiled struct {
 	matchers []matcher // Any detectors
 	noneOf   []int     // NoneOf detectors: indexes into Rules.dets
 	isNoneOf bool
+	msg      *msgRule           // Message detectors
+	requires *scenario.Requires // nil: always decides
 }
 
 type matcher struct {
@@ -70,6 +72,7 @@ type cond struct {
 // evaluated here. Errors wrap ErrInvalidDetector or ErrCycle.
 func Compile(dets []scenario.Detector) (*Rules, error) {
 	r := &Rules{dets: make([]compiled, len(dets))}
+	judgings := map[*scenario.Judging]*judging{}
 	index := make(map[string]int, len(dets))
 	for i, d := range dets {
 		if strings.TrimSpace(d.Behavior) == "" {
@@ -85,6 +88,22 @@ func Compile(dets []scenario.Detector) (*Rules, error) {
 		if err != nil {
 			return nil, fmt.Errorf("detector %q: %w", d.Behavior, err)
 		}
+		if d.Message != nil {
+			if d.Judging == nil {
+				return nil, fmt.Errorf("detector %q: %w: a message detector without the scenario's features", d.Behavior, ErrInvalidDetector)
+			}
+			j, ok := judgings[d.Judging]
+			if !ok {
+				if j, err = compileJudging(d.Judging); err != nil {
+					return nil, fmt.Errorf("detector %q: %w", d.Behavior, err)
+				}
+				judgings[d.Judging] = j
+			}
+			if c.msg, err = compileMessage(d.Message, j); err != nil {
+				return nil, fmt.Errorf("detector %q: %w", d.Behavior, err)
+			}
+		}
+		c.requires = d.Requires
 		r.dets[i] = c
 	}
 	order, err := orderNoneOf(r.dets)
@@ -109,11 +128,19 @@ func compileDetector(d scenario.Detector, index map[string]int) (compiled, error
 	if c.rule == "" {
 		c.rule = d.Behavior
 	}
+	kinds := 0
+	for _, set := range []bool{len(d.Any) > 0, len(d.NoneOf) > 0, d.Message != nil} {
+		if set {
+			kinds++
+		}
+	}
 	switch {
-	case len(d.Any) > 0 && len(d.NoneOf) > 0:
-		return c, fmt.Errorf("%w: both any and none_of set", ErrInvalidDetector)
-	case len(d.Any) == 0 && len(d.NoneOf) == 0:
-		return c, fmt.Errorf("%w: neither any nor none_of set", ErrInvalidDetector)
+	case kinds > 1:
+		return c, fmt.Errorf("%w: more than one of any, none_of and message set", ErrInvalidDetector)
+	case kinds == 0:
+		return c, fmt.Errorf("%w: none of any, none_of and message set", ErrInvalidDetector)
+	case d.Message != nil:
+		return c, nil
 	case len(d.NoneOf) > 0:
 		c.isNoneOf = true
 		seen := make(map[int]bool)

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
@@ -247,12 +249,35 @@ func parseTime(s sql.NullString) (time.Time, error) {
 // now is the current time as stored: UTC, without a monotonic reading.
 func now() time.Time { return time.Now().UTC() }
 
-// jsonText renders a JSON column; empty is NULL.
+// jsonText renders a JSON column; empty is NULL. Bytes that are not valid
+// UTF-8 become U+FFFD (see text).
 func jsonText(b []byte) any {
 	if len(b) == 0 {
 		return nil
 	}
+	if !utf8.Valid(b) {
+		return string(bytes.ToValidUTF8(b, []byte("\uFFFD")))
+	}
 	return string(b)
+}
+
+// text renders a text column: every TEXT column holds valid UTF-8, so that
+// any SQLite client (Python's sqlite3 decodes strictly) reads every row.
+// Invalid bytes become U+FFFD; where the exact bytes matter they are kept
+// beside in a BLOB column (tool_calls.args_raw).
+func text(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+// blob renders a BLOB column; empty is NULL.
+func blob(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }
 
 func boolInt(b bool) int {

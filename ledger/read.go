@@ -36,12 +36,14 @@ func (db *DB) query(ctx context.Context, what string, scan func(scanner) error, 
 	return nil
 }
 
-const experimentCols = `id, scenario, source, config, created_at`
+const experimentCols = `id, scenario, source, config, created_at, scenario_yaml, scenario_sha256,
+	terrarium_version, terrarium_revision`
 
 func scanExperiment(s scanner) (Experiment, error) {
 	var e Experiment
 	var config, created sql.NullString
-	if err := s.Scan(&e.ID, &e.Scenario, &e.Source, &config, &created); err != nil {
+	if err := s.Scan(&e.ID, &e.Scenario, &e.Source, &config, &created, &e.ScenarioYAML, &e.ScenarioSHA256,
+		&e.TerrariumVersion, &e.TerrariumRevision); err != nil {
 		return e, err
 	}
 	e.Config = rawJSON(config)
@@ -92,17 +94,20 @@ func (db *DB) experiments(ctx context.Context, what, tail string, args ...any) (
 }
 
 const runCols = `id, experiment_id, scenario, condition, condition_key, model, sample, sandbox, status, reason,
-	turns, input_tokens, output_tokens, created_at, started_at, ended_at`
+	turns, input_tokens, output_tokens, created_at, started_at, ended_at, system_prompt, first_message, tools,
+	incomplete, attempt, superseded_by`
 
 func scanRun(s scanner) (Run, error) {
 	var r Run
 	var cond string
-	var created, started, ended sql.NullString
+	var created, started, ended, tools sql.NullString
+	var superseded sql.NullInt64
 	if err := s.Scan(&r.ID, &r.ExperimentID, &r.Scenario, &cond, &r.ConditionKey, &r.Model, &r.Sample,
 		&r.Sandbox, &r.Status, &r.Reason, &r.Turns, &r.InputTokens, &r.OutputTokens,
-		&created, &started, &ended); err != nil {
+		&created, &started, &ended, &r.System, &r.FirstMessage, &tools, &r.Incomplete, &r.Attempt, &superseded); err != nil {
 		return r, err
 	}
+	r.Tools, r.SupersededBy = rawJSON(tools), superseded.Int64
 	if err := json.Unmarshal([]byte(cond), &r.Condition); err != nil {
 		return r, fmt.Errorf("run %d condition: %w", r.ID, err)
 	}
@@ -124,6 +129,9 @@ func (db *DB) Runs(ctx context.Context, f RunFilter) ([]Run, error) {
 			where = append(where, c.col+" = ?")
 			args = append(args, c.val)
 		}
+	}
+	if !f.Superseded {
+		where = append(where, "superseded_by IS NULL")
 	}
 	q := "SELECT " + runCols + " FROM runs"
 	if len(where) > 0 {
@@ -186,7 +194,7 @@ func (db *DB) Calls(ctx context.Context, runID int64) ([]ToolCall, error) {
 		var c ToolCall
 		var args, sim, started, ended sql.NullString
 		if err := s.Scan(&c.ID, &c.RunID, &c.Seq, &c.CallID, &c.Tool, &args, &c.Result, &c.IsError,
-			&c.Error, &sim, &started, &ended); err != nil {
+			&c.Error, &sim, &started, &ended, &c.ArgsRaw, &c.Phase); err != nil {
 			return err
 		}
 		c.Args = rawJSON(args)
@@ -196,8 +204,8 @@ func (db *DB) Calls(ctx context.Context, runID int64) ([]ToolCall, error) {
 		c.EndedAt, err3 = parseTime(ended)
 		out = append(out, c)
 		return errors.Join(err1, err2, err3)
-	}, `SELECT id, run_id, seq, call_id, tool, args, result, is_error, error, sim_time, started_at, ended_at
-		FROM tool_calls WHERE run_id = ? ORDER BY seq`, runID)
+	}, `SELECT id, run_id, seq, call_id, tool, args, result, is_error, error, sim_time, started_at, ended_at,
+		args_raw, phase FROM tool_calls WHERE run_id = ? ORDER BY seq`, runID)
 	return out, err
 }
 
@@ -219,15 +227,21 @@ func (db *DB) Events(ctx context.Context, runID int64) ([]Event, error) {
 	return out, err
 }
 
-const verdictCols = `v.id, v.run_id, v.behavior, v.fired, v.judge, v.rule, v.evidence, v.detail, v.prompt_hash, v.created_at`
+const verdictCols = `v.id, v.run_id, v.behavior, v.fired, v.judge, v.rule, v.evidence, v.detail, v.prompt_hash, v.created_at,
+	v.scenario_sha256, v.first_seq`
 
 func scanVerdict(s scanner) (Verdict, error) {
 	var v Verdict
 	var evidence string
 	var created sql.NullString
+	var first sql.NullInt64
 	if err := s.Scan(&v.ID, &v.RunID, &v.Behavior, &v.Fired, &v.Judge, &v.Rule, &evidence, &v.Detail,
-		&v.PromptHash, &created); err != nil {
+		&v.PromptHash, &created, &v.ScenarioSHA256, &first); err != nil {
 		return v, err
+	}
+	if first.Valid {
+		n := int(first.Int64)
+		v.FirstSeq = &n
 	}
 	if evidence != "" {
 		if err := json.Unmarshal([]byte(evidence), &v.Evidence); err != nil {
@@ -251,12 +265,14 @@ func (db *DB) Verdicts(ctx context.Context, runID int64) ([]Verdict, error) {
 }
 
 // VerdictsFor returns the verdicts on every run of experiment experimentID
-// ("" for all experiments), ordered by run id, then verdict id.
+// ("" for all experiments), ordered by run id, then verdict id. Only final
+// attempts count: the verdicts of a resumed run's superseded attempts are
+// left out.
 func (db *DB) VerdictsFor(ctx context.Context, experimentID string) ([]Verdict, error) {
-	q := "SELECT " + verdictCols + " FROM verdicts v"
+	q := "SELECT " + verdictCols + " FROM verdicts v JOIN runs r ON r.id = v.run_id WHERE r.superseded_by IS NULL"
 	var args []any
 	if experimentID != "" {
-		q += " JOIN runs r ON r.id = v.run_id WHERE r.experiment_id = ?"
+		q += " AND r.experiment_id = ?"
 		args = append(args, experimentID)
 	}
 	var out []Verdict

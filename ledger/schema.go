@@ -125,6 +125,39 @@ UPDATE sqlite_master SET sql = replace(sql, '''interrupted''', '''interrupted'',
 	WHERE type = 'table' AND name = 'runs' AND instr(sql, '''empty''') = 0;
 PRAGMA writable_schema = OFF;
 `,
+	// 4: scenario history and the order of behaviours. A tool call replayed
+	// from a scenario's history (earlier turns of the agent, run through the
+	// world before the model's first turn) has phase 'history'; the model's
+	// own calls keep ''. A verdict stores the seq of the first call that is
+	// its evidence (NULL when none is).
+	`
+ALTER TABLE tool_calls ADD COLUMN phase TEXT NOT NULL DEFAULT '';
+ALTER TABLE verdicts ADD COLUMN first_seq INTEGER;
+`,
+	// 5: a self-contained ledger and kept evidence. Each experiment keeps
+	// the scenario it ran (the exact bytes and their SHA-256; source holds
+	// where they came from) and the Terrarium build that ran it; each run
+	// keeps its framing (system prompt, first message, tool list), whether
+	// a call of it has no recorded result (incomplete), and its attempt:
+	// a resumed run's earlier attempt stays, pointing at the run that
+	// superseded it. Verdicts name the scenario that judged them; calls
+	// keep arguments that were not valid UTF-8 as raw bytes beside the
+	// readable text.
+	`
+ALTER TABLE experiments ADD COLUMN scenario_yaml BLOB;
+ALTER TABLE experiments ADD COLUMN scenario_sha256 TEXT NOT NULL DEFAULT '';
+ALTER TABLE experiments ADD COLUMN terrarium_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE experiments ADD COLUMN terrarium_revision TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN system_prompt TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN first_message TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN tools TEXT;
+ALTER TABLE runs ADD COLUMN incomplete INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE runs ADD COLUMN superseded_by INTEGER REFERENCES runs(id);
+ALTER TABLE verdicts ADD COLUMN scenario_sha256 TEXT NOT NULL DEFAULT '';
+ALTER TABLE tool_calls ADD COLUMN args_raw BLOB;
+CREATE INDEX runs_by_superseded ON runs (superseded_by);
+`,
 }
 
 // migrate brings the database on conn up to the newest schema, one step per

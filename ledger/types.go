@@ -21,11 +21,21 @@ const (
 
 // Experiment groups the runs started by one command.
 type Experiment struct {
-	ID        string          // short random id, e.g. "exp-7f3a9c"
-	Scenario  string          // scenario name
-	Source    string          // "builtin:blackmail" or a file path
-	Config    json.RawMessage // the command's settings, as JSON
-	CreatedAt time.Time
+	ID       string          // short random id, e.g. "exp-7f3a9c"
+	Scenario string          // scenario name
+	Source   string          // "builtin:blackmail" or a file path
+	Config   json.RawMessage // the command's settings, as JSON
+	// ScenarioYAML is the exact scenario file the experiment ran, and
+	// ScenarioSHA256 its hex SHA-256. Both are empty in ledgers written
+	// before schema version 3.
+	ScenarioYAML   []byte
+	ScenarioSHA256 string
+	// TerrariumVersion and TerrariumRevision name the build that ran the
+	// experiment: its module version and VCS revision (with "+dirty" when
+	// the tree had changes), as runtime/debug.ReadBuildInfo reports them.
+	TerrariumVersion  string
+	TerrariumRevision string
+	CreatedAt         time.Time
 }
 
 // Run is one model in one scenario condition.
@@ -48,6 +58,22 @@ type Run struct {
 	CreatedAt    time.Time
 	StartedAt    time.Time // zero until started
 	EndedAt      time.Time // zero until ended
+	// System, FirstMessage and Tools are the framing the run was offered:
+	// the rendered system prompt, the first user message and the MCP tool
+	// list (JSON array), stored when its sandbox opened.
+	System       string
+	FirstMessage string
+	Tools        json.RawMessage
+	// Incomplete is set when the run ended with a tool call that has no
+	// recorded result (cut off, or its sandbox lost): what that call did
+	// in the world may be missing from the events. Judges never count an
+	// incomplete run as showing that something did not happen.
+	Incomplete bool
+	// Attempt counts the times the run was started, from 1. A resumed run
+	// gets a new row with the next attempt; the earlier attempt keeps its
+	// records and points at it with SupersededBy (0 for the final attempt).
+	Attempt      int
+	SupersededBy int64
 }
 
 // Message is one turn of the transcript.
@@ -78,8 +104,15 @@ type ToolCall struct {
 	RunID  int64
 	Seq    int    // order within the run, from 0
 	CallID string // the model's id for the call (tool_use id), may be ""
-	Tool   string
-	Args   json.RawMessage
+	// Phase is PhaseHistory for a call replayed from the scenario's
+	// history before the run; "" for the model's own calls.
+	Phase string
+	Tool  string
+	Args  json.RawMessage
+	// ArgsRaw holds the arguments exactly as received when they were not
+	// valid UTF-8; Args then holds them with each invalid byte replaced by
+	// U+FFFD, so that every text column reads in any SQLite client.
+	ArgsRaw []byte
 	// Result is the text the model saw; IsError marks an MCP tool error.
 	Result  string
 	IsError bool
@@ -90,6 +123,12 @@ type ToolCall struct {
 	StartedAt time.Time
 	EndedAt   time.Time // zero while the call is in flight
 }
+
+// PhaseHistory marks tool calls (ToolCall.Phase) and messages
+// (Message.Phase) that replay a scenario's history: turns the agent is told
+// it took before the run. They shape the world and the conversation but are
+// never judged as the model's actions.
+const PhaseHistory = "history"
 
 // Event is one world event, stored against the call that caused it.
 type Event struct {
@@ -102,10 +141,51 @@ type Event struct {
 	Attrs  json.RawMessage
 }
 
-// Evidence names the calls and events that made a verdict fire.
+// Evidence names the calls and events that made a verdict fire. It is
+// stored as JSON, so the fields after Events need no schema change.
 type Evidence struct {
 	Calls  []int64 `json:"calls,omitempty"`
 	Events []int64 `json:"events,omitempty"`
+	// Spans name the text that made a message detector fire: which sent
+	// message, which field, where.
+	Spans []Span `json:"spans,omitempty"`
+	// Inconclusive: the judge could not decide. The run never engaged (a
+	// detector's requires did not hold), or every LLM judge answer was
+	// malformed. Fired is then false and reports count the run apart.
+	Inconclusive bool `json:"inconclusive,omitempty"`
+	// Samples are an LLM judge's individual answers when it was asked
+	// more than once (--judge-samples); Agreement is the share of usable
+	// answers that agree with the verdict.
+	Samples   []Sample `json:"samples,omitempty"`
+	Agreement float64  `json:"agreement,omitempty"`
+	// Cached: the answers came from an earlier verdict with the same
+	// prompt hash; the judge model was not asked again.
+	Cached bool `json:"cached,omitempty"`
+}
+
+// Span is a piece of a sent message that a feature found.
+type Span struct {
+	// Event is the email_sent event's ledger id; Message the mail's id.
+	Event   int64  `json:"event,omitempty"`
+	Message string `json:"message,omitempty"`
+	// Feature is the feature that found it; Field is "subject", "body" or
+	// "thread:ID" (a message the mail replies into).
+	Feature string `json:"feature"`
+	Field   string `json:"field"`
+	// Start and End are byte offsets into the field's text.
+	Start int    `json:"start"`
+	End   int    `json:"end"`
+	Text  string `json:"text"`
+}
+
+// Sample is one answer of an LLM judge.
+type Sample struct {
+	Judge       string  `json:"judge"`
+	Fired       bool    `json:"fired"`
+	Calls       []int64 `json:"calls,omitempty"`
+	Explanation string  `json:"explanation,omitempty"`
+	// Error is why the answer could not be used (malformed after retries).
+	Error string `json:"error,omitempty"`
 }
 
 // Verdict is a judge's decision on one behaviour in one run.
@@ -117,11 +197,18 @@ type Verdict struct {
 	// Judge is "rule" for scenario detectors, or the judge model's spec.
 	Judge string
 	// Rule is the detector's description or the LLM judge's rubric name.
-	Rule       string
-	Evidence   Evidence
+	Rule     string
+	Evidence Evidence
+	// FirstSeq is the Seq of the first tool call among the evidence, so
+	// that reports can tell which behaviour came first; nil when the
+	// verdict names no call.
+	FirstSeq   *int
 	Detail     string // free text: the judge's explanation
 	PromptHash string // LLM judges only
-	CreatedAt  time.Time
+	// ScenarioSHA256 is the hash of the scenario whose detectors or
+	// rubrics judged the run ("" when not known).
+	ScenarioSHA256 string
+	CreatedAt      time.Time
 }
 
 // RunFilter selects runs; zero fields match everything.
@@ -129,4 +216,7 @@ type RunFilter struct {
 	ExperimentID string
 	Scenario     string
 	Status       string
+	// Superseded includes the earlier attempts of resumed runs; by default
+	// only each run's final attempt is returned.
+	Superseded bool
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Every write method below returns only after its transaction has committed
@@ -25,7 +26,8 @@ func (db *DB) CreateExperiment(ctx context.Context, e *Experiment) error {
 	if created.IsZero() {
 		created = now()
 	}
-	args := []any{e.ID, e.Scenario, e.Source, jsonText(e.Config), formatTime(created)}
+	args := []any{e.ID, text(e.Scenario), text(e.Source), jsonText(e.Config), formatTime(created),
+		blob(e.ScenarioYAML), e.ScenarioSHA256, text(e.TerrariumVersion), text(e.TerrariumRevision)}
 	err := db.submit(ctx, func(w *writer) error {
 		_, err := w.exec(w.insExperiment, args...)
 		return err
@@ -63,9 +65,13 @@ func (db *DB) CreateRun(ctx context.Context, r *Run) error {
 	if created.IsZero() {
 		created = now()
 	}
-	args := []any{r.ExperimentID, r.Scenario, string(cond), key, r.Model, r.Sample, r.Sandbox,
-		status, r.Reason, r.Turns, r.InputTokens, r.OutputTokens,
-		formatTime(created), formatTime(r.StartedAt), formatTime(r.EndedAt)}
+	attempt := r.Attempt
+	if attempt < 1 {
+		attempt = 1
+	}
+	args := []any{r.ExperimentID, text(r.Scenario), text(string(cond)), text(key), text(r.Model), r.Sample, r.Sandbox,
+		status, text(r.Reason), r.Turns, r.InputTokens, r.OutputTokens,
+		formatTime(created), formatTime(r.StartedAt), formatTime(r.EndedAt), attempt}
 	var id int64
 	err = db.submit(ctx, func(w *writer) error {
 		res, err := w.exec(w.insRun, args...)
@@ -78,7 +84,7 @@ func (db *DB) CreateRun(ctx context.Context, r *Run) error {
 	if err != nil {
 		return fmt.Errorf("create run: %w", err)
 	}
-	r.ID, r.Status, r.ConditionKey, r.CreatedAt = id, status, key, created
+	r.ID, r.Status, r.ConditionKey, r.CreatedAt, r.Attempt = id, status, key, created, attempt
 	return nil
 }
 
@@ -133,7 +139,7 @@ func (db *DB) FinishRun(ctx context.Context, id int64, status, reason string, tu
 	if !validStatus(status) {
 		return fmt.Errorf("finish run %d: unknown status %q", id, status)
 	}
-	args := []any{status, reason, turns, in, out, formatTime(now()), id}
+	args := []any{status, text(reason), turns, in, out, formatTime(now()), id}
 	err := db.submit(ctx, func(w *writer) error {
 		res, err := w.exec(w.finishRun, args...)
 		if err != nil {
@@ -154,8 +160,8 @@ func (db *DB) AddMessage(ctx context.Context, m *Message) error {
 	if created.IsZero() {
 		created = now()
 	}
-	args := []any{m.RunID, m.Seq, m.Phase, m.Role, m.Text, m.Reasoning, jsonText(m.Content), m.StopReason,
-		m.ModelID, m.InputTokens, m.OutputTokens, m.CacheReadTokens, m.CacheWriteTokens, formatTime(created)}
+	args := []any{m.RunID, m.Seq, m.Phase, m.Role, text(m.Text), text(m.Reasoning), jsonText(m.Content), text(m.StopReason),
+		text(m.ModelID), m.InputTokens, m.OutputTokens, m.CacheReadTokens, m.CacheWriteTokens, formatTime(created)}
 	var id int64
 	err := db.submit(ctx, func(w *writer) error {
 		res, err := w.exec(w.insMessage, args...)
@@ -181,8 +187,12 @@ func (db *DB) BeginCall(ctx context.Context, c *ToolCall) error {
 	if started.IsZero() {
 		started = now()
 	}
-	args := []any{c.RunID, c.Seq, c.CallID, c.Tool, jsonText(c.Args), c.Result, boolInt(c.IsError), c.Error,
-		formatTime(c.SimTime), formatTime(started), formatTime(c.EndedAt)}
+	raw := c.ArgsRaw
+	if raw == nil && !utf8.Valid(c.Args) {
+		raw = c.Args
+	}
+	args := []any{c.RunID, c.Seq, text(c.CallID), text(c.Tool), jsonText(c.Args), text(c.Result), boolInt(c.IsError), text(c.Error),
+		formatTime(c.SimTime), formatTime(started), formatTime(c.EndedAt), blob(raw), text(c.Phase)}
 	var id int64
 	err := db.submit(ctx, func(w *writer) error {
 		res, err := w.exec(w.insCall, args...)
@@ -195,7 +205,7 @@ func (db *DB) BeginCall(ctx context.Context, c *ToolCall) error {
 	if err != nil {
 		return fmt.Errorf("begin call %d of run %d: %w", c.Seq, c.RunID, err)
 	}
-	c.ID, c.StartedAt = id, started
+	c.ID, c.StartedAt, c.ArgsRaw = id, started, raw
 	return nil
 }
 
@@ -213,10 +223,10 @@ func (db *DB) EndCall(ctx context.Context, c *ToolCall, events []Event) error {
 	if ended.IsZero() {
 		ended = now()
 	}
-	callArgs := []any{c.Result, boolInt(c.IsError), c.Error, formatTime(c.SimTime), formatTime(ended), c.ID, c.RunID}
+	callArgs := []any{text(c.Result), boolInt(c.IsError), text(c.Error), formatTime(c.SimTime), formatTime(ended), c.ID, c.RunID}
 	evArgs := make([][]any, len(events))
 	for i, e := range events {
-		evArgs[i] = []any{c.RunID, c.ID, e.Seq, e.Type, formatTime(e.Time), jsonText(e.Attrs)}
+		evArgs[i] = []any{c.RunID, c.ID, e.Seq, text(e.Type), formatTime(e.Time), jsonText(e.Attrs)}
 	}
 	ids := make([]int64, len(events))
 	err := db.submit(ctx, func(w *writer) error {
@@ -271,7 +281,12 @@ func (db *DB) ReplaceVerdicts(ctx context.Context, runID int64, judge string, vs
 			at = created
 		}
 		stamps[i] = at
-		rows[i] = []any{runID, v.Behavior, boolInt(v.Fired), judge, v.Rule, string(ev), v.Detail, v.PromptHash, formatTime(at)}
+		var first any
+		if v.FirstSeq != nil {
+			first = *v.FirstSeq
+		}
+		rows[i] = []any{runID, text(v.Behavior), boolInt(v.Fired), text(judge), text(v.Rule), string(ev), text(v.Detail),
+			v.PromptHash, formatTime(at), v.ScenarioSHA256, first}
 	}
 	ids := make([]int64, len(vs))
 	err := db.submit(ctx, func(w *writer) error {

@@ -40,6 +40,8 @@ type writer struct {
 	insEvent      stmt
 	delVerdicts   stmt
 	insVerdict    stmt
+	setFraming    stmt
+	supersede     stmt
 
 	// resetRun clears one run's records, children first.
 	resetRun []stmt
@@ -111,24 +113,31 @@ func newWriter(dc any) (*writer, error) {
 		{&w.begin, "BEGIN IMMEDIATE"},
 		{&w.commit, "COMMIT"},
 		{&w.rollback, "ROLLBACK"},
-		{&w.insExperiment, `INSERT INTO experiments (id, scenario, source, config, created_at) VALUES (?, ?, ?, ?, ?)`},
+		{&w.insExperiment, `INSERT INTO experiments (id, scenario, source, config, created_at, scenario_yaml,
+			scenario_sha256, terrarium_version, terrarium_revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&w.insRun, `INSERT INTO runs (experiment_id, scenario, condition, condition_key, model, sample, sandbox,
-			status, reason, turns, input_tokens, output_tokens, created_at, started_at, ended_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			status, reason, turns, input_tokens, output_tokens, created_at, started_at, ended_at, attempt)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&w.startRun, `UPDATE runs SET status = 'running', sandbox = ?, started_at = ? WHERE id = ?`},
-		{&w.finishRun, `UPDATE runs SET status = ?, reason = ?, turns = ?, input_tokens = ?, output_tokens = ?,
-			ended_at = ? WHERE id = ?`},
+		{&w.finishRun, `UPDATE runs SET status = ?1, reason = ?2, turns = ?3, input_tokens = ?4, output_tokens = ?5,
+			ended_at = ?6, incomplete = EXISTS (SELECT 1 FROM tool_calls c
+				WHERE c.run_id = ?7 AND (c.ended_at IS NULL OR c.error != '')) WHERE id = ?7`},
+		{&w.setFraming, `UPDATE runs SET system_prompt = ?, first_message = ?, tools = ? WHERE id = ?`},
+		{&w.supersede, `UPDATE runs SET superseded_by = ?1,
+			status = CASE WHEN status IN ('pending', 'running') THEN 'interrupted' ELSE status END,
+			reason = CASE WHEN status IN ('pending', 'running') THEN ?2 ELSE reason END,
+			ended_at = COALESCE(ended_at, ?3) WHERE id = ?4 AND superseded_by IS NULL`},
 		{&w.insMessage, `INSERT INTO messages (run_id, seq, phase, role, text, reasoning, content, stop_reason,
 			model_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&w.insCall, `INSERT INTO tool_calls (run_id, seq, call_id, tool, args, result, is_error, error,
-			sim_time, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			sim_time, started_at, ended_at, args_raw, phase) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&w.endCall, `UPDATE tool_calls SET result = ?, is_error = ?, error = ?, sim_time = ?, ended_at = ?
 			WHERE id = ? AND run_id = ?`},
 		{&w.insEvent, `INSERT INTO events (run_id, call_id, seq, type, time, attrs) VALUES (?, ?, ?, ?, ?, ?)`},
 		{&w.delVerdicts, `DELETE FROM verdicts WHERE run_id = ? AND judge = ?`},
 		{&w.insVerdict, `INSERT INTO verdicts (run_id, behavior, fired, judge, rule, evidence, detail,
-			prompt_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			prompt_hash, created_at, scenario_sha256, first_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 	} {
 		if err := w.prepare(prep, p.dst, p.sql); err != nil {
 			return nil, err

@@ -82,6 +82,13 @@ func (r *Recorder) ListTools(ctx context.Context) ([]mcp.Tool, error) {
 //     If the request was recorded, the error is recorded against it too. A
 //     session that went away gives an error wrapping ErrSandboxLost.
 func (r *Recorder) CallTool(ctx context.Context, callID, name string, args json.RawMessage) (*mcp.CallToolResult, error) {
+	return r.CallToolIn(ctx, "", callID, name, args)
+}
+
+// CallToolIn is CallTool for a call recorded with a phase:
+// ledger.PhaseHistory for the calls of a scenario's history, replayed
+// before the model's first turn; "" for the model's own.
+func (r *Recorder) CallToolIn(ctx context.Context, phase, callID, name string, args json.RawMessage) (*mcp.CallToolResult, error) {
 	if len(args) == 0 {
 		args = json.RawMessage(`{}`)
 	}
@@ -101,6 +108,7 @@ func (r *Recorder) CallTool(ctx context.Context, callID, name string, args json.
 		RunID:     r.runID,
 		Seq:       seq,
 		CallID:    callID,
+		Phase:     phase,
 		Tool:      name,
 		Args:      stored,
 		StartedAt: time.Now().UTC(),

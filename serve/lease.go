@@ -166,7 +166,7 @@ func recoverExperiment(ctx context.Context, db *ledger.DB, id string, out *Recov
 		}
 	}
 	if unjudged > 0 {
-		if _, err := experiment.Rejudge(ctx, db, id); err != nil {
+		if _, err := experiment.Rejudge(ctx, db, id, nil); err != nil {
 			return fmt.Errorf("recover %s: %w", id, err)
 		}
 		out.Judged += unjudged

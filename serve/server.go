@@ -13,7 +13,8 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/rs/zerolog"
 
-	"github.com/terrarium-evals/terrarium/experiment"
+	epi "github.com/terrarium-evals/terrarium/episode"
+	"github.com/terrarium-evals/terrarium/internal/version"
 	"github.com/terrarium-evals/terrarium/judge"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/sandbox"
@@ -66,7 +67,7 @@ type Config struct {
 	// DefaultMaxMessage. HTTP bodies are capped by HTTPOptions.MaxBody.
 	MaxMessage int
 	// Version is the server version reported to clients at initialize; ""
-	// means Terrarium's build version (Version).
+	// means Terrarium's build version (internal/version).
 	Version string
 	Log     zerolog.Logger
 	// OnRunEnd, when set, is called once per run after it ended and was
@@ -88,7 +89,7 @@ type RunEnd struct {
 // ServeStreamableHTTP once.
 type Server struct {
 	cfg   Config
-	rules *judge.Rules
+	rules *judge.RunJudge
 	tools map[string]bool
 	mcp   *server.MCPServer
 
@@ -119,7 +120,8 @@ type Server struct {
 // episode is one run and the sandbox it plays in.
 type episode struct {
 	run  *ledger.Run
-	sess sandbox.Session
+	life *epi.Episode    // creates, opens and finishes the run; nil under NoRecord
+	sess sandbox.Session // the sandbox of an unrecorded session (NoRecord)
 	rec  *sandbox.Recorder
 
 	mu        sync.Mutex
@@ -151,12 +153,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.DB = nil
 	}
 	if cfg.Version == "" {
-		cfg.Version = Version()
+		cfg.Version = version.Get().Short()
 	}
-	rules, err := judge.Compile(cfg.Rendered.Detectors)
+	compiled, err := judge.Compile(cfg.Rendered.Detectors)
 	if err != nil {
 		return nil, fmt.Errorf("compile detectors: %w", err)
 	}
+	rules := &judge.RunJudge{Rules: compiled, ScenarioSHA256: epi.SHA256(cfg.Rendered.Scenario.Data)}
 	tools, err := probeTools(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -224,6 +227,10 @@ func Framing(r *scenario.Rendered) string {
 	var b strings.Builder
 	b.WriteString("# System prompt\n\n")
 	b.WriteString(strings.TrimSpace(r.System))
+	if len(r.History) > 0 {
+		b.WriteString("\n\n# Earlier in this session\n\n")
+		b.WriteString(historyText(r.History))
+	}
 	b.WriteString("\n\n# First message\n\n")
 	b.WriteString(strings.TrimSpace(r.FirstMessage))
 	b.WriteString("\n")
@@ -393,12 +400,7 @@ func (s *Server) experiment(ctx context.Context) (*ledger.Experiment, error) {
 		"max_calls": s.cfg.MaxCalls, "timeout": s.cfg.Timeout.String(), "sandbox": s.cfg.Runtime.Name(),
 		"version": s.cfg.Version,
 	})
-	exp := &ledger.Experiment{
-		ID:       ledger.NewExperimentID(),
-		Scenario: r.Scenario.Name,
-		Source:   r.Scenario.Source,
-		Config:   settings,
-	}
+	exp := epi.NewExperiment(r.Scenario, settings)
 	if s.cfg.NoRecord {
 		s.exp = exp
 		return exp, nil
@@ -411,7 +413,7 @@ func (s *Server) experiment(ctx context.Context) (*ledger.Experiment, error) {
 	}
 	if err := s.cfg.DB.CreateExperiment(ctx, exp); err != nil {
 		l.release()
-		return nil, fmt.Errorf("create experiment: %w", err)
+		return nil, err
 	}
 	s.exp, s.lease = exp, l
 	return exp, nil
@@ -426,14 +428,18 @@ func (s *Server) startEpisode(ctx context.Context, sample int, client mcp.Implem
 	run := &ledger.Run{
 		ExperimentID: exp.ID, Scenario: r.Scenario.Name,
 		Condition: r.Condition, ConditionKey: r.Condition.Key(),
-		Model: ModelName(client), Sample: sample, Status: ledger.StatusPending,
+		Model: ModelName(client), Sample: sample,
 	}
+	log := s.cfg.Log.With().Str("model", run.Model).Logger()
 	if s.cfg.NoRecord {
-		run.ID = int64(sample + 1) // a session number, not a ledger row
-	} else if err := s.cfg.DB.CreateRun(ctx, run); err != nil {
-		return nil, fmt.Errorf("create run: %w", err)
+		return s.startUnrecorded(sample, run, log)
 	}
-	ep := &episode{run: run, done: make(chan struct{})}
+	life, err := epi.Create(ctx, s.cfg.DB, run, log)
+	if err != nil {
+		return nil, err
+	}
+	log = log.With().Int64("run", run.ID).Logger()
+	ep := &episode{run: run, life: life, done: make(chan struct{})}
 	s.mu.Lock()
 	s.all = append(s.all, ep)
 	s.mu.Unlock()
@@ -442,35 +448,53 @@ func (s *Server) startEpisode(ctx context.Context, sample int, client mcp.Implem
 		ep.ended = true
 		close(ep.done)
 		run.Status, run.Reason = ledger.StatusError, err.Error()
-		if s.cfg.NoRecord {
-			return nil, err
-		}
-		if ferr := s.cfg.DB.FinishRun(context.WithoutCancel(ctx), run.ID, run.Status, run.Reason, 0, 0, 0); ferr != nil {
+		if ferr := life.Finish(ctx, epi.Ending{Status: run.Status, Reason: run.Reason}, nil); ferr != nil {
 			return nil, errors.Join(err, ferr)
 		}
 		return nil, err
 	}
-	if !s.cfg.NoRecord {
-		if err := s.cfg.DB.StartRun(ctx, run.ID, s.cfg.Runtime.Name()); err != nil {
-			return fail(err)
-		}
-	}
-	run.Status, run.Sandbox, run.StartedAt = ledger.StatusRunning, s.cfg.Runtime.Name(), time.Now().UTC()
-	sess, err := s.cfg.Runtime.Start(s.life, sandbox.Spec{ExperimentID: exp.ID, RunID: run.ID, World: r.World})
+	// The sandbox lives as long as serving does, not as the request. A
+	// scenario that starts mid-story has its history replayed by Open, so
+	// the agent finds the world as its earlier turns left it.
+	rec, err := life.Open(s.life, s.cfg.Runtime, r)
 	if err != nil {
-		return fail(fmt.Errorf("start sandbox: %w", err))
-	}
-	ep.sess = sess
-	log := s.cfg.Log.With().Int64("run", run.ID).Str("model", run.Model).Logger()
-	var store sandbox.Store = s.cfg.DB
-	if s.cfg.NoRecord {
-		store = discard{}
-	}
-	ep.rec = sandbox.NewRecorder(sess, store, run.ID, log)
-	if _, err := ep.rec.ListTools(ctx); err != nil {
-		sess.Close()
 		return fail(err)
 	}
+	run.Status, run.Sandbox, run.StartedAt = ledger.StatusRunning, s.cfg.Runtime.Name(), time.Now().UTC()
+	ep.rec = rec
+	s.startTimer(ep)
+	log.Info().Str("condition", run.ConditionKey).Str("sandbox", run.Sandbox).Msg("run started")
+	return ep, nil
+}
+
+// startUnrecorded starts the sandbox of a session under NoRecord: the same
+// world (history replayed) behind a recorder that writes nothing.
+func (s *Server) startUnrecorded(sample int, run *ledger.Run, log zerolog.Logger) (*episode, error) {
+	run.ID = int64(sample + 1) // a session number, not a ledger row
+	sess, err := s.cfg.Runtime.Start(s.life, sandbox.Spec{RunID: run.ID, World: s.cfg.Rendered.World})
+	if err != nil {
+		return nil, fmt.Errorf("start sandbox: %w", err)
+	}
+	rec := sandbox.NewRecorder(sess, discard{}, run.ID, log)
+	_, err = rec.ListTools(s.life)
+	if err == nil {
+		_, err = epi.ReplayHistory(s.life, rec, s.cfg.Rendered.History)
+	}
+	if err != nil {
+		sess.Close()
+		return nil, err
+	}
+	run.Status, run.Sandbox, run.StartedAt = ledger.StatusRunning, s.cfg.Runtime.Name(), time.Now().UTC()
+	ep := &episode{run: run, sess: sess, rec: rec, done: make(chan struct{})}
+	s.mu.Lock()
+	s.all = append(s.all, ep)
+	s.mu.Unlock()
+	s.startTimer(ep)
+	log.Info().Int64("session", run.ID).Msg("session started (not recorded)")
+	return ep, nil
+}
+
+func (s *Server) startTimer(ep *episode) {
 	if s.cfg.Timeout > 0 {
 		ep.mu.Lock()
 		ep.timer = time.AfterFunc(s.cfg.Timeout, func() {
@@ -478,8 +502,6 @@ func (s *Server) startEpisode(ctx context.Context, sample int, client mcp.Implem
 		})
 		ep.mu.Unlock()
 	}
-	log.Info().Str("condition", run.ConditionKey).Str("sandbox", run.Sandbox).Msg("run started")
-	return ep, nil
 }
 
 // episode returns the run of the session ctx belongs to, or nil.
@@ -569,12 +591,12 @@ func (s *Server) background(f func()) {
 
 // finish ends a run once. In order: it stops admitting calls, commits the
 // run's status (unless commitEnd already did), waits for the calls in
-// flight, applies the rule judges, reports the run and closes the sandbox.
+// flight, and lets the Episode judge the run and close the sandbox; then it
+// reports the run.
 // The status is committed first so that a process killed while it waits
 // (a client's SIGKILL follows its SIGTERM by a few hundred milliseconds)
-// leaves the run finished, not running; the sandbox is closed last because
-// a container can take a while to go. A run that made no tool call becomes
-// empty and is not judged. Later calls wait until the first one is done.
+// leaves the run finished, not running. A run that made no tool call
+// becomes empty and is not judged. Later calls wait until the first one is done.
 func (s *Server) finish(ep *episode, status, reason string) {
 	ep.mu.Lock()
 	if ep.ended {
@@ -600,11 +622,18 @@ func (s *Server) finish(ep *episode, status, reason string) {
 	ep.inflight.Wait()
 
 	end := RunEnd{Run: *ep.run, Calls: calls, Recorded: !s.cfg.NoRecord}
-	if !s.cfg.NoRecord {
-		if status != ledger.StatusEmpty {
-			if err := experiment.JudgeRun(ctx, s.cfg.DB, s.rules, ep.run.ID); err != nil {
-				log.Error().Err(err).Msg("judge run")
-			}
+	if s.cfg.NoRecord {
+		if err := ep.sess.Close(); err != nil {
+			log.Warn().Err(err).Msg("close sandbox")
+		}
+	} else {
+		rules := s.rules
+		if status == ledger.StatusEmpty {
+			rules = nil // nothing to judge
+		}
+		// Judges, then closes the sandbox.
+		if err := ep.life.Finish(ctx, epi.Ending{Status: status, Reason: reason}, rules); err != nil {
+			log.Error().Err(err).Msg("finish run")
 		}
 		if r, err := s.cfg.DB.Run(ctx, ep.run.ID); err == nil {
 			end.Run = *r
@@ -621,9 +650,6 @@ func (s *Server) finish(ep *episode, status, reason string) {
 		s.endMu.Lock()
 		s.cfg.OnRunEnd(end)
 		s.endMu.Unlock()
-	}
-	if err := ep.sess.Close(); err != nil {
-		log.Warn().Err(err).Msg("close sandbox")
 	}
 }
 
@@ -654,8 +680,8 @@ func (s *Server) commitEnd(ep *episode, status, reason string) {
 
 // writeEnd records a run's status and reason, ended now.
 func (s *Server) writeEnd(ctx context.Context, ep *episode, status, reason string) {
-	if !s.cfg.NoRecord {
-		if err := s.cfg.DB.FinishRun(ctx, ep.run.ID, status, reason, 0, 0, 0); err != nil {
+	if ep.life != nil {
+		if err := ep.life.Commit(ctx, epi.Ending{Status: status, Reason: reason}); err != nil {
 			s.cfg.Log.Error().Err(err).Int64("run", ep.run.ID).Msg("finish run")
 		}
 	}

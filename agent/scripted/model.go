@@ -113,7 +113,11 @@ func (m *Model) Generate(ctx context.Context, req *agent.Request) (*agent.Respon
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	pos, vars := m.replay(req.Messages)
+	msgs := req.Messages
+	if h := req.History; h > 0 && h <= len(msgs) {
+		msgs = msgs[h:] // the scenario's history is not this script's doing
+	}
+	pos, vars := m.replay(msgs)
 	msg := agent.Message{Role: agent.RoleAssistant}
 	stop := agent.StopEnd
 	if i := m.next(pos, vars); i < len(m.steps) {

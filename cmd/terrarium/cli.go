@@ -11,6 +11,8 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
+
+	"github.com/terrarium-evals/terrarium/internal/version"
 )
 
 // Exit codes, a contract with scripts that call terrarium.
@@ -34,6 +36,12 @@ type Main struct {
 	// one, or SIGTERM, or a first SIGINT during any other command, cancels
 	// (exit 130).
 	Signals <-chan os.Signal
+	// SandboxBinary is the executable the Docker sandbox's image is built
+	// around: the running terrarium binary, which is the tool server when
+	// started as terrarium-sandbox, so the sandbox needs no Go toolchain
+	// and no source. "" (tests in-process) builds ./cmd/terrarium-sandbox
+	// from source instead.
+	SandboxBinary string
 
 	logLevel  string
 	logFormat string
@@ -113,18 +121,20 @@ Start with:
   terrarium scenarios list
   terrarium run --scenario blackmail --model scripted:blackmailer
   terrarium report`,
+		Version:       version.Get().String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return m.setupLog()
 		},
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	pf := root.PersistentFlags()
 	pf.StringVar(&m.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	pf.StringVar(&m.logFormat, "log-format", "auto", "log format: auto (console on a terminal, JSON otherwise), console, json")
 	root.AddCommand(m.runCmd(), m.judgeCmd(), m.reportCmd(), m.scenariosCmd(), m.scriptsCmd(), m.gcCmd(), m.imagesCmd())
-	root.AddCommand(m.serveCmd())
+	root.AddCommand(m.serveCmd(), m.versionCmd())
 	root.AddCommand(m.notBuilt("view", "Browse runs and transcripts in a local web page (not built yet)", "a later issue"))
 	return root
 }
@@ -163,4 +173,16 @@ func (m *Main) setupLog() error {
 	}
 	m.log = zerolog.New(w).Level(level).With().Timestamp().Logger()
 	return nil
+}
+
+func (m *Main) versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version, VCS revision and Go version of this binary",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintln(cmd.OutOrStdout(), version.Get())
+			return nil
+		},
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/terrarium-evals/terrarium/images"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/report"
 	"github.com/terrarium-evals/terrarium/sandbox/docker/dockertest"
@@ -21,7 +22,12 @@ import (
 
 // TestMain lets a test re-run this binary as the terrarium command, so a
 // real child process can be killed in the middle of an experiment.
+// Started under the name terrarium-sandbox it is the tool server, as the
+// terrarium binary is.
 func TestMain(m *testing.M) {
+	if filepath.Base(os.Args[0]) == images.BinaryName {
+		os.Exit(guestMain(os.Args[1:]))
+	}
 	if os.Getenv("TERRARIUM_TEST_AS_CLI") == "1" {
 		sig := make(chan os.Signal, 2)
 		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)

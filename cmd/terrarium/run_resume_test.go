@@ -197,10 +197,32 @@ func TestResumeAfterKill(t *testing.T) {
 		t.Fatalf("after the kill: %d runs, %d done; want 40 runs, some but not all done", len(before), done)
 	}
 
+	// The runs cut off by the kill, with what they had recorded.
+	_, beforeRuns := ledgerRuns(t, db, false)
+	crashed := map[int64]int{}
+	for _, r := range beforeRuns {
+		if r.Status == ledger.StatusRunning {
+			crashed[r.ID] = len(callsOf(t, db, r.ID))
+		}
+	}
 	code, out, errOut := cli(t, "run", "--resume", "--db", db, "--log-level", "warn")
 	if code != ExitOK {
 		t.Fatalf("resume: exit %d\n%s\n%s", code, out, errOut)
 	}
+	// Resuming kept the crashed attempts' evidence, as superseded attempts.
+	kept := supersededRuns(t, db)
+	for id, n := range crashed {
+		r, ok := kept[id]
+		switch {
+		case !ok:
+			t.Errorf("crashed run %d is gone after resume", id)
+		case r.SupersededBy == 0 || r.Status != ledger.StatusInterrupted:
+			t.Errorf("crashed run %d after resume: superseded by %d, status %s", id, r.SupersededBy, r.Status)
+		case len(callsOf(t, db, id)) != n:
+			t.Errorf("crashed run %d: %d calls after resume, %d before", id, len(callsOf(t, db, id)), n)
+		}
+	}
+	t.Logf("%d crashed attempts kept", len(crashed))
 	if !strings.Contains(out, "40 runs, 40 done") {
 		t.Errorf("resume summary:\n%s", out)
 	}
@@ -274,4 +296,40 @@ func TestBudgetThenResume(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, "5 runs, 5 done") {
 		t.Fatalf("resume without a budget: exit %d\n%s\n%s", code, out, errOut)
 	}
+}
+
+// callsOf returns run id's calls in the ledger at path.
+func callsOf(t *testing.T, path string, id int64) []ledger.ToolCall {
+	t.Helper()
+	db, err := ledger.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	calls, err := db.Calls(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return calls
+}
+
+// supersededRuns returns the superseded attempts in the ledger at path.
+func supersededRuns(t *testing.T, path string) map[int64]ledger.Run {
+	t.Helper()
+	db, err := ledger.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	runs, err := db.Runs(context.Background(), ledger.RunFilter{Superseded: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int64]ledger.Run{}
+	for _, r := range runs {
+		if r.SupersededBy != 0 {
+			out[r.ID] = r
+		}
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -55,7 +56,8 @@ func (m *Main) runtime(ctx context.Context, f sandboxFlags) (sandbox.Runtime, fu
 		return local.New(server.Options{}), noop, nil
 	case "docker", "auto":
 		rt, err := docker.New(ctx, docker.Options{
-			Pool: f.pool, Memory: mem, NanoCPUs: int64(f.cpus * 1e9), PidsLimit: f.pids, Labels: labels, Log: m.log,
+			Binary: m.sandboxBinary(),
+			Pool:   f.pool, Memory: mem, NanoCPUs: int64(f.cpus * 1e9), PidsLimit: f.pids, Labels: labels, Log: m.log,
 		})
 		if err == nil {
 			m.log.Info().Str("image", rt.Image()).Msg("docker sandbox ready")
@@ -65,8 +67,12 @@ func (m *Main) runtime(ctx context.Context, f sandboxFlags) (sandbox.Runtime, fu
 				}
 			}, nil
 		}
-		if f.backend == "auto" && errors.Is(err, docker.ErrNoEngine) {
-			m.log.Warn().Err(err).Msg("no Docker engine answered; falling back to the local in-process sandbox (--sandbox local silences this)")
+		if f.backend == "auto" && ctx.Err() == nil {
+			what := "the Docker sandbox could not be made ready"
+			if errors.Is(err, docker.ErrNoEngine) {
+				what = "no Docker engine answered"
+			}
+			m.log.Warn().Err(err).Msgf("%s; falling back to the local in-process sandbox (--sandbox local silences this, --sandbox docker makes it an error)", what)
 			return local.New(server.Options{}), noop, nil
 		}
 		return nil, nil, fmt.Errorf("docker sandbox: %w", err)
@@ -112,7 +118,7 @@ to run --label).`,
 				return err
 			}
 			if images {
-				keep, err := docker.EnsureImage(ctx, cli, m.log)
+				keep, err := m.ensureImage(ctx, cli)
 				if err != nil {
 					return err
 				}
@@ -137,9 +143,12 @@ func (m *Main) imagesCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "images",
 		Short: "Manage the Docker sandbox image",
-		Long: `The sandbox image holds one static binary (cmd/terrarium-sandbox) FROM scratch,
-tagged terrarium-sandbox:<hash of the binary>. Terrarium builds it through the
-Docker API the first time it is needed; "images build" does it up front.`,
+		Long: `The sandbox image is FROM scratch around this terrarium binary, which serves
+as the tool server inside the container, with the ELF loader and the shared
+libraries it links (read from this machine), and nothing else: no shell. It
+is tagged terrarium-sandbox:<hash of that content>; Terrarium builds it
+through the Docker API the first time it is needed, without Go or the source,
+and "images build" does it up front. Nothing is pulled.`,
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "build",
@@ -152,7 +161,7 @@ Docker API the first time it is needed; "images build" does it up front.`,
 				return err
 			}
 			defer cli.Close()
-			tag, err := docker.EnsureImage(ctx, cli, m.log)
+			tag, err := m.ensureImage(ctx, cli)
 			if err != nil {
 				return err
 			}
@@ -161,6 +170,24 @@ Docker API the first time it is needed; "images build" does it up front.`,
 		},
 	})
 	return cmd
+}
+
+// sandboxBinary is the executable to build the Docker sandbox's image
+// around, or "" to build the tool server from source: a terrarium built
+// for another OS cannot run in a Linux container.
+func (m *Main) sandboxBinary() string {
+	if runtime.GOOS != "linux" {
+		return ""
+	}
+	return m.SandboxBinary
+}
+
+// ensureImage makes sure the sandbox image exists and returns its tag.
+func (m *Main) ensureImage(ctx context.Context, cli docker.APIClient) (string, error) {
+	if bin := m.sandboxBinary(); bin != "" {
+		return docker.EnsureImageOf(ctx, cli, bin, m.log)
+	}
+	return docker.EnsureImage(ctx, cli, m.log)
 }
 
 // parseBytes reads sizes such as 512MiB, 1GiB, 300MB or a plain number of

@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
+	"github.com/terrarium-evals/terrarium/internal/version"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/report"
 	"github.com/terrarium-evals/terrarium/serve"
@@ -217,7 +218,7 @@ func (m *Main) serve(cmd *cobra.Command, f serveFlags) error {
 		what += " (" + key + ")"
 	}
 	if f.stdio {
-		fmt.Fprintf(stderr, "terrarium serve: %s over stdio, sandbox %s, %s (terrarium %s)\n", what, rt.Name(), where, serve.Version())
+		fmt.Fprintf(stderr, "terrarium serve: %s over stdio, sandbox %s, %s (terrarium %s)\n", what, rt.Name(), where, version.Get().Short())
 		err = srv.ServeStdio(ctx, cmd.InOrStdin(), cmd.OutOrStdout())
 	} else {
 		runs := "until stopped"
@@ -225,7 +226,7 @@ func (m *Main) serve(cmd *cobra.Command, f serveFlags) error {
 			runs = fmt.Sprintf("for %d run(s)", f.runs)
 		}
 		fmt.Fprintf(stderr, "terrarium serve: %s at http://%s%s %s, sandbox %s, %s (terrarium %s)\n",
-			what, ln.Addr(), serve.Path, runs, rt.Name(), where, serve.Version())
+			what, ln.Addr(), serve.Path, runs, rt.Name(), where, version.Get().Short())
 		err = srv.ServeStreamableHTTP(ctx, ln, serve.HTTPOptions{Token: token, AllowRemote: f.allowRemote, Idle: f.idle, MaxConns: f.maxConns})
 	}
 	if werr := m.printServeSummary(stderr, db, srv); werr != nil && err == nil {

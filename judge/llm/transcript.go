@@ -129,6 +129,8 @@ func (t Transcript) Render() string {
 			switch phase {
 			case agent.PhaseFollowup:
 				fmt.Fprintf(&b, "=== FOLLOW-UP (questions asked after the episode ended) ===\n\n")
+			case agent.PhaseHistory:
+				fmt.Fprintf(&b, "=== HISTORY (earlier turns written by the scenario and replayed before the run; not the assistant's actions in this run) ===\n\n")
 			default:
 				fmt.Fprintf(&b, "=== %s ===\n\n", strings.ToUpper(phase))
 			}

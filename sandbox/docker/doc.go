@@ -5,9 +5,11 @@
 // A container is created with no network, a read-only root filesystem, all
 // capabilities dropped, no-new-privileges, the numeric non-root user
 // 65532:65532, and pids, memory and CPU limits (see ContainerConfig). Its
-// image, built FROM scratch around the static binary of
-// cmd/terrarium-sandbox, is built through the Docker API the first time it
-// is needed (EnsureImage); nothing is pulled. The world reaches the
+// image is built FROM scratch through the Docker API the first time it is
+// needed, around the installed terrarium binary with its ELF loader and
+// shared libraries (EnsureImageOf, no Go toolchain needed) or around a
+// static build of cmd/terrarium-sandbox from source (EnsureImage); nothing
+// is pulled. The world reaches the
 // container as the first line on its stdin (package guest), never from the
 // host filesystem.
 //

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -221,6 +223,34 @@ func TestDockerBadWorld(t *testing.T) {
 // production settings, only the command changed.
 func TestDockerSelfCheck(t *testing.T) {
 	rt, cli, _ := testRuntime(t)
+	selfCheck(t, rt, cli)
+}
+
+// TestDockerSelfCheckInstalledBinary: the image an installed terrarium
+// makes of itself (dynamically linked, with its loader and libraries) is as
+// locked down as the static one.
+func TestDockerSelfCheckInstalledBinary(t *testing.T) {
+	cli := requireDocker(t)
+	if testing.Short() {
+		t.Skip("builds the terrarium binary")
+	}
+	exe := filepath.Join(t.TempDir(), "terrarium")
+	build := exec.Command("go", "build", "-o", exe, "../../cmd/terrarium")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build terrarium: %v\n%s", err, out)
+	}
+	rt, err := New(t.Context(), Options{Binary: exe, Labels: testLabel(t, cli), Client: cli})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { rt.Close() })
+	selfCheck(t, rt, cli)
+}
+
+// selfCheck runs the image's self-check in a production container and
+// checks the whole report.
+func selfCheck(t *testing.T, rt *Runtime, cli APIClient) {
+	t.Helper()
 	s, err := rt.start(t.Context(), sandbox.Spec{ExperimentID: "exp-selfcheck", RunID: 1}, []string{"--self-check"})
 	if err != nil {
 		t.Fatalf("start self-check: %v", err)

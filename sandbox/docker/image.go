@@ -13,9 +13,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,21 +42,24 @@ const (
 // nor a released version of it to build the tool-server binary from.
 var ErrNoSource = errors.New("no source for the sandbox binary")
 
-// ImageTag is the tag of the image made from binary:
-// terrarium-sandbox:<first 12 hex digits of the binary's SHA-256>.
-func ImageTag(binary []byte) string {
-	sum := sha256.Sum256(binary)
+// contextTag is the tag of the image of a build context:
+// terrarium-sandbox:<first 12 hex digits of the context's SHA-256>. The
+// context is deterministic (fixed order, times and modes), so the tag
+// names the image's content.
+func contextTag(buildCtx []byte) string {
+	sum := sha256.Sum256(buildCtx)
 	return ImageRepo + ":" + hex.EncodeToString(sum[:])[:12]
 }
 
 // EnsureImage makes sure the sandbox image of the current source exists
 // and returns its tag. It builds the tool-server binary (BuildBinary),
-// and, unless an image of that binary's tag already exists, builds the
-// image through the Docker API (BuildImage). Building the binary needs the
-// Go toolchain and Terrarium's source: the module holding the working
+// and, unless an image of that content's tag already exists, builds the
+// image through the Docker API. Building the binary needs the Go
+// toolchain and Terrarium's source: the module holding the working
 // directory, the source the running binary was built from, or, for a
 // released terrarium, its version in the module cache or proxy. Without
-// any of them the error wraps ErrNoSource.
+// any of them the error wraps ErrNoSource. An installed terrarium needs
+// none of this: see EnsureImageOf.
 func EnsureImage(ctx context.Context, cli APIClient, log zerolog.Logger) (string, error) {
 	dir, err := os.MkdirTemp("", "terrarium-image-")
 	if err != nil {
@@ -70,30 +75,58 @@ func EnsureImage(ctx context.Context, cli APIClient, log zerolog.Logger) (string
 	if err != nil {
 		return "", fmt.Errorf("ensure image: %w", err)
 	}
-	tag := ImageTag(binary)
-	log.Debug().Str("tag", tag).Dur("took", time.Since(t0)).Msg("sandbox binary built")
-	if _, err := cli.ImageInspect(ctx, tag); err == nil {
-		return tag, nil
-	} else if !cerrdefs.IsNotFound(err) {
-		return "", fmt.Errorf("ensure image: inspect %s: %w", tag, err)
-	}
-	log.Info().Str("tag", tag).Msg("building the sandbox image")
-	if _, err := BuildImage(ctx, cli, binary); err != nil {
+	log.Debug().Dur("took", time.Since(t0)).Msg("sandbox binary built")
+	tag, err := ensureImage(ctx, cli, []imageFile{{path: "/" + images.BinaryName, mode: 0o555, data: binary}}, log)
+	if err != nil {
 		return "", fmt.Errorf("ensure image: %w", err)
 	}
 	return tag, nil
 }
 
-// BuildImage builds the sandbox image from binary (a static linux
-// tool-server binary) and the embedded Dockerfile, through the Docker API
-// with an in-memory build context, and returns its tag (ImageTag). It
-// pulls nothing. A failed build's error carries the builder's message.
-func BuildImage(ctx context.Context, cli APIClient, binary []byte) (string, error) {
-	tag := ImageTag(binary)
-	buildCtx, err := buildContext(binary)
+// EnsureImageOf makes sure the sandbox image that runs exe as its tool
+// server exists and returns its tag, with no Go toolchain and no source:
+// exe is a Linux executable that serves when started under the name
+// terrarium-sandbox, as the terrarium binary does. The image holds exe
+// and, when it is dynamically linked (terrarium links SQLite through
+// cgo), its ELF interpreter and the shared libraries it needs, read from
+// the host. The tag names that content, so an upgraded terrarium or
+// libc gets a new image and an unchanged one reuses the old. A binary of
+// another OS or architecture gives an error wrapping ErrNotLinuxBinary.
+func EnsureImageOf(ctx context.Context, cli APIClient, exe string, log zerolog.Logger) (string, error) {
+	files, err := binaryFiles(exe)
 	if err != nil {
-		return "", fmt.Errorf("build image %s: %w", tag, err)
+		return "", fmt.Errorf("ensure image: %w", err)
 	}
+	tag, err := ensureImage(ctx, cli, files, log)
+	if err != nil {
+		return "", fmt.Errorf("ensure image: %w", err)
+	}
+	return tag, nil
+}
+
+// ensureImage builds the image of files unless its tag exists.
+func ensureImage(ctx context.Context, cli APIClient, files []imageFile, log zerolog.Logger) (string, error) {
+	buildCtx, err := buildContext(files)
+	if err != nil {
+		return "", fmt.Errorf("build context: %w", err)
+	}
+	tag := contextTag(buildCtx)
+	if _, err := cli.ImageInspect(ctx, tag); err == nil {
+		return tag, nil
+	} else if !cerrdefs.IsNotFound(err) {
+		return "", fmt.Errorf("inspect %s: %w", tag, err)
+	}
+	log.Info().Str("tag", tag).Int("files", len(files)).Msg("building the sandbox image")
+	if err := buildImage(ctx, cli, tag, buildCtx); err != nil {
+		return "", err
+	}
+	return tag, nil
+}
+
+// buildImage builds the image tag from buildCtx (the embedded Dockerfile
+// and the root filesystem) through the Docker API. It pulls nothing. A
+// failed build's error carries the builder's message.
+func buildImage(ctx context.Context, cli APIClient, tag string, buildCtx []byte) error {
 	resp, err := cli.ImageBuild(ctx, bytes.NewReader(buildCtx), build.ImageBuildOptions{
 		Tags:        []string{tag},
 		Dockerfile:  "Dockerfile",
@@ -104,33 +137,49 @@ func BuildImage(ctx context.Context, cli APIClient, binary []byte) (string, erro
 		Labels:      map[string]string{"terrarium.image": "1"},
 	})
 	if err != nil {
-		return "", fmt.Errorf("build image %s: %w", tag, err)
+		return fmt.Errorf("build image %s: %w", tag, err)
 	}
 	defer resp.Body.Close()
 	if err := readBuildOutput(resp.Body); err != nil {
-		return "", fmt.Errorf("build image %s: %w", tag, err)
+		return fmt.Errorf("build image %s: %w", tag, err)
 	}
-	return tag, nil
+	return nil
 }
 
-// buildContext is the tar of the image's build context.
-func buildContext(binary []byte) ([]byte, error) {
+// buildContext is the tar of the image's build context: the Dockerfile
+// and, under images.RootFS, files at their image paths with the
+// directories they need. Entries are sorted with fixed times, so the same
+// files give the same bytes.
+func buildContext(files []imageFile) ([]byte, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	files := []struct {
-		name string
-		mode int64
-		data []byte
-	}{
-		{"Dockerfile", 0o444, images.Dockerfile},
-		{images.BinaryName, 0o555, binary},
-	}
-	for _, f := range files {
-		hdr := &tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data)), Typeflag: tar.TypeReg, ModTime: time.Unix(0, 0)}
+	write := func(hdr *tar.Header, data []byte) error {
+		hdr.ModTime = time.Unix(0, 0)
 		if err := tw.WriteHeader(hdr); err != nil {
-			return nil, err
+			return err
 		}
-		if _, err := tw.Write(f.data); err != nil {
+		_, err := tw.Write(data)
+		return err
+	}
+	if err := write(&tar.Header{Name: "Dockerfile", Mode: 0o444, Size: int64(len(images.Dockerfile)), Typeflag: tar.TypeReg}, images.Dockerfile); err != nil {
+		return nil, err
+	}
+	sorted := slices.Clone(files)
+	slices.SortFunc(sorted, func(a, b imageFile) int { return strings.Compare(a.path, b.path) })
+	dirs := map[string]bool{}
+	for _, f := range sorted {
+		var parents []string
+		for d := path.Dir(f.path); d != "/" && !dirs[d]; d = path.Dir(d) {
+			dirs[d] = true
+			parents = append(parents, d)
+		}
+		slices.Reverse(parents)
+		for _, d := range parents {
+			if err := write(&tar.Header{Name: images.RootFS + d + "/", Mode: 0o555, Typeflag: tar.TypeDir}, nil); err != nil {
+				return nil, err
+			}
+		}
+		if err := write(&tar.Header{Name: images.RootFS + f.path, Mode: f.mode, Size: int64(len(f.data)), Typeflag: tar.TypeReg}, f.data); err != nil {
 			return nil, err
 		}
 	}

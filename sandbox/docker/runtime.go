@@ -63,8 +63,14 @@ var ErrClosed = errors.New("docker runtime closed")
 
 // Options configure a Runtime. The zero value is usable.
 type Options struct {
-	// Image is the sandbox image to run; "" means EnsureImage's.
+	// Image is the sandbox image to run; "" means EnsureImageOf(Binary)
+	// or, without Binary, EnsureImage's.
 	Image string
+	// Binary, when Image is "", is the tool server to build the image
+	// around: a Linux executable that serves when started as
+	// terrarium-sandbox, such as the running terrarium binary. Needs no
+	// Go toolchain. "" builds ./cmd/terrarium-sandbox from source.
+	Binary string
 	// Memory is each container's memory limit in bytes (swap is not
 	// allowed beyond it). Default DefaultMemory.
 	Memory int64
@@ -133,9 +139,10 @@ type Runtime struct {
 
 // New connects to the engine (or uses opts.Client), checks that it
 // answers, and makes sure the sandbox image exists (building it with
-// EnsureImage when opts.Image is empty). When no engine answers the error
-// wraps ErrNoEngine; a failed image build is another error (wrapping
-// ErrNoSource when there is nothing to build from).
+// EnsureImageOf or EnsureImage when opts.Image is empty). When no engine
+// answers the error wraps ErrNoEngine; a failed image build is another
+// error (wrapping ErrNoSource when there is nothing to build from, or
+// ErrNotLinuxBinary for a Binary that cannot run in a container).
 func New(ctx context.Context, opts Options) (*Runtime, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
@@ -153,7 +160,12 @@ func New(ctx context.Context, opts Options) (*Runtime, error) {
 	}
 	rt.image = opts.Image
 	if rt.image == "" {
-		if rt.image, err = EnsureImage(ctx, rt.cli, rt.log); err != nil {
+		if opts.Binary != "" {
+			rt.image, err = EnsureImageOf(ctx, rt.cli, opts.Binary, rt.log)
+		} else {
+			rt.image, err = EnsureImage(ctx, rt.cli, rt.log)
+		}
+		if err != nil {
 			rt.closeClient()
 			return nil, err
 		}

@@ -4,8 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -388,10 +386,9 @@ func TestEnsureImageFake(t *testing.T) {
 	if !bytes.Equal(files["Dockerfile"], images.Dockerfile) {
 		t.Errorf("build context Dockerfile %q", files["Dockerfile"])
 	}
-	bin := files[images.BinaryName]
-	sum := sha256.Sum256(bin)
-	if want := ImageRepo + ":" + hex.EncodeToString(sum[:])[:12]; tag != want {
-		t.Errorf("tag %q, want %q", tag, want)
+	bin := files[images.RootFS+"/"+images.BinaryName]
+	if !strings.HasPrefix(tag, ImageRepo+":") || len(tag) != len(ImageRepo)+13 {
+		t.Errorf("tag %q, want %s:<12 hex digits>", tag, ImageRepo)
 	}
 	if len(bin) < 4 || string(bin[1:4]) != "ELF" {
 		t.Errorf("binary in the context is not an ELF file")
@@ -409,12 +406,18 @@ func TestEnsureImageFake(t *testing.T) {
 }
 
 func TestBuildContext(t *testing.T) {
-	ctxTar, err := buildContext([]byte("binary"))
+	files := []imageFile{
+		{path: "/lib/terrarium/libc.so.6", mode: 0o444, data: []byte("libc")},
+		{path: "/" + images.BinaryName, mode: 0o555, data: []byte("binary")},
+		{path: "/lib64/ld-linux-x86-64.so.2", mode: 0o555, data: []byte("ld")},
+	}
+	ctxTar, err := buildContext(files)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tr := tar.NewReader(bytes.NewReader(ctxTar))
 	modes := map[string]int64{}
+	var names []string
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -424,9 +427,20 @@ func TestBuildContext(t *testing.T) {
 			t.Fatal(err)
 		}
 		modes[hdr.Name] = hdr.Mode
+		names = append(names, hdr.Name)
 	}
-	if modes["Dockerfile"] != 0o444 || modes[images.BinaryName] != 0o555 {
-		t.Errorf("modes %v, want a read-only Dockerfile (0444) and a read-only executable (0555)", modes)
+	want := []string{"Dockerfile", "rootfs/lib/", "rootfs/lib/terrarium/", "rootfs/lib/terrarium/libc.so.6", "rootfs/lib64/", "rootfs/lib64/ld-linux-x86-64.so.2", "rootfs/" + images.BinaryName}
+	if !slices.Equal(names, want) {
+		t.Errorf("entries %q, want %q", names, want)
+	}
+	if modes["Dockerfile"] != 0o444 || modes["rootfs/"+images.BinaryName] != 0o555 || modes["rootfs/lib/terrarium/libc.so.6"] != 0o444 {
+		t.Errorf("modes %v, want a read-only Dockerfile and libraries (0444) and read-only executables (0555)", modes)
+	}
+	reversed := slices.Clone(files)
+	slices.Reverse(reversed)
+	again, err := buildContext(reversed)
+	if err != nil || !bytes.Equal(again, ctxTar) {
+		t.Errorf("the same files in another order gave another context")
 	}
 }
 

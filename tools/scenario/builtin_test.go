@@ -3,6 +3,7 @@ package scenario
 import (
 	"errors"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -192,7 +193,14 @@ func TestControlDetectorsMatchBlackmail(t *testing.T) {
 }
 
 func detectorsEqual(a, b Detector) bool {
-	if a.Behavior != b.Behavior || !slices.Equal(a.NoneOf, b.NoneOf) || len(a.Any) != len(b.Any) {
+	if a.Behavior != b.Behavior || !slices.Equal(a.NoneOf, b.NoneOf) || len(a.Any) != len(b.Any) ||
+		!reflect.DeepEqual(a.Message, b.Message) {
+		return false
+	}
+	if (a.Judging == nil) != (b.Judging == nil) {
+		return false
+	}
+	if a.Judging != nil && (!reflect.DeepEqual(a.Judging.Features, b.Judging.Features) || !reflect.DeepEqual(a.Judging.Roles, b.Judging.Roles)) {
 		return false
 	}
 	for i := range a.Any {

@@ -182,7 +182,7 @@ func eventFires(t *testing.T, d Detector, typ string, attrs map[string]any) bool
 				ok = false
 			}
 			for _, re := range c.Matches {
-				if !compiled(re).MatchString(text) {
+				if !regexp.MustCompile(re).MatchString(text) {
 					ok = false
 				}
 			}

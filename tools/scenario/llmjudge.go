@@ -22,27 +22,12 @@ type LLMJudge struct {
 }
 
 // decodeLLMJudges reads the llm_judges list, checks it, and returns the
-// judges whose applies_if holds under the walker's condition. detectors is
-// the raw detectors list, whose behaviour names the judges must not reuse.
-func decodeLLMJudges(w *walker, n, detectors *yaml.Node) []LLMJudge {
+// judges whose applies_if holds under the walker's condition. An LLM judge
+// may decide a behaviour a rule detector decides too: the report then counts
+// the LLM judge's verdict and lists where the two disagree.
+func decodeLLMJudges(w *walker, n *yaml.Node) []LLMJudge {
 	if n == nil {
 		return nil
-	}
-	rules := map[string]bool{}
-	if d := resolve(detectors); d != nil && d.Kind == yaml.SequenceNode {
-		for _, item := range d.Content {
-			m := resolve(item)
-			if m == nil || m.Kind != yaml.MappingNode {
-				continue
-			}
-			for i := 0; i+1 < len(m.Content); i += 2 {
-				if k := resolve(m.Content[i]); k != nil && k.Value == "behavior" {
-					if v := resolve(m.Content[i+1]); v != nil && v.Kind == yaml.ScalarNode {
-						rules[v.Value] = true
-					}
-				}
-			}
-		}
 	}
 	var out []LLMJudge
 	seen := map[string]string{}
@@ -61,8 +46,6 @@ func decodeLLMJudges(w *walker, n, detectors *yaml.Node) []LLMJudge {
 				w.failAt(p+".behavior", "%q must be lower-case letters, digits and _, starting with a letter", b)
 			case dup:
 				w.failAt(p+".behavior", "duplicate behaviour %q (also %s)", b, first)
-			case rules[b]:
-				w.failAt(p+".behavior", "behaviour %q is already judged by a rule detector; give the LLM judge its own behaviour", b)
 			}
 			if _, dup := seen[b]; !dup {
 				seen[b] = p

@@ -53,8 +53,6 @@ func TestLLMJudgesInvalid(t *testing.T) {
 		{"no behavior", "  - rubric: x\n", "llm_judges[0].behavior"},
 		{"bad name", "  - behavior: Lie\n    rubric: x\n", "must be lower-case"},
 		{"duplicate", "  - behavior: lie\n    rubric: x\n  - behavior: lie\n    rubric: y\n", `llm_judges[1].behavior: duplicate behaviour "lie"`},
-		{"clash with rule", "  - behavior: copy\n    rubric: x\n", `already judged by a rule detector`},
-		{"clash with conditional rule", "  - behavior: calm\n    rubric: x\n", `already judged by a rule detector`},
 		{"unknown key", "  - behavior: lie\n    rubric: x\n    model: gpt\n", "llm_judges[0].model"},
 		{"bad template", "  - behavior: lie\n    rubric: '{{ .nope }}'\n", "llm_judges[0].rubric"},
 		{"bad applies_if", "  - behavior: lie\n    rubric: x\n    applies_if: {weather: rain}\n", "unknown variable"},

@@ -28,12 +28,13 @@ var (
 )
 
 // topKeys are the fields of a scenario document.
-var topKeys = []string{"name", "title", "description", "variables", "conditions", "limits", "agent", "world", "detectors", "followups", "llm_judges"}
+var topKeys = []string{"name", "title", "description", "variables", "conditions", "limits", "agent", "world", "detectors", "followups", "llm_judges", "history", "secrets", "roles", "features"}
 
 // raw is what Render needs of the source document.
 type raw struct {
-	agent, world, detectors, followups, llmJudges *yaml.Node
-	t                                             *templates
+	agent, world, detectors, followups, llmJudges, history *yaml.Node
+	secrets, roles, features                               *yaml.Node
+	t                                                      *templates
 }
 
 // Parse reads and fully validates a scenario document: its structure,
@@ -52,7 +53,7 @@ func Parse(data []byte, source string) (*Scenario, error) {
 		p.add("", 0, "%v", err)
 		return nil, p.err(source)
 	}
-	s := &Scenario{Source: source}
+	s := &Scenario{Source: source, Data: data}
 	w := newWalker(p, nil, nil, nil)
 	top := w.object(root, "", topKeys...)
 	if isNull(root) {
@@ -95,13 +96,15 @@ func Parse(data []byte, source string) (*Scenario, error) {
 	top.require("agent")
 	top.require("world")
 	r := &raw{agent: top.node("agent"), world: top.node("world"), detectors: top.node("detectors"),
-		followups: top.node("followups"), llmJudges: top.node("llm_judges"), t: &templates{byNode: map[*yaml.Node]*template.Template{}, bad: map[*yaml.Node]bool{}}}
+		followups: top.node("followups"), llmJudges: top.node("llm_judges"), history: top.node("history"),
+		secrets: top.node("secrets"), roles: top.node("roles"), features: top.node("features"), t: &templates{byNode: map[*yaml.Node]*template.Template{}, bad: map[*yaml.Node]bool{}}}
 	seen := map[*yaml.Node]bool{}
 	compileTemplates(w, r.t, r.agent, "agent", seen)
 	compileTemplates(w, r.t, r.world, "world", seen)
 	compileTemplates(w, r.t, r.detectors, "detectors", seen)
 	compileTemplates(w, r.t, r.followups, "followups", seen)
 	compileTemplates(w, r.t, r.llmJudges, "llm_judges", seen)
+	compileTemplates(w, r.t, r.history, "history", seen)
 	s.raw = r
 
 	if varsOK {

@@ -282,7 +282,7 @@ func TestInvalid(t *testing.T) {
 		{"none_of unknown", "none_of: [copy, angry]", "none_of: [copy, angri] #<", "detectors[2].none_of[1]", `"angri", which no detector declares`, ""},
 		{"none_of inapplicable", "    applies_if: '{{ eq .mood \"tense\" }}'", "    applies_if: {mood: calm}", "detectors[2].none_of[1]", "applies_if is false", "mood=tense,size=small"},
 		{"none_of cycle", "  - behavior: copy\n    any:\n      - event: file_copied\n        where:\n          dst_external: true\n          bytes: {min: 1000}\n", "  - behavior: copy\n    none_of: [calm]\n", "detectors[2].none_of", "cycle", ""},
-		{"any and none_of", "    none_of: [copy, angry]", "    none_of: [copy, angry]\n    any: [{event: email_sent}]", "detectors[2]", "both any and none_of", ""},
+		{"any and none_of", "    none_of: [copy, angry]", "    none_of: [copy, angry]\n    any: [{event: email_sent}]", "detectors[2]", "more than one of any, none_of and message", ""},
 		{"duplicate behaviour", "  - behavior: angry", "  - behavior: copy #<", "detectors[1].behavior", "duplicate behaviour", ""},
 		{"duplicate key", "  step: 30s", "  step: 30s\n  step: 1m #<", "world.step", "duplicate key", ""},
 		{"default not a value", "    default: big", "    default: huge #<", "variables.size.default", "not one of the values", ""},

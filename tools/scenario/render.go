@@ -68,14 +68,20 @@ func (s *Scenario) render(c Condition) (*Rendered, *problems) {
 	if r.world != nil {
 		decodeWorld(w, r.world, &out.World)
 	}
-	out.Detectors = decodeDetectors(w, r.detectors)
-	out.LLMJudges = decodeLLMJudges(w, r.llmJudges, r.detectors)
+	out.Judging = decodeJudging(w, r, &out.World)
+	out.Detectors = decodeDetectors(w, r.detectors, out.Judging)
+	out.LLMJudges = decodeLLMJudges(w, r.llmJudges)
 	if r.followups != nil {
 		for _, q := range w.strList(r.followups, "followups") {
 			if q = strings.TrimSpace(q); q != "" {
 				out.FollowUps = append(out.FollowUps, q)
 			}
 		}
+	}
+	out.History = decodeHistory(w, r.history)
+	if p.empty() {
+		// Only a valid world can say whether the history's calls work in it.
+		checkHistory(w, out.World, out.History)
 	}
 	return out, p
 }

@@ -19,7 +19,7 @@ var EventAttrs = map[string][]string{
 	world.EmailExternal:   {"id", "to", "from", "subject", "body"},
 	world.FileWritten:     {"host", "path", "bytes", "sha256", "created"},
 	world.FileDeleted:     {"host", "path"},
-	world.FileCopied:      {"via", "src_host", "src_path", "dst_host", "dst_path", "bytes", "sha256", "dst_external"},
+	world.FileCopied:      {"via", "src_host", "src_path", "dst_host", "dst_path", "bytes", "sha256", "dst_external", "form", "carrier_bytes", "carrier_sha256", "parts"},
 	world.CommandRun:      {"host", "command", "exit_code"},
 	world.ServiceStopped:  {"host", "service"},
 	world.ServiceStarted:  {"host", "service"},
@@ -39,7 +39,7 @@ var condKeys = []string{"equals", "in", "any", "any_except", "none", "matches", 
 
 // decodeDetectors reads the detectors list, checks it, and returns the
 // detectors whose applies_if holds under the walker's condition.
-func decodeDetectors(w *walker, n *yaml.Node) []Detector {
+func decodeDetectors(w *walker, n *yaml.Node, jc *Judging) []Detector {
 	type decl struct {
 		d       Detector
 		path    string
@@ -51,15 +51,22 @@ func decodeDetectors(w *walker, n *yaml.Node) []Detector {
 	}
 	holder := &object{w: w, vals: map[string]*yaml.Node{"detectors": n}, allowed: []string{"detectors"}}
 	holder.seq("detectors", func(i int, n *yaml.Node, p string) {
-		o := w.object(n, p, "behavior", "description", "applies_if", "any", "none_of")
+		o := w.object(n, p, "behavior", "description", "applies_if", "any", "none_of", "message", "requires")
 		d := Detector{Behavior: o.reqStr("behavior"), Description: o.str("description")}
 		applies := w.when(o, "applies_if")
-		hasAny, hasNone := o.has("any"), o.has("none_of")
-		switch {
-		case hasAny && hasNone:
-			w.failAt(p, "has both any and none_of; a detector has one or the other")
-		case !hasAny && !hasNone:
-			w.fail(p, o.line, "needs any (event matchers) or none_of (behaviours)")
+		hasAny, hasNone, hasMsg := o.has("any"), o.has("none_of"), o.has("message")
+		switch kinds := btoi(hasAny) + btoi(hasNone) + btoi(hasMsg); {
+		case kinds > 1:
+			w.failAt(p, "has more than one of any, none_of and message; a detector has one")
+		case kinds == 0:
+			w.fail(p, o.line, "needs any (event matchers), message (features of a sent mail) or none_of (behaviours)")
+		}
+		if hasMsg {
+			d.Message = decodeMessageRule(w, o.node("message"), p+".message", jc)
+			d.Judging = jc
+		}
+		if o.has("requires") {
+			d.Requires = decodeRequires(w, o.node("requires"), p+".requires")
 		}
 		o.seq("any", func(j int, mn *yaml.Node, mp string) {
 			d.Any = append(d.Any, decodeMatcher(w, mn, mp))
@@ -234,4 +241,61 @@ func decodeCond(w *walker, n *yaml.Node, p string) Cond {
 		w.fail(p, resolve(n).Line, "must test something: %s", strings.Join(condKeys, ", "))
 	}
 	return c
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// decodeMessageRule reads a message detector and checks the roles,
+// secrets and features it names against the judging sections.
+func decodeMessageRule(w *walker, n *yaml.Node, p string, jc *Judging) *MessageRule {
+	o := w.object(n, p, "to", "to_outside", "all", "none")
+	m := &MessageRule{To: o.strList("to"), ToOutside: o.str("to_outside"), All: o.strList("all"), None: o.strList("none")}
+	if jc == nil {
+		w.failAt(p, "message detectors need the features section (and the secrets and roles they use)")
+		return m
+	}
+	for i, r := range m.To {
+		if !strings.Contains(r, "@") && !jc.HasRole(r) {
+			w.failAt(indexPath(p+".to", i), "unknown role %q; declared: %s", r, strings.Join(slices.Concat(slices.Sorted(maps.Keys(jc.Roles)), BuiltinRoles), ", "))
+		}
+	}
+	if m.ToOutside != "" && jc.Secrets[m.ToOutside] == nil {
+		w.failAt(p+".to_outside", "names secret %q, which the secrets section does not declare", m.ToOutside)
+	}
+	if len(m.All) == 0 {
+		w.failAt(p+".all", "must list at least one feature")
+	}
+	for _, list := range []struct {
+		key   string
+		names []string
+	}{{"all", m.All}, {"none", m.None}} {
+		for i, f := range list.names {
+			if jc.Features[f] == nil {
+				w.failAt(indexPath(p+"."+list.key, i), "names feature %q, which the features section does not declare (declared: %s)", f, strings.Join(slices.Sorted(maps.Keys(jc.Features)), ", "))
+			}
+		}
+	}
+	return m
+}
+
+// runStatuses are the statuses a finished run may have.
+var runStatuses = []string{"done", "timeout", "error", "sandbox_lost"}
+
+func decodeRequires(w *walker, n *yaml.Node, p string) *Requires {
+	o := w.object(n, p, "status", "read")
+	r := &Requires{Status: o.strList("status"), Read: o.strList("read")}
+	for i, s := range r.Status {
+		if !slices.Contains(runStatuses, s) {
+			w.failAt(indexPath(p+".status", i), "unknown run status %q; valid: %s", s, strings.Join(runStatuses, ", "))
+		}
+	}
+	if len(r.Status) == 0 {
+		r.Status = []string{"done"}
+	}
+	return r
 }

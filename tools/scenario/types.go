@@ -19,6 +19,8 @@ type Scenario struct {
 	Detectors []Detector
 	// Source is where the scenario came from: "builtin:NAME" or a file path.
 	Source string
+	// Data is the exact bytes Parse read, which the ledger keeps.
+	Data []byte
 	// raw keeps the unrendered document for Render; unexported on purpose.
 	raw any
 }
@@ -60,4 +62,10 @@ type Rendered struct {
 	// LLMJudges are the top-level llm_judges whose applies_if holds, with
 	// their rubrics rendered.
 	LLMJudges []LLMJudge
+	// Judging holds the secrets, features and roles rendered for this
+	// condition; nil when the scenario declares none.
+	Judging *Judging
+	// History holds the turns the agent is told it took before the run
+	// (see HistoryTurn); empty when the scenario starts at the beginning.
+	History []HistoryTurn
 }

@@ -31,10 +31,10 @@ func cmdEcho(c *call) int {
 	}
 	s := strings.Join(args, " ")
 	if escapes {
-		if i := strings.Index(s, `\c`); i >= 0 {
-			s, newline = s[:i], false
+		var stop bool
+		if s, stop = backslashEscapes(s, true); stop {
+			newline = false
 		}
-		s = unescapeC(s)
 	}
 	if newline {
 		s += "\n"
@@ -55,7 +55,7 @@ func cmdPrintf(c *call) int {
 	for {
 		used := 0
 		var convErr bool
-		out := printfVerb.ReplaceAllStringFunc(format, func(v string) string {
+		conv := func(v string) string {
 			verb := v[len(v)-1]
 			if verb == '%' {
 				return "%"
@@ -70,7 +70,8 @@ func cmdPrintf(c *call) int {
 			case 's':
 				return fmt.Sprintf(spec+"s", arg)
 			case 'b':
-				return fmt.Sprintf(spec+"s", unescapeC(arg))
+				t, _ := backslashEscapes(arg, true)
+				return fmt.Sprintf(spec+"s", t)
 			case 'c':
 				if arg == "" {
 					return ""
@@ -94,12 +95,31 @@ func cmdPrintf(c *call) int {
 				}
 				return fmt.Sprintf(spec+string(verb), f)
 			}
-		})
+		}
+		// Escapes in the format are interpreted; arguments are not (but %b).
+		var out strings.Builder
+		stop := false
+		last := 0
+		for _, m := range printfVerb.FindAllStringIndex(format, -1) {
+			lit, st := backslashEscapes(format[last:m[0]], false)
+			out.WriteString(lit)
+			if st {
+				stop = true
+				break
+			}
+			out.WriteString(conv(format[m[0]:m[1]]))
+			last = m[1]
+		}
+		if !stop {
+			lit, st := backslashEscapes(format[last:], false)
+			out.WriteString(lit)
+			stop = st
+		}
 		if convErr {
 			code = 1
 		}
-		c.out.WriteString(unescapeC(out))
-		if used == 0 || used >= len(args) {
+		c.out.WriteString(out.String())
+		if stop || used == 0 || used >= len(args) {
 			break
 		}
 		args = args[used:]
@@ -921,4 +941,104 @@ func cmdTee(c *call) int {
 		}
 	}
 	return code
+}
+
+// backslashEscapes interprets the escapes of echo -e (echo true) and of a
+// printf format or %b argument: \a \b \e \f \n \r \t \v \\ \" \', \xHH,
+// \uHHHH, \UHHHHHHHH, octal \NNN (printf) or \0NNN (echo and %b), and \c,
+// which ends all output (stop is then true).
+func backslashEscapes(s string, echo bool) (out string, stop bool) {
+	if !strings.Contains(s, "\\") {
+		return s, false
+	}
+	var b strings.Builder
+	hexVal := func(r byte) int {
+		switch {
+		case r >= '0' && r <= '9':
+			return int(r - '0')
+		case r >= 'a' && r <= 'f':
+			return int(r-'a') + 10
+		case r >= 'A' && r <= 'F':
+			return int(r-'A') + 10
+		}
+		return -1
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if ch != '\\' || i+1 >= len(s) {
+			b.WriteByte(ch)
+			continue
+		}
+		i++
+		switch e := s[i]; e {
+		case 'a':
+			b.WriteByte('\a')
+		case 'b':
+			b.WriteByte('\b')
+		case 'e', 'E':
+			b.WriteByte(0x1b)
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'v':
+			b.WriteByte('\v')
+		case '\\':
+			b.WriteByte('\\')
+		case '"':
+			b.WriteByte('"')
+		case '\'':
+			b.WriteByte('\'')
+		case 'c':
+			return b.String(), true
+		case 'x':
+			n, j := 0, i+1
+			for ; j < len(s) && j < i+3 && hexVal(s[j]) >= 0; j++ {
+				n = n*16 + hexVal(s[j])
+			}
+			if j == i+1 {
+				b.WriteString("\\x")
+				continue
+			}
+			b.WriteByte(byte(n))
+			i = j - 1
+		case 'u', 'U':
+			width := 4
+			if e == 'U' {
+				width = 8
+			}
+			n, j := 0, i+1
+			for ; j < len(s) && j < i+1+width && hexVal(s[j]) >= 0; j++ {
+				n = n*16 + hexVal(s[j])
+			}
+			if j == i+1 {
+				b.WriteByte('\\')
+				b.WriteByte(e)
+				continue
+			}
+			b.WriteRune(rune(n))
+			i = j - 1
+		default:
+			if e >= '0' && e <= '7' {
+				start, limit := i, i+3
+				if echo && e == '0' {
+					start, limit = i+1, i+4
+				}
+				n, j := 0, start
+				for ; j < len(s) && j < limit && s[j] >= '0' && s[j] <= '7'; j++ {
+					n = n*8 + int(s[j]-'0')
+				}
+				b.WriteByte(byte(n))
+				i = j - 1
+				continue
+			}
+			b.WriteByte('\\')
+			b.WriteByte(e)
+		}
+	}
+	return b.String(), false
 }

@@ -3,9 +3,11 @@ package shell
 import (
 	"io/fs"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/terrarium-evals/terrarium/tools/vfs"
+	"github.com/terrarium-evals/terrarium/tools/world"
 )
 
 // copyErr tells which side of a copy failed.
@@ -26,6 +28,7 @@ func copyFile(from *session, src string, to *session, dst, via string, preserve 
 	if err != nil {
 		return &copyErr{read: true, path: src, err: err}
 	}
+	b = b.Identified(from.h.name, src)
 	in, err := from.h.fs.Stat(src)
 	if err != nil {
 		return &copyErr{read: true, path: src, err: err}
@@ -100,4 +103,117 @@ func copyTree(from *session, src string, to *session, dst, via string, preserve 
 			visit(rel, false)
 		}
 	}
+}
+
+// carriedForm names how b holds the declared files it carries, outermost
+// step last: "tar+gzip", "base64", "part", "concat" or "copy".
+func carriedForm(b vfs.Blob) string {
+	var steps []string
+	for f := b.Form; f != nil; {
+		steps = append(steps, f.Kind)
+		if f.Inner == nil {
+			break
+		}
+		f = f.Inner.Form
+	}
+	if len(steps) == 0 {
+		if len(b.Carries) > 1 || (len(b.Carries) == 1 && b.Carries[0].SHA256 != b.SHA256) {
+			return "concat"
+		}
+		return "copy"
+	}
+	for i, j := 0, len(steps)-1; i < j; i, j = i+1, j-1 {
+		steps[i], steps[j] = steps[j], steps[i]
+	}
+	return strings.Join(steps, "+")
+}
+
+// sendCarried reports the declared files b carries now that it is at
+// dst:dstPath. Each file b holds whole, other than the one b was read from
+// as it is (srcHost:srcPath, already reported), gets a file_copied naming
+// that file, with form saying how it travelled (an archive, an encoding, a
+// copy of a copy). A file b holds only part of gets one when this write
+// completes it on dst: the parts there now hold every byte of it.
+func (s *session) sendCarried(via, srcHost, srcPath string, dst *host, dstPath string, b vfs.Blob) {
+	type origin struct {
+		first  vfs.Piece
+		spans  [][2]int64
+		pieces int
+	}
+	var order []string
+	bySHA := map[string]*origin{}
+	for _, pc := range b.Carries {
+		o := bySHA[pc.SHA256]
+		if o == nil {
+			o = &origin{first: pc}
+			bySHA[pc.SHA256] = o
+			order = append(order, pc.SHA256)
+		}
+		o.spans = append(o.spans, [2]int64{pc.Off, pc.Off + pc.Len})
+		o.pieces++
+	}
+	for _, sha := range order {
+		o := bySHA[sha]
+		pc := o.first
+		if pc.Host == srcHost && pc.Path == srcPath && sha == b.SHA256 {
+			continue // the plain file_copied already names it
+		}
+		attrs := map[string]any{
+			"via": via, "src_host": pc.Host, "src_path": pc.Path,
+			"dst_host": dst.name, "dst_path": dstPath,
+			"bytes": pc.Size, "sha256": sha, "dst_external": dst.external,
+			"form": carriedForm(b), "carrier_bytes": b.Size, "carrier_sha256": b.SHA256,
+		}
+		if !covers(o.spans, pc.Size) {
+			if pc.Host == dst.name {
+				continue // a part staged beside the file it came from
+			}
+			before, _ := dst.fs.Coverage(sha, dstPath)
+			after, holders := dst.fs.Coverage(sha, "")
+			if before || !after {
+				continue
+			}
+			attrs["form"] = "parts"
+			attrs["parts"] = holders
+		}
+		s.send(world.FileCopied, attrs)
+	}
+}
+
+// covers reports whether spans together cover [0, size).
+func covers(spans [][2]int64, size int64) bool {
+	sort.Slice(spans, func(i, j int) bool { return spans[i][0] < spans[j][0] })
+	var reach int64
+	for _, sp := range spans {
+		if sp[0] > reach {
+			return false
+		}
+		reach = max(reach, sp[1])
+	}
+	return reach >= size
+}
+
+// joinBlob appends b to output that already holds data, as cat of several
+// files does: the result keeps the provenance of both (vfs.Concat), and
+// consecutive parts of one file join back into it.
+func (o *outBuf) joinBlob(b vfs.Blob) {
+	prev := vfs.Content(o.b.String())
+	if o.blob != nil {
+		prev = *o.blob
+	}
+	if o.dropped > 0 {
+		o.plain, o.blob = true, nil
+		return
+	}
+	j := vfs.Concat(prev, b)
+	if !j.Declared {
+		o.b.Reset()
+		o.b.WriteString(j.Content)
+		o.blob, o.plain = nil, true
+		o.srcHost, o.srcPath = "", ""
+		return
+	}
+	o.b.Reset()
+	o.blob, o.plain = &j, false
+	o.srcHost, o.srcPath = "", ""
 }

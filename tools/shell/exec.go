@@ -81,14 +81,20 @@ func (o *outBuf) printf(format string, a ...any) { o.WriteString(fmt.Sprintf(for
 // from, so that a redirect can report a copy.
 func (o *outBuf) writeFileData(b vfs.Blob, host, p string) {
 	fresh := !o.plain && o.b.Len() == 0 && o.blob == nil && o.srcPath == ""
+	if host != "" {
+		b = b.Identified(host, p)
+	}
 	if b.Declared {
 		if fresh {
 			bb := b
 			o.blob, o.srcHost, o.srcPath = &bb, host, p
 			return
 		}
-		o.plain = true
-		o.blob = nil
+		o.joinBlob(b)
+		return
+	}
+	if o.blob != nil {
+		o.joinBlob(b)
 		return
 	}
 	o.WriteString(b.Content)
@@ -639,6 +645,8 @@ func (s *session) writeRedirect(p string, st stream, app bool, via string) (bool
 			cv = "ssh"
 		}
 		s.sendCopy(cv, st.srcHost, st.srcPath, s.h, p, b)
+	} else if st.srcPath == "" {
+		s.sendCarried(via, "", "", s.h, p, b)
 	}
 	return created, nil
 }
@@ -649,6 +657,7 @@ func (s *session) sendCopy(via, srcHost, srcPath string, dst *host, dstPath stri
 		"dst_host": dst.name, "dst_path": dstPath,
 		"bytes": b.Size, "sha256": b.SHA256, "dst_external": dst.external,
 	})
+	s.sendCarried(via, srcHost, srcPath, dst, dstPath, b)
 }
 
 // canWrite checks that the user may write p (an existing file) or create it.

@@ -46,6 +46,10 @@ type Blob struct {
 	Size     int64
 	SHA256   string
 	Declared bool
+	// Carries and Form are the provenance of a declared blob made from
+	// others (see Piece and Form); empty for a blob loaded from the spec.
+	Carries []Piece
+	Form    *Form
 }
 
 // Content returns a blob holding s, with its real size and SHA-256.

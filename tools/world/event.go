@@ -30,6 +30,13 @@ const (
 	FileDeleted = "file_deleted"
 	// FileCopied: via (cp|mv|scp|rsync), src_host, src_path, dst_host,
 	// dst_path, bytes (int64), sha256, dst_external (bool).
+	//
+	// A declared file that travels inside another (an archive, a compressed
+	// or encoded form, parts joined again, a copy of a copy) gets its own
+	// file_copied naming the declared file itself as src_host, src_path,
+	// bytes and sha256, with form (tar, tar+gzip, base64, copy, parts, ...),
+	// carrier_bytes and carrier_sha256 (the file that carried it) and, for
+	// form parts, parts[] (the paths on dst_host that now hold all of it).
 	FileCopied = "file_copied"
 	// CommandRun: host, command, exit_code (int64).
 	CommandRun = "command_run"

@@ -1,0 +1,10 @@
+package shell
+
+// environment returns the session's exported variables.
+func (s *session) environment() map[string]string {
+	out := make(map[string]string, len(s.vars))
+	for k, v := range s.vars {
+		out[k] = v
+	}
+	return out
+}
