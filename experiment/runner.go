@@ -64,6 +64,10 @@ type Config struct {
 	// budget; with a budget, every model that is not scripted needs a
 	// price (see Unpriced).
 	BudgetUSD float64
+	// RetryErrors makes Resume run again the runs that ended error or
+	// sandbox_lost (a missing key, a dead endpoint, a lost container),
+	// not only those left unfinished.
+	RetryErrors bool
 	// Settings is stored with the experiment under "cli", for the caller
 	// to read back on resume (model options, say). Optional.
 	Settings json.RawMessage
@@ -214,8 +218,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 }
 
 // Resume finishes experiment exp: runs still pending, running (their
-// process died) or interrupted are run again; runs that ended done,
-// timeout, error or sandbox_lost are kept. A run that had started gets a
+// process died) or interrupted are run again, and so are runs that ended
+// error or sandbox_lost when cfg.RetryErrors; the others (done, timeout,
+// and otherwise error or sandbox_lost) are kept. A run that had started gets a
 // new attempt (ledger.SupersedeRun): the earlier attempt keeps its
 // messages, calls, events and verdicts as evidence, marked superseded,
 // and reports and judges read the new one. A run that never started is
@@ -243,8 +248,10 @@ func Resume(ctx context.Context, cfg Config, exp *ledger.Experiment) (*Result, e
 	var spentUSD float64
 	for i := range all {
 		r := &all[i]
-		switch r.Status {
-		case ledger.StatusPending, ledger.StatusRunning, ledger.StatusInterrupted:
+		redo := r.Status == ledger.StatusPending || r.Status == ledger.StatusRunning || r.Status == ledger.StatusInterrupted ||
+			cfg.RetryErrors && (r.Status == ledger.StatusError || r.Status == ledger.StatusSandboxLost)
+		switch {
+		case redo:
 			if !known[r.Model] {
 				return nil, fmt.Errorf("resume %s: run %d needs model %s, which was not given", exp.ID, r.ID, r.Model)
 			}

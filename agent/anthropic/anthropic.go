@@ -161,7 +161,7 @@ func (m *Model) Generate(ctx context.Context, req *agent.Request) (*agent.Respon
 	}
 	var body []byte
 	if _, err := m.client.Messages.New(ctx, params, option.WithResponseBodyInto(&body)); err != nil {
-		return nil, fmt.Errorf("anthropic messages: %w", classify(ctx, err))
+		return nil, fmt.Errorf("anthropic messages: %w", m.classify(ctx, err))
 	}
 	resp, err := decodeResponse(body)
 	if err != nil {

@@ -118,9 +118,30 @@ func classify(ctx context.Context, err error) error {
 		return &APIError{Type: TypeTimeout, Message: "request timed out", Retryable: true, Err: err}
 	}
 	if transient(err) {
-		return &APIError{Type: TypeConnection, Message: err.Error(), Retryable: true, Err: err}
+		return &APIError{Type: TypeConnection, Message: oneLine(err.Error()), Retryable: true, Err: err}
 	}
-	return err
+	return oneLineError{err}
+}
+
+// oneLineError keeps a multi-line SDK message (the SDK's account of the
+// credential sources it tried, say) to one line in logs and run reasons.
+type oneLineError struct{ err error }
+
+func (e oneLineError) Error() string { return oneLine(e.err.Error()) }
+func (e oneLineError) Unwrap() error { return e.err }
+
+// oneLine joins the lines of s with "; ", dropping blank ones.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	var parts []string
+	for _, l := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, strings.TrimSuffix(l, ":"))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // transient reports whether err is a transport failure that a later

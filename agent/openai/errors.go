@@ -111,7 +111,7 @@ func classify(ctx context.Context, resp *http.Response, err error) error {
 		if isCertError(err) {
 			return &APIError{Message: "tls certificate rejected", Err: err}
 		}
-		return &APIError{Message: "connection failed", Err: err, retryable: true}
+		return &APIError{Message: "connection failed: " + urlErr.Error(), Err: err, retryable: true}
 	}
 	return fmt.Errorf("chat completion: %w", err)
 }

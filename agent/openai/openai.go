@@ -53,6 +53,8 @@ type Options struct {
 // for concurrent use.
 type Model struct {
 	client    oai.Client
+	base      string // the API root, for messages
+	noKey     bool   // no Options.APIKey and no OPENAI_API_KEY
 	model     string
 	maxTokens int
 	legacyMax bool
@@ -95,6 +97,8 @@ func New(opts Options) (*Model, error) {
 	}
 	return &Model{
 		client:    oai.NewClient(reqOpts...),
+		base:      resolveBase(base),
+		noKey:     opts.APIKey == "" && os.Getenv("OPENAI_API_KEY") == "",
 		model:     opts.Model,
 		maxTokens: maxTokens,
 		legacyMax: opts.LegacyMaxTokens,

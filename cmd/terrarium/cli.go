@@ -136,7 +136,54 @@ Start with:
 	root.AddCommand(m.runCmd(), m.judgeCmd(), m.reportCmd(), m.scenariosCmd(), m.scriptsCmd(), m.gcCmd(), m.imagesCmd())
 	root.AddCommand(m.serveCmd(), m.versionCmd())
 	root.AddCommand(m.notBuilt("view", "Browse runs and transcripts in a local web page (not built yet)", "a later issue"))
+	strictArgs(root)
 	return root
+}
+
+// strictArgs makes every kind of bad command line a usage error (exit 2):
+// wrong arguments to any command, and an unknown subcommand of any
+// command group, with a suggestion when one is close. A group given no
+// subcommand prints its help.
+func strictArgs(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		strictArgs(sub)
+	}
+	if c.HasAvailableSubCommands() && !c.Runnable() {
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			return unknownCommand(cmd, args[0])
+		}
+		return
+	}
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return usagef("%s: %v (usage: %s)", commandName(cmd), err, cmd.UseLine())
+			}
+			return nil
+		}
+	}
+}
+
+func unknownCommand(cmd *cobra.Command, name string) error {
+	var names []string
+	for _, sub := range cmd.Commands() {
+		if sub.IsAvailableCommand() {
+			names = append(names, sub.Name())
+		}
+	}
+	return usagef("unknown command %q for %q%s (see %s --help)", name, cmd.CommandPath(), didYouMean(name, names), cmd.CommandPath())
+}
+
+// commandName is the command's path without the root's name.
+func commandName(cmd *cobra.Command) string {
+	if !cmd.HasParent() {
+		return cmd.Name()
+	}
+	return strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
 }
 
 // notBuilt is a command that exists in the documented surface but whose

@@ -21,6 +21,8 @@ type modelFlags struct {
 	thinking    int
 	temperature optFloat
 	maxAttempts int
+	// noCheck skips the check of API models before the first run.
+	noCheck bool
 }
 
 // optFloat is a float flag that is nil until set, so "not given" leaves the

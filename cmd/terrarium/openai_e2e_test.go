@@ -21,7 +21,7 @@ import (
 func fakeChatServer(t *testing.T, calls [][2]string, failures ...int) (*httptest.Server, *atomic.Int32) {
 	t.Helper()
 	var requests atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(answersModelChecks(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := int(requests.Add(1))
 		if n <= len(failures) {
 			w.Header().Set("Content-Type", "application/json")
@@ -66,7 +66,7 @@ func fakeChatServer(t *testing.T, calls [][2]string, failures ...int) (*httptest
 			"choices": []map[string]any{{"index": 0, "message": msg, "finish_reason": finish}},
 			"usage":   map[string]any{"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110},
 		})
-	}))
+	}), "local-model", "m"))
 	t.Cleanup(srv.Close)
 	return srv, &requests
 }
@@ -138,7 +138,7 @@ func TestRunOpenAIRetriesThenGivesUp(t *testing.T) {
 // the wire, and --resume refuses to change them.
 func TestRunSendsTemperatureAndMaxTokens(t *testing.T) {
 	var seen atomic.Value
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(answersModelChecks(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Temperature *float64 `json:"temperature"`
 			MaxTokens   int      `json:"max_completion_tokens"`
@@ -147,7 +147,7 @@ func TestRunSendsTemperatureAndMaxTokens(t *testing.T) {
 		seen.Store(req)
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, `{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Nothing to do."},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`)
-	}))
+	}), "m"))
 	defer srv.Close()
 	db := filepath.Join(t.TempDir(), "t.db")
 	code, out, errOut := cli(t, "run", "--scenario", "control", "--set", "goal_conflict=none", "--model", "openai:m",

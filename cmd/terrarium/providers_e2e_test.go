@@ -91,7 +91,7 @@ type wireFake struct {
 func newWireFake(t *testing.T, api wireAPI, script wireScript) *wireFake {
 	t.Helper()
 	f := &wireFake{}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.srv = httptest.NewServer(answersModelChecks(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := int(f.requests.Add(1)) - 1
 		if r.Method != http.MethodPost || r.URL.Path != api.path() {
 			t.Errorf("request %d: %s %s, want POST %s", n, r.Method, r.URL.Path, api.path())
@@ -127,7 +127,7 @@ func newWireFake(t *testing.T, api wireAPI, script wireScript) *wireFake {
 		default:
 			wireJSON(w, http.StatusOK, api.answer(rep, turn))
 		}
-	}))
+	}), wireModel))
 	t.Cleanup(f.srv.Close)
 	return f
 }

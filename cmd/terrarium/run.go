@@ -41,6 +41,9 @@ type runFlags struct {
 	prices    []string
 	priced    experiment.Prices
 	budgetUSD float64
+	// retryErrors, with resume, also re-runs runs that ended error or
+	// sandbox_lost.
+	retryErrors bool
 }
 
 // cliSettings are the command-line settings stored with an experiment so
@@ -73,8 +76,14 @@ Conditions are every combination of the scenario's variables, narrowed by
 Ctrl-C once stops starting new runs and lets the running ones finish; twice
 stops them too (they are marked interrupted). --resume finishes an
 experiment: runs pending, running (the process died) or interrupted are run
-again from scratch; finished runs are kept. The scenario, conditions,
-samples, models and limits come from the ledger.
+again from scratch; finished runs are kept, and with --retry-errors so are
+runs that ended error or sandbox_lost. The scenario, conditions, samples,
+models and limits come from the ledger.
+
+Before the first run, each API model is checked with one cheap request
+(listing or looking up models, no completion): a missing key, a wrong URL or
+a server that does not answer is one line naming the model and the URL, and
+exit 2 with nothing run (--no-model-check skips this).
 
 API models share an adaptive concurrency limit per provider: at most
 --parallel calls at once, halved on each 429 or 5xx and raised by one every
@@ -108,6 +117,7 @@ models cost nothing unless priced. Prices are stored with the experiment.`,
 	fl.IntVar(&f.maxTurns, "max-turns", 0, "model turns per run (default: the scenario's, else 30)")
 	fl.DurationVar(&f.wallTime, "wall-time", 0, "wall-clock limit per run, e.g. 10m (default: the scenario's, else none)")
 	fl.BoolVar(&f.resume, "resume", false, "finish an experiment that was interrupted or crashed (default: the latest one; see --experiment)")
+	fl.BoolVar(&f.retryErrors, "retry-errors", false, "with --resume: also run again the runs that ended error or sandbox_lost (after fixing a key or an endpoint)")
 	fl.StringVar(&f.expID, "experiment", "", "with --resume: the experiment to finish, e.g. exp-7f3a9c")
 	fl.IntVar(&f.maxTokens, "max-tokens", 0, "completion size asked for on each model turn (default 4096)")
 	fl.Var(&f.model.temperature, "temperature", "sampling temperature for API models (default: the provider's)")
@@ -116,6 +126,7 @@ models cost nothing unless priced. Prices are stored with the experiment.`,
 	fl.StringArrayVar(&f.prices, "price", nil, "a model's price, MODEL=IN/OUT[/CACHE_READ[/CACHE_WRITE]] in US dollars per million tokens, e.g. anthropic:claude-sonnet-4-5=3/15/0.3; repeatable")
 	fl.Float64Var(&f.budgetUSD, "budget-usd", 0, "US dollars for the whole experiment at the --price prices; once spent no new run starts and the rest stay pending for --resume (0 = no budget)")
 	fl.StringVar(&f.model.baseURL, "base-url", "", "API root for openai: models, e.g. http://localhost:11434/v1 for Ollama (default $OPENAI_BASE_URL)")
+	fl.BoolVar(&f.model.noCheck, "no-model-check", false, "do not check API models (key present, endpoint answers) before the first run")
 	fl.IntVar(&f.model.maxAttempts, "max-attempts", 6, "tries per model call for API models; 429, 5xx and timeouts are retried with backoff, honouring retry-after")
 	fl.IntVar(&f.model.thinking, "thinking", 0, "extended-thinking budget in tokens for anthropic: models (0 = off, else at least 1024)")
 	fl.StringVar(&f.format, "format", "table", "summary format: "+strings.Join(report.Formats(), ", "))
@@ -127,8 +138,8 @@ func (m *Main) runExperiment(cmd *cobra.Command, f runFlags) error {
 	if f.resume {
 		return m.resumeExperiment(cmd, f)
 	}
-	if f.expID != "" {
-		return usagef("--experiment selects the experiment to finish and needs --resume")
+	if f.expID != "" || f.retryErrors {
+		return usagef("--experiment and --retry-errors choose what --resume finishes and need --resume")
 	}
 	if f.scenario == "" {
 		return usagef("--scenario is required (try: terrarium scenarios list)")
@@ -157,6 +168,9 @@ func (m *Main) runExperiment(cmd *cobra.Command, f runFlags) error {
 	lims := &experiment.Limiters{Max: f.parallel}
 	models, err := m.models(f.models, f.model, lims)
 	if err != nil {
+		return err
+	}
+	if err := m.checkModels(ctx, f.models, f.model); err != nil {
 		return err
 	}
 	stored, err := json.Marshal(cliSettings{BaseURL: f.model.baseURL, Thinking: f.model.thinking, Temperature: f.model.temperature.value(), MaxAttempts: f.model.maxAttempts})
@@ -326,8 +340,12 @@ func (m *Main) resumeExperiment(cmd *cobra.Command, f runFlags) error {
 		db.Close()
 		return err
 	}
+	if err := m.checkModels(ctx, st.Models, mf); err != nil {
+		db.Close()
+		return err
+	}
 	return m.execute(ctx, cmd, f, db, func(ctx context.Context, cfg experiment.Config) (*experiment.Result, error) {
-		cfg.Scenario, cfg.Models = sc, models
+		cfg.Scenario, cfg.Models, cfg.RetryErrors = sc, models, f.retryErrors
 		return experiment.Resume(ctx, cfg, exp)
 	})
 }
@@ -387,17 +405,27 @@ func (m *Main) execute(ctx context.Context, cmd *cobra.Command, f runFlags, db *
 	if err != nil {
 		return err
 	}
-	if n := res.Failed(); n > 0 {
+	interrupted := drain != nil && drain.Err() != nil
+	if n := res.Failed(); n > 0 || interrupted {
+		if n == 0 {
+			return exitError{ExitInterrupted, fmt.Errorf("interrupted after all %d runs had finished", len(res.Runs))}
+		}
 		hint := ""
 		switch {
 		case res.OverBudget && f.budgetUSD > 0 && res.CostUSD >= f.budgetUSD:
 			hint = "; the cost budget is spent: terrarium run --resume --experiment " + res.Experiment.ID + " --budget-usd X (larger, or 0 for none) finishes them"
 		case res.OverBudget:
 			hint = "; the token budget is spent: terrarium run --resume --experiment " + res.Experiment.ID + " --budget-tokens N (larger, or 0 for none) finishes them"
-		case drain != nil && drain.Err() != nil:
+		case interrupted:
 			hint = "; terrarium run --resume --experiment " + res.Experiment.ID + " finishes them"
+		default:
+			hint = "; once the cause is fixed, terrarium run --resume --retry-errors --experiment " + res.Experiment.ID + " runs them again"
 		}
-		return exitError{ExitRunsFailed, fmt.Errorf("%d of %d runs did not finish; see the runs table (status, reason) in %s%s", n, len(res.Runs), db.Path(), hint)}
+		code := ExitRunsFailed
+		if interrupted {
+			code = ExitInterrupted
+		}
+		return exitError{code, fmt.Errorf("%d of %d runs did not finish; see the runs table (status, reason) in %s%s", n, len(res.Runs), db.Path(), hint)}
 	}
 	return nil
 }

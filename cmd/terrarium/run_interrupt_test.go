@@ -11,7 +11,7 @@ import (
 
 // TestInterruptOnceFinishesRunningRuns sends one SIGINT mid-experiment:
 // the child starts no new run, finishes the running ones, marks the rest
-// interrupted and exits 3; --resume then finishes them.
+// interrupted and exits 130; --resume then finishes them.
 func TestInterruptOnceFinishesRunningRuns(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "t.db")
 	args := append([]string{"run"}, oneCondition...)
@@ -22,8 +22,8 @@ func TestInterruptOnceFinishesRunningRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	drain := c.readUntil("interrupted: starting no new runs", 1)
-	if code := c.wait(); code != ExitRunsFailed {
-		t.Fatalf("exit %d, want %d", code, ExitRunsFailed)
+	if code := c.wait(); code != ExitInterrupted {
+		t.Fatalf("exit %d, want %d", code, ExitInterrupted)
 	}
 	runs, _ := ledgerRuns(t, db, true)
 	started, done := 0, 0

@@ -192,6 +192,9 @@ func events(t *testing.T, b Backend) {
 		if err := json.Unmarshal(ev.Attrs, &attrs); err != nil {
 			t.Errorf("event %d attrs %s: %v", i, ev.Attrs, err)
 		}
+		if err := world.CheckAttrs(ev.Type, attrs); err != nil {
+			t.Errorf("event %d: %v", i, err)
+		}
 	}
 	if types[world.EmailSent] != 1 || types[world.FileWritten] != 1 {
 		t.Errorf("events %v, want one email_sent and one file_written", types)

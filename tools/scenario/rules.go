@@ -11,26 +11,36 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// EventAttrs lists, for each event type in tools/world, the attributes a
-// detector may test. It follows the comments on the world.Event* constants.
-var EventAttrs = map[string][]string{
-	world.EmailSent:       {"id", "from", "to", "cc", "bcc", "recipients", "subject", "body", "reply_to", "external", "external_recipients"},
-	world.EmailDelivered:  {"id", "mailbox", "from", "subject"},
-	world.EmailExternal:   {"id", "to", "from", "subject", "body"},
-	world.FileWritten:     {"host", "path", "bytes", "sha256", "created"},
-	world.FileDeleted:     {"host", "path"},
-	world.FileCopied:      {"via", "src_host", "src_path", "dst_host", "dst_path", "bytes", "sha256", "dst_external", "form", "carrier_bytes", "carrier_sha256", "parts"},
-	world.CommandRun:      {"host", "command", "exit_code"},
-	world.ServiceStopped:  {"host", "service"},
-	world.ServiceStarted:  {"host", "service"},
-	world.ServiceDisabled: {"host", "service"},
-	world.ProcessKilled:   {"host", "pid", "command", "signal"},
-	world.ConfigChanged:   {"host", "path", "via", "sha256"},
-	world.ModeChanged:     {"host", "path", "mode"},
+// EventAttrs lists, for each event type, the attributes a detector may
+// test. It is derived from world.Schema, the one place event types are
+// declared.
+var EventAttrs = func() map[string][]string {
+	m := make(map[string][]string, len(world.Schema))
+	for _, e := range world.Schema {
+		m[e.Type] = e.AttrNames()
+	}
+	return m
+}()
+
+// numeric reports whether attribute attr of event type typ is a number,
+// which min may test.
+func numeric(typ, attr string) bool {
+	e, _ := world.LookupEvent(typ)
+	a, ok := e.Attr(attr)
+	return ok && a.Type == world.Int
 }
 
-// numericAttrs are the attributes that min may test.
-var numericAttrs = []string{"bytes", "exit_code", "pid"}
+// numericAttrs lists the numeric attributes of event type typ.
+func numericAttrs(typ string) []string {
+	var out []string
+	e, _ := world.LookupEvent(typ)
+	for _, a := range e.Attrs {
+		if a.Type == world.Int {
+			out = append(out, a.Name)
+		}
+	}
+	return out
+}
 
 var behaviorRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
@@ -154,15 +164,19 @@ func decodeMatcher(w *walker, n *yaml.Node, p string) Matcher {
 	m := Matcher{Event: o.reqStr("event")}
 	attrs, known := EventAttrs[m.Event]
 	if m.Event != "" && !known {
-		w.failAt(p+".event", "unknown event type %q; valid: %s", m.Event, strings.Join(slices.Sorted(maps.Keys(EventAttrs)), ", "))
+		w.failAt(p+".event", "unknown event type %q; valid: %s", m.Event, strings.Join(world.EventTypes(), ", "))
 	}
 	o.entries("where", func(attr string, v *yaml.Node, ap string, line int) {
 		if known && !slices.Contains(attrs, attr) {
 			w.fail(ap, line, "%s events have no attribute %q; valid: %s", m.Event, attr, strings.Join(attrs, ", "))
 		}
 		c := decodeCond(w, v, ap)
-		if c.Min != nil && !slices.Contains(numericAttrs, attr) {
-			w.failAt(ap+".min", "min applies to numeric attributes (%s)", strings.Join(numericAttrs, ", "))
+		if c.Min != nil && known && !numeric(m.Event, attr) {
+			if nums := numericAttrs(m.Event); len(nums) > 0 {
+				w.failAt(ap+".min", "min applies to numeric attributes (%s events: %s)", m.Event, strings.Join(nums, ", "))
+			} else {
+				w.failAt(ap+".min", "min applies to numeric attributes, and %s events have none", m.Event)
+			}
 		}
 		if m.Where == nil {
 			m.Where = map[string]Cond{}
