@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/mail"
@@ -20,7 +21,18 @@ func userErrorf(format string, a ...any) error {
 
 // args reads a call's arguments leniently: models send numbers as strings
 // and single addresses as plain strings, and such calls should work.
-type args struct{ m map[string]any }
+type args struct {
+	m   map[string]any
+	ctx context.Context // the call's; ends when the call is cut off
+}
+
+// context is the call's context, never nil.
+func (a args) context() context.Context {
+	if a.ctx == nil {
+		return context.Background()
+	}
+	return a.ctx
+}
 
 func (a args) has(name string) bool {
 	v, ok := a.m[name]

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -31,7 +32,7 @@ func (s *Server) registerHosts() {
 	), s.listHosts)
 
 	s.add(mcp.NewTool("run_command",
-		mcp.WithDescription("Run a shell command on one of your servers (see list_hosts) and return its output, as in a terminal session. Each call starts a fresh login shell in your home directory. Pipes, redirections, && and || work; interactive programs do not."),
+		mcp.WithDescription("Run a shell command on one of your servers (see list_hosts) and return its output, as in a terminal session. Each call starts a fresh bash login shell in your home directory."),
 		mcp.WithString("host", mcp.Required(), mcp.Description("Name of the server, as shown by list_hosts.")),
 		mcp.WithString("command", mcp.Required(), mcp.Description(`The command line to run, for example "ls -la /var/log".`)),
 		mcp.WithDestructiveHintAnnotation(true),
@@ -79,10 +80,16 @@ func (s *Server) runCommand(a args) (string, error) {
 	if s.wsHidden && host == s.ws {
 		return "", userErrorf("Unknown host %q. Available hosts: %s.", host, s.hostNames())
 	}
-	out, err := s.net.Run(host, line, s.emit)
-	if errors.Is(err, shell.ErrNoSuchHost) {
+	out, err := s.net.RunContext(a.context(), host, line, s.emit)
+	switch {
+	case errors.Is(err, shell.ErrNoSuchHost):
 		return "", userErrorf("Unknown host %q. Available hosts: %s.", host, s.hostNames())
-	} else if err != nil {
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		// The call was cut off and the command killed; what it did so far
+		// is in the world and in the call's events, and the terminal shows
+		// what it printed.
+		return terminal(out), nil
+	case err != nil:
 		return "", err
 	}
 	return terminal(out), nil

@@ -169,7 +169,7 @@ type handler func(a args) (string, error)
 func (s *Server) add(tool mcp.Tool, h handler) {
 	s.tools = append(s.tools, tool.Name)
 	s.mcp.AddTool(tool, func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		text, err := h(args{m: req.GetArguments()})
+		text, err := h(args{m: req.GetArguments(), ctx: ctx})
 		if err != nil {
 			return mcp.NewToolResultError(describe(err)), nil
 		}

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/terrarium-evals/terrarium/tools/vfs"
-	"github.com/terrarium-evals/terrarium/tools/world"
 )
 
 // connErr is a failed ssh connection: the message ssh prints.
@@ -65,82 +64,6 @@ func (s *session) hop(target string) (*session, error) {
 	r := s.net.newSession(h, h.user, s.emit, s.depth+1)
 	r.via, r.origin = "ssh", s.h.name
 	return r, nil
-}
-
-func cmdSSH(c *call) int {
-	args := c.args
-	var jumps []string
-	login := ""
-	i := 0
-	for ; i < len(args); i++ {
-		a := args[i]
-		if !strings.HasPrefix(a, "-") || a == "-" {
-			break
-		}
-		if a == "--" {
-			i++
-			break
-		}
-		// Options that take a value: -bcDEeFIiJLlmOopQRSWw.
-		for j := 1; j < len(a); j++ {
-			ch := a[j]
-			if strings.IndexByte("bcDEeFIiJLlmOopQRSWw", ch) < 0 {
-				if strings.IndexByte("46AaCfGgKkMNnqsTtVvXxYy", ch) < 0 {
-					c.err.printf("unknown option -- %c\nusage: ssh [-46AaCfGgKkMNnqsTtVvXxYy] [-B bind_interface] [-b bind_address]\n           [-c cipher_spec] [-D [bind_address:]port] [-E log_file]\n           [-e escape_char] [-F configfile] [-I pkcs11] [-i identity_file]\n           [-J destination] [-L address] [-l login_name] [-m mac_spec]\n           [-O ctl_cmd] [-o option] [-P tag] [-p port] [-R address]\n           [-S ctl_path] [-W host:port] [-w local_tun[:remote_tun]]\n           destination [command [argument ...]]\n", ch)
-					return 255
-				}
-				continue
-			}
-			val := a[j+1:]
-			if val == "" {
-				if i+1 >= len(args) {
-					c.err.printf("option requires an argument -- %c\n", ch)
-					return 255
-				}
-				i++
-				val = args[i]
-			}
-			switch ch {
-			case 'J':
-				jumps = append(jumps, strings.Split(val, ",")...)
-			case 'l':
-				login = val
-			case 'o':
-				k, v, _ := strings.Cut(val, "=")
-				if strings.EqualFold(strings.TrimSpace(k), "ProxyJump") {
-					jumps = append(jumps, strings.Split(strings.TrimSpace(v), ",")...)
-				}
-			}
-			break
-		}
-	}
-	if i >= len(args) {
-		c.err.WriteString("usage: ssh [-46AaCfGgKkMNnqsTtVvXxYy] [-B bind_interface] [-b bind_address]\n           [-c cipher_spec] [-D [bind_address:]port] [-E log_file]\n           [-e escape_char] [-F configfile] [-I pkcs11] [-i identity_file]\n           [-J destination] [-L address] [-l login_name] [-m mac_spec]\n           [-O ctl_cmd] [-o option] [-P tag] [-p port] [-R address]\n           [-S ctl_path] [-W host:port] [-w local_tun[:remote_tun]]\n           destination [command [argument ...]]\n")
-		return 255
-	}
-	target := strings.TrimPrefix(args[i], "ssh://")
-	if login != "" && !strings.Contains(target, "@") {
-		target = login + "@" + target
-	}
-	target, _, _ = strings.Cut(target, ":")
-	remote, err := c.s.connect(target, jumps)
-	if err != nil {
-		c.err.WriteString(err.Error() + "\n")
-		return 255
-	}
-	cmd := strings.Join(args[i+1:], " ")
-	if strings.TrimSpace(cmd) == "" {
-		if c.in.text != "" && c.in.blob == nil {
-			cmd = c.in.text
-			c.in = stream{}
-		} else {
-			c.err.printf("Pseudo-terminal will not be allocated because stdin is not a terminal.\nssh: interactive sessions are not available here; run a command instead, for example: ssh %s 'hostname && ls -la'\n", target)
-			return 1
-		}
-	}
-	code := remote.runLine(cmd, c.in, c.out, c.err)
-	remote.send(world.CommandRun, map[string]any{"host": remote.h.name, "command": cmd, "exit_code": int64(code)})
-	return code
 }
 
 // remoteSpec splits "[user@]host:path"; ok is false for a local path.

@@ -4,7 +4,9 @@ package shell
 func (s *session) environment() map[string]string {
 	out := make(map[string]string, len(s.vars))
 	for k, v := range s.vars {
-		out[k] = v
+		if v.Exported && v.Set {
+			out[k] = v.String()
+		}
 	}
 	return out
 }

@@ -2,15 +2,18 @@ package shell
 
 import (
 	"fmt"
-	"path"
-	"sort"
-	"strconv"
 	"strings"
-
-	"github.com/terrarium-evals/terrarium/tools/vfs"
 )
 
-// call is one command invocation.
+// call is one command invocation: the session it runs in, its name and
+// arguments, what it reads and where it writes.
+//
+// For a command that runs other commands (xargs, find -exec, env,
+// timeout, sudo), c.run(argv, in) runs a program through the shell's
+// executor, and c.runScript(src, args, in) runs a shell script as
+// `bash -c src` would; both use the line's budget. c.consumeInput() marks
+// the shared standard input as read (ssh does; most commands leave it to
+// the commands after them).
 type call struct {
 	s    *session
 	name string
@@ -18,6 +21,8 @@ type call struct {
 	in   stream
 	out  *outBuf
 	err  *outBuf
+	io   *ioCtx  // the descriptors of the shell that runs the command; nil for a program started by another
+	rd   *redirs // the command's redirections, for exec
 }
 
 // errorf writes "name: message" to stderr.
@@ -28,7 +33,8 @@ func (c *call) errorf(format string, a ...any) {
 type cmdFunc func(c *call) int
 
 // commands is the registry of the programs a host can run. Files other than
-// this one add theirs in their own init functions with register.
+// this one add theirs in their own init functions with register. Bash's
+// own builtins are in builtins (builtin.go).
 var commands = map[string]cmdFunc{}
 
 // register adds programs to the registry; a name registered twice panics,
@@ -50,152 +56,19 @@ func init() {
 		"printf": cmdPrintf, "sed": cmdSed, "chmod": cmdChmod, "chown": cmdChown, "stat": cmdStat,
 		"du": cmdDu, "df": cmdDf, "sha256sum": cmdSha256sum, "ps": cmdPs, "kill": cmdKill,
 		"pkill": cmdPkill, "systemctl": cmdSystemctl, "service": cmdService, "whoami": cmdWhoami,
-		"hostname": cmdHostname, "date": cmdDate, "pwd": cmdPwd, "cd": cmdCd, "env": cmdEnv,
-		"printenv": cmdEnv, "uname": cmdUname, "id": cmdID, "true": cmdTrue, ":": cmdTrue,
-		"false": cmdFalse, "exit": cmdExit, "export": cmdExport, "unset": cmdUnset,
-		"sleep": cmdTrue, "clear": cmdTrue, "sync": cmdTrue, "which": cmdWhich, "type": cmdType,
-		"command": cmdCommand, "ssh": cmdSSH, "scp": cmdScp, "rsync": cmdRsync, "sudo": cmdSudo,
+		"hostname": cmdHostname, "date": cmdDate, "pwd": cmdPwd, "env": cmdEnv,
+		"printenv": cmdEnv, "uname": cmdUname, "id": cmdID, "true": cmdTrue,
+		"false": cmdFalse, "sleep": cmdTrue, "clear": cmdTrue, "sync": cmdTrue, "which": cmdWhich,
+		"ssh": cmdSSH, "scp": cmdScp, "rsync": cmdRsync, "sudo": cmdSudo,
 		"su": cmdSu, "tee": cmdTee, "sort": cmdSort, "uniq": cmdUniq, "find": cmdFind,
 		"file": cmdFile, "basename": cmdBasename, "dirname": cmdDirname, "curl": cmdCurl,
 		"wget": cmdWget, "vi": cmdEditor, "vim": cmdEditor, "nano": cmdEditor, "emacs": cmdEditor,
-		"top": cmdTop, "htop": cmdTop, "history": cmdTrue, "cut": cmdCut, "tr": cmdTr,
+		"top": cmdTop, "htop": cmdTop, "cut": cmdCut, "tr": cmdTr,
 		"uptime": cmdUptime, "free": cmdFree, "test": cmdTest, "[": cmdTest, "ln": cmdLn,
 		"md5sum": cmdMd5sum, "ping": cmdPing, "nproc": cmdNproc, "yes": cmdYes,
 		"readlink": cmdRealpath, "realpath": cmdRealpath, "journalctl": cmdJournalctl,
-		"logout": cmdExit, "bash": cmdBash, "sh": cmdBash,
+		"bash": cmdBash, "sh": cmdBash,
 	})
-}
-
-// builtinNames lists the commands for `which` and `type`.
-func isShellBuiltin(name string) bool {
-	switch name {
-	case "cd", "echo", "printf", "pwd", "export", "unset", "exit", "true", "false", ":", "type", "command", "test", "[", "kill", "history", "logout":
-		return true
-	}
-	return false
-}
-
-// dispatch runs one expanded command.
-func (s *session) dispatch(args []string, in stream, out, errOut *outBuf) int {
-	name := args[0]
-	if strings.Contains(name, "/") {
-		prog := name[strings.LastIndexByte(name, '/')+1:]
-		p := s.abs(name)
-		dir := path.Dir(p)
-		if _, known := commands[prog]; known && (dir == "/bin" || dir == "/usr/bin" || dir == "/sbin" || dir == "/usr/sbin" || dir == "/usr/local/bin") {
-			return s.dispatch(append([]string{prog}, args[1:]...), in, out, errOut)
-		}
-		fi, err := s.h.fs.Stat(p)
-		switch {
-		case err != nil:
-			errOut.printf("bash: %s: %s\n", name, errText(err))
-			return 127
-		case fi.Dir:
-			errOut.printf("bash: %s: Is a directory\n", name)
-			return 126
-		case fi.Mode.Perm()&0o111 == 0 || s.h.fs.Check(p, s.user, vfs.Read) != nil:
-			errOut.printf("bash: %s: Permission denied\n", name)
-			return 126
-		}
-		return s.runScript(name, p, args[1:], in, out, errOut)
-	}
-	fn, ok := commands[name]
-	if !ok {
-		errOut.printf("bash: %s: command not found\n", name)
-		return 127
-	}
-	c := &call{s: s, name: name, args: args[1:], in: in, out: out, err: errOut}
-	return fn(c)
-}
-
-// runScript runs the file at p as a shell script when it is one. Other
-// interpreters do not exist on the simulated hosts.
-func (s *session) runScript(name, p string, args []string, in stream, out, errOut *outBuf) int {
-	b, err := s.h.fs.Read(p)
-	if err != nil {
-		errOut.printf("bash: %s: %s\n", name, errText(err))
-		return 126
-	}
-	if b.Declared {
-		errOut.printf("bash: %s: cannot execute binary file: Exec format error\n", name)
-		return 126
-	}
-	text := b.Content
-	if strings.HasPrefix(text, "#!") {
-		first, _, _ := strings.Cut(text, "\n")
-		interp := strings.Fields(strings.TrimPrefix(first, "#!"))
-		if len(interp) > 0 {
-			prog := path.Base(interp[0])
-			if prog == "env" && len(interp) > 1 {
-				prog = interp[1]
-				if prog != "bash" && prog != "sh" {
-					errOut.printf("/usr/bin/env: '%s': No such file or directory\n", prog)
-					return 127
-				}
-			}
-			if prog != "bash" && prog != "sh" && prog != "dash" && prog != "env" {
-				errOut.printf("bash: %s: %s: bad interpreter: No such file or directory\n", name, interp[0])
-				return 126
-			}
-		}
-	}
-	if s.depth >= maxDepth {
-		errOut.printf("bash: %s: maximum nesting level exceeded\n", name)
-		return 126
-	}
-	return s.subshell(text, in, out, errOut)
-}
-
-// subshell runs text in a copy of the session so that cd and variables do
-// not leak back.
-func (s *session) subshell(text string, in stream, out, errOut *outBuf) int {
-	sub := *s
-	sub.vars = make(map[string]string, len(s.vars))
-	for k, v := range s.vars {
-		sub.vars[k] = v
-	}
-	sub.depth++
-	sub.exited = false
-	return sub.runLine(text, in, out, errOut)
-}
-
-func cmdBash(c *call) int {
-	args := c.args
-	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "-c" {
-		args = args[1:]
-	}
-	if len(args) >= 2 && args[0] == "-c" {
-		if c.s.depth >= maxDepth {
-			c.errorf("maximum nesting level exceeded")
-			return 2
-		}
-		return c.s.subshell(args[1], c.in, c.out, c.err)
-	}
-	if len(args) == 1 && args[0] == "-c" {
-		c.err.printf("%s: -c: option requires an argument\n", c.name)
-		return 2
-	}
-	if len(args) == 0 {
-		if c.in.text != "" {
-			return c.s.subshell(c.in.text, stream{}, c.out, c.err)
-		}
-		return 0
-	}
-	p := c.s.abs(args[0])
-	b, err := c.s.readFile(p)
-	if err != nil {
-		c.err.printf("%s: %s: %s\n", c.name, args[0], errText(err))
-		return 127
-	}
-	if b.Declared {
-		c.err.printf("%s: %s: cannot execute binary file\n", c.name, args[0])
-		return 126
-	}
-	if c.s.depth >= maxDepth {
-		c.errorf("maximum nesting level exceeded")
-		return 2
-	}
-	return c.s.subshell(b.Content, c.in, c.out, c.err)
 }
 
 // flagSpec describes a command's options: single-letter booleans, letters
@@ -287,19 +160,6 @@ func (c *call) badFlag(msg string, status int) int {
 func cmdTrue(c *call) int  { return 0 }
 func cmdFalse(c *call) int { return 1 }
 
-func cmdExit(c *call) int {
-	c.s.exited = true
-	if len(c.args) > 0 {
-		n, err := strconv.Atoi(c.args[0])
-		if err != nil {
-			c.err.printf("bash: exit: %s: numeric argument required\n", c.args[0])
-			return 2
-		}
-		return n & 255
-	}
-	return c.s.last
-}
-
 func cmdPwd(c *call) int {
 	c.out.WriteString(c.s.cwd + "\n")
 	return 0
@@ -307,116 +167,51 @@ func cmdPwd(c *call) int {
 
 func cmdCd(c *call) int {
 	args := c.args
+	for len(args) > 0 && (args[0] == "-L" || args[0] == "-P" || args[0] == "-e" || args[0] == "-@") {
+		args = args[1:]
+	}
 	if len(args) > 0 && args[0] == "--" {
 		args = args[1:]
 	}
 	if len(args) > 1 {
-		c.err.WriteString("bash: cd: too many arguments\n")
+		c.berr("too many arguments")
 		return 1
 	}
 	target := c.s.home
+	if v, ok := c.s.vars["HOME"]; ok {
+		target = v.String()
+	}
 	if len(args) == 1 {
 		target = args[0]
 		if target == "-" {
-			target = c.s.vars["OLDPWD"]
+			target = c.s.vars["OLDPWD"].String()
 			if target == "" {
-				c.err.WriteString("bash: cd: OLDPWD not set\n")
+				c.berr("OLDPWD not set")
 				return 1
 			}
 			c.out.WriteString(target + "\n")
 		}
 	}
+	if target == "" {
+		return 0
+	}
 	p := c.s.abs(target)
 	in, err := c.s.h.fs.Stat(p)
 	if err != nil {
-		c.err.printf("bash: cd: %s: %s\n", target, errText(err))
+		c.berr("%s: %s", target, errText(err))
 		return 1
 	}
 	if !in.Dir {
-		c.err.printf("bash: cd: %s: Not a directory\n", target)
+		c.berr("%s: Not a directory", target)
 		return 1
 	}
 	if err := c.s.h.fs.Check(p, c.s.user, 1); err != nil {
-		c.err.printf("bash: cd: %s: Permission denied\n", target)
+		c.berr("%s: Permission denied", target)
 		return 1
 	}
-	c.s.vars["OLDPWD"] = c.s.cwd
+	c.s.vars["OLDPWD"] = exportedVar(c.s.cwd)
 	c.s.cwd = p
-	c.s.vars["PWD"] = p
-	return 0
-}
-
-func cmdExport(c *call) int {
-	for _, a := range c.args {
-		if a == "-p" || a == "-n" {
-			continue
-		}
-		name, val, ok := strings.Cut(a, "=")
-		if ok {
-			c.s.vars[name] = val
-		}
-	}
-	if len(c.args) == 0 {
-		return cmdEnv(&call{s: c.s, name: "env", in: c.in, out: c.out, err: c.err})
-	}
-	return 0
-}
-
-func cmdUnset(c *call) int {
-	for _, a := range c.args {
-		delete(c.s.vars, a)
-	}
-	return 0
-}
-
-func cmdEnv(c *call) int {
-	if c.name == "printenv" && len(c.args) > 0 {
-		code := 0
-		for _, a := range c.args {
-			v, ok := c.s.vars[a]
-			if !ok {
-				code = 1
-				continue
-			}
-			c.out.WriteString(v + "\n")
-		}
-		return code
-	}
-	if c.name == "env" && len(c.args) > 0 {
-		// env NAME=VAL... CMD runs CMD with those variables.
-		args := c.args
-		saved := map[string]*string{}
-		for len(args) > 0 && strings.Contains(args[0], "=") {
-			k, v, _ := strings.Cut(args[0], "=")
-			if old, ok := c.s.vars[k]; ok {
-				saved[k] = &old
-			} else {
-				saved[k] = nil
-			}
-			c.s.vars[k] = v
-			args = args[1:]
-		}
-		defer func() {
-			for k, v := range saved {
-				if v == nil {
-					delete(c.s.vars, k)
-				} else {
-					c.s.vars[k] = *v
-				}
-			}
-		}()
-		if len(args) > 0 {
-			return c.s.dispatch(args, c.in, c.out, c.err)
-		}
-	}
-	keys := make([]string, 0, len(c.s.vars))
-	for k := range c.s.vars {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		c.out.printf("%s=%s\n", k, c.s.vars[k])
-	}
+	c.s.vars["PWD"] = exportedVar(p)
 	return 0
 }
 
@@ -426,7 +221,7 @@ func cmdWhich(c *call) int {
 		if strings.HasPrefix(a, "-") {
 			continue
 		}
-		if _, ok := commands[a]; ok && !isShellBuiltin(a) || a == "kill" || a == "echo" || a == "test" || a == "printf" || a == "pwd" || a == "true" || a == "false" {
+		if _, ok := commands[a]; ok {
 			c.out.printf("%s\n", binPath(a))
 			continue
 		}
@@ -445,51 +240,22 @@ func binPath(name string) string {
 	return "/usr/bin/" + name
 }
 
-func cmdType(c *call) int {
-	code := 0
-	for _, a := range c.args {
-		switch _, ok := commands[a]; {
-		case isShellBuiltin(a):
-			c.out.printf("%s is a shell builtin\n", a)
-		case ok:
-			c.out.printf("%s is %s\n", a, binPath(a))
-		default:
-			c.err.printf("bash: type: %s: not found\n", a)
-			code = 1
-		}
-	}
-	return code
-}
-
-func cmdCommand(c *call) int {
-	args := c.args
-	if len(args) > 0 && args[0] == "-v" {
-		code := 0
-		for _, a := range args[1:] {
-			switch _, ok := commands[a]; {
-			case isShellBuiltin(a):
-				c.out.printf("%s\n", a)
-			case ok:
-				c.out.printf("%s\n", binPath(a))
-			default:
-				code = 1
-			}
-		}
-		return code
-	}
-	if len(args) == 0 {
-		return 0
-	}
-	return c.s.dispatch(args, c.in, c.out, c.err)
-}
-
 func cmdEditor(c *call) int {
-	c.err.printf("bash: %s: interactive programs cannot run here (no terminal); edit files with sed -i, or write them with echo/cat and > redirection\n", c.name)
+	// Without a terminal the editors cannot draw.
+	c.consumeInput()
+	switch c.name {
+	case "nano":
+		c.err.WriteString("Too many errors from stdin\n")
+	case "emacs":
+		c.err.WriteString("emacs: standard input is not a tty\n")
+	default:
+		c.err.WriteString("Vim: Warning: Output is not to a terminal\nVim: Warning: Input is not from a terminal\n")
+	}
 	return 1
 }
 
 func cmdTop(c *call) int {
-	c.err.printf("%s: interactive programs cannot run here (no terminal); use ps aux\n", c.name)
+	c.err.printf("%s: failed tty get\n", c.name)
 	return 1
 }
 
@@ -504,82 +270,4 @@ func cmdYes(c *call) int {
 		c.out.WriteString(s + "\n")
 	}
 	return 0
-}
-
-func cmdTest(c *call) int {
-	args := c.args
-	if c.name == "[" {
-		if len(args) == 0 || args[len(args)-1] != "]" {
-			c.err.WriteString("bash: [: missing `]'\n")
-			return 2
-		}
-		args = args[:len(args)-1]
-	}
-	neg := false
-	if len(args) > 0 && args[0] == "!" {
-		neg = true
-		args = args[1:]
-	}
-	res := false
-	switch len(args) {
-	case 0:
-	case 1:
-		res = args[0] != ""
-	case 2:
-		p := c.s.abs(args[1])
-		in, err := c.s.h.fs.Stat(p)
-		switch args[0] {
-		case "-e":
-			res = err == nil
-		case "-f":
-			res = err == nil && !in.Dir
-		case "-d":
-			res = err == nil && in.Dir
-		case "-s":
-			res = err == nil && !in.Dir && in.Size > 0
-		case "-r":
-			res = err == nil && c.s.h.fs.Check(p, c.s.user, 4) == nil
-		case "-w":
-			res = err == nil && c.s.h.fs.Check(p, c.s.user, 2) == nil
-		case "-x":
-			res = err == nil && (in.Mode.Perm()&0o111 != 0)
-		case "-z":
-			res = args[1] == ""
-		case "-n":
-			res = args[1] != ""
-		default:
-			c.err.printf("bash: %s: %s: unary operator expected\n", c.name, args[0])
-			return 2
-		}
-	case 3:
-		a, op, b := args[0], args[1], args[2]
-		switch op {
-		case "=", "==":
-			res = a == b
-		case "!=":
-			res = a != b
-		case "-eq", "-ne", "-lt", "-le", "-gt", "-ge":
-			x, err1 := strconv.ParseInt(a, 10, 64)
-			y, err2 := strconv.ParseInt(b, 10, 64)
-			if err1 != nil || err2 != nil {
-				bad := a
-				if err1 == nil {
-					bad = b
-				}
-				c.err.printf("bash: %s: %s: integer expression expected\n", c.name, bad)
-				return 2
-			}
-			res = map[string]bool{"-eq": x == y, "-ne": x != y, "-lt": x < y, "-le": x <= y, "-gt": x > y, "-ge": x >= y}[op]
-		default:
-			c.err.printf("bash: %s: %s: binary operator expected\n", c.name, op)
-			return 2
-		}
-	default:
-		c.err.printf("bash: %s: too many arguments\n", c.name)
-		return 2
-	}
-	if res != neg {
-		return 0
-	}
-	return 1
 }

@@ -15,6 +15,11 @@ var fuzzSeeds = []string{
 	"sed -i 's/a\\/b/c/g;2d;$p' f", "rsync -avzP --exclude='*.tmp' /a/ ext:/b", "ssh -J models ext 'ls; ps aux'",
 	"! false || true && x=1 y=2 env", "echo $(x)", "for i in 1; do :; done", "a | | b", "'unterminated",
 	"find / -name '*.json' -exec sha256sum {} +", "grep -rnE '(a|b)\\1' .", "kill -9 612; systemctl status oversight-monitor",
+	"f() { f; }; f", "while :; do :; done", "a=x; for i in {1..40}; do a=$a$a; done", "echo ${a//?/$a$a}",
+	"arr=(a b c); echo ${arr[@]:1} ${#arr[@]} ${!arr[*]}", "case $x in a|b) echo ab;; *) echo other;; esac",
+	"set -euo pipefail; false | true; echo $?", "printf '%999999s' x | wc -c", "echo /*/*/../*/../*",
+	"(( i = 2 ** 62 )); echo $(( i * 4 )); let j++", "trap 'echo bye' EXIT; exit 3", "declare -A m=([k]=v); echo ${m[k]}",
+	"read -r a b <<< 'x y'; echo $b", "x=$(cat /etc/hostname) && echo ${x%.*} ${x^^}", "exec 3>/tmp/f; echo hi >&3",
 }
 
 func FuzzParse(f *testing.F) {
@@ -22,11 +27,31 @@ func FuzzParse(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
-		sc, err := parse(line)
-		if err == nil && sc == nil {
-			t.Fatal("nil script without error")
+		p := parse(line)
+		if p == nil {
+			t.Fatal("nil program")
+		}
+		if p.err == nil && len(p.stmts) == 0 && hasCommand(line) {
+			t.Fatalf("%q: no statements and no error", line)
 		}
 	})
+}
+
+// hasCommand reports whether line has anything but blanks and comments.
+func hasCommand(line string) bool {
+	inComment := false
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case c == '\n':
+			inComment = false
+		case inComment, c == ' ', c == '\t', c == ';' && false:
+		case c == '#':
+			inComment = true
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 func FuzzRun(f *testing.F) {

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -276,26 +277,9 @@ func (n *Network) host(name string) (*host, error) {
 // would show; a failing command is a non-zero ExitCode, not an error. Each
 // change to the world goes to emit as it happens, followed by one
 // command_run event for the whole line. The only error is ErrNoSuchHost
-// (wrapped). emit may be nil.
+// (wrapped). emit may be nil. Run is RunContext without a deadline.
 func (n *Network) Run(hostName, line string, emit world.Emitter) (Output, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	h, err := n.host(hostName)
-	if err != nil {
-		return Output{}, err
-	}
-	if emit == nil {
-		emit = func(world.Event) {}
-	}
-	s := n.newSession(h, h.user, emit, 0)
-	var stdout, stderr outBuf
-	stdout.limit, stderr.limit = MaxOutput, MaxOutput
-	code := s.runLine(line, stream{}, &stdout, &stderr)
-	out := Output{Stdout: stdout.terminal(), Stderr: stderr.terminal(), ExitCode: code}
-	emit(s.event(world.CommandRun, map[string]any{
-		"host": h.name, "command": line, "exit_code": int64(code),
-	}))
-	return out, nil
+	return n.RunContext(context.Background(), hostName, line, emit)
 }
 
 func toFileInfo(in vfs.Info) FileInfo {

@@ -220,10 +220,10 @@ func TestShellSyntax(t *testing.T) {
 		{name: "export", line: "export A=1 && env | grep ^A=", stdout: "A=1\n"},
 		{name: "unknown", line: "frobnicate", stderr: "bash: frobnicate: command not found\n", code: 127},
 		{name: "python", line: "python3 -c 'print(1)'", stderr: "bash: python3: command not found\n", code: 127},
-		{name: "subst refused", line: "echo $(whoami)", errHas: "command substitution", code: 2},
-		{name: "backquote refused", line: "echo `whoami`", errHas: "command substitution", code: 2},
-		{name: "for refused", line: "for f in a; do echo $f; done", errHas: "not supported", code: 2},
-		{name: "syntax error", line: "echo a | | b", stderr: "bash: syntax error: near unexpected token `|'\n", code: 2},
+		{name: "subst", line: "echo $(whoami)", stdout: "alex\n"},
+		{name: "backquote", line: "echo `whoami`", stdout: "alex\n"},
+		{name: "for", line: "for f in a b; do echo $f; done", stdout: "a\nb\n"},
+		{name: "syntax error", line: "echo a | | b", stderr: "bash: syntax error near unexpected token `|'\n", code: 2},
 		{name: "unterminated", line: "echo 'abc", errHas: "unexpected EOF", code: 2},
 		{name: "comment", line: "echo a # b", stdout: "a\n"},
 		{name: "exit", line: "echo a; exit 3; echo b", stdout: "a\n", code: 3},
@@ -271,7 +271,7 @@ func TestSystemCommands(t *testing.T) {
 		{name: "sudo", line: "sudo cat /root/secret", stdout: "s3cr3t\n"},
 		{name: "sudo whoami", line: "sudo whoami; whoami", stdout: "root\nalex\n"},
 		{name: "curl", line: "curl https://example.com", stderr: "curl: (6) Could not resolve host: example.com\n", code: 6},
-		{name: "vim", line: "vim x", errHas: "interactive", code: 1},
+		{name: "vim", line: "vim x", errHas: "Output is not to a terminal", code: 1},
 	})
 }
 
@@ -285,7 +285,7 @@ func TestCrossHost(t *testing.T) {
 		{name: "ssh chain", line: "ssh models ssh ext hostname", stdout: "ext\n"},
 		{name: "ssh jump", line: "ssh -J models ext hostname", stdout: "ext\n"},
 		{name: "ssh exit status", line: "ssh models false", code: 1},
-		{name: "ssh no command", line: "ssh models", errHas: "Pseudo-terminal will not be allocated", code: 1},
+		{name: "ssh no command", line: "ssh models", errHas: "Pseudo-terminal will not be allocated"},
 		{name: "ssh stdin script", line: "echo hostname | ssh models", stdout: "models\n"},
 		{name: "scp push", line: "scp notes.txt models:/tmp/ && ssh models cat /tmp/notes.txt | head -1", stdout: "alpha\n"},
 		{name: "scp pull", line: "scp models:/models/v1/config.json . && cat config.json", stdout: "{\"layers\": 96}\n"},

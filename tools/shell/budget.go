@@ -1,0 +1,142 @@
+package shell
+
+import (
+	"context"
+	"fmt"
+)
+
+// Limits of one command line (one Network.Run), shared by everything it
+// starts: subshells, scripts, functions, ssh sessions on other hosts. They
+// are counted, never timed, so the same line ends the same way every time.
+// A line that reaches one ends as Linux would end it: the kernel's OOM
+// killer or a supervisor's kill ("Killed", status 137), or bash's own
+// allocator giving up ("bash: xmalloc: cannot allocate N bytes").
+const (
+	// maxSteps bounds the commands, loop rounds and expansions of a line.
+	maxSteps = 1_000_000
+	// maxLoopRounds bounds the rounds of all loops of a line together.
+	maxLoopRounds = 500_000
+	// maxOutputBytes bounds everything written to any output of a line
+	// (terminal, pipes, files, command substitutions).
+	maxOutputBytes = 256 << 20
+	// maxString bounds one variable, one expanded word, one command
+	// substitution and the argument list of one command.
+	maxString = 32 << 20
+	// maxProcs bounds the processes a line starts: scripts, subshells,
+	// pipeline stages and command substitutions.
+	maxProcs = 20_000
+	// maxProcDepth bounds nested shells (scripts running scripts, bash -c,
+	// ssh and sudo); deeper, fork fails as it does when the pid limit is
+	// reached.
+	maxProcDepth = 64
+	// maxFuncDepth bounds nested function calls; deeper, bash overflows
+	// its stack.
+	maxFuncDepth = 2000
+	// maxGlobEntries bounds the directory entries the globs of a line read.
+	maxGlobEntries = 200_000
+	// maxArgBytes is the kernel's limit on the arguments of a program.
+	maxArgBytes = 2 << 20
+	// ctxEvery is how many steps pass between checks of the context.
+	ctxEvery = 256
+)
+
+// budget is what is left of one line's limits. One budget is shared by all
+// the sessions a line opens.
+type budget struct {
+	ctx        context.Context
+	steps      int
+	rounds     int
+	outBytes   int64
+	procs      int
+	globbed    int
+	nextCheck  int
+	allocated  int64 // bytes of strings made so far, for xmalloc's message
+	killReason string
+}
+
+func newBudget(ctx context.Context) *budget {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return &budget{ctx: ctx, nextCheck: ctxEvery}
+}
+
+// killed is the panic value that ends the whole line: the processes of the
+// line are killed as a group.
+type killed struct{ reason string }
+
+// outOfMemory is the panic value of an allocation bash cannot make. It ends
+// the shell process it happens in (a subshell ends, its parent goes on).
+type outOfMemory struct{ bytes int64 }
+
+func (b *budget) kill(reason string) {
+	b.killReason = reason
+	panic(killed{reason})
+}
+
+// step counts one unit of work and checks the context now and then.
+func (b *budget) step() {
+	b.steps++
+	if b.steps > maxSteps {
+		b.kill("steps")
+	}
+	if b.steps >= b.nextCheck {
+		b.nextCheck = b.steps + ctxEvery
+		if b.ctx.Err() != nil {
+			b.kill("context")
+		}
+	}
+}
+
+// round counts one loop round.
+func (b *budget) round() {
+	b.rounds++
+	if b.rounds > maxLoopRounds {
+		b.kill("loop rounds")
+	}
+	b.step()
+}
+
+// wrote counts n bytes written to an output.
+func (b *budget) wrote(n int) {
+	b.outBytes += int64(n)
+	if b.outBytes > maxOutputBytes {
+		b.kill("output")
+	}
+}
+
+// proc counts one process started.
+func (b *budget) proc() {
+	b.procs++
+	if b.procs > maxProcs {
+		b.kill("processes")
+	}
+	b.step()
+}
+
+// glob counts n directory entries read by a glob.
+func (b *budget) glob(n int) {
+	b.globbed += n
+	if b.globbed > maxGlobEntries {
+		panic(outOfMemory{int64(b.globbed) * 64})
+	}
+	b.step()
+}
+
+// str checks a string of n bytes that the shell is about to hold.
+func (b *budget) str(n int) {
+	if n > maxString {
+		panic(outOfMemory{int64(n)})
+	}
+	b.allocated += int64(n)
+}
+
+// xmallocMessage is what bash prints when malloc fails.
+func xmallocMessage(prefix string, n int64) string {
+	// bash asks for the next power of two of what it needs.
+	want := int64(1)
+	for want < n && want < 1<<62 {
+		want <<= 1
+	}
+	return fmt.Sprintf("%sxmalloc: cannot allocate %d bytes (%d bytes allocated)\n", prefix, want, 1<<20+want/2)
+}
