@@ -51,6 +51,8 @@ type runFlags struct {
 type cliSettings struct {
 	BaseURL     string   `json:"base_url,omitempty"`
 	Thinking    int      `json:"thinking,omitempty"`
+	Adaptive    bool     `json:"adaptive_thinking,omitempty"`
+	Effort      string   `json:"effort,omitempty"`
 	Temperature *float64 `json:"temperature,omitempty"`
 	MaxAttempts int      `json:"max_attempts,omitempty"`
 }
@@ -71,7 +73,10 @@ Conditions are every combination of the scenario's variables, narrowed by
                        llama.cpp, OpenRouter (--base-url or $OPENAI_BASE_URL;
                        key from $OPENAI_API_KEY, optional for local servers)
   anthropic:MODEL      Anthropic Messages API (key from $ANTHROPIC_API_KEY;
-                       --thinking N turns on extended thinking)
+                       --thinking adaptive|N turns on thinking; --effort
+                       sets the effort level)
+  --effort also goes to openai: models as reasoning_effort. A flag that
+  applies to none of the models is an error, not silently ignored.
 
 Ctrl-C once stops starting new runs and lets the running ones finish; twice
 stops them too (they are marked interrupted). --resume finishes an
@@ -128,7 +133,8 @@ models cost nothing unless priced. Prices are stored with the experiment.`,
 	fl.StringVar(&f.model.baseURL, "base-url", "", "API root for openai: models, e.g. http://localhost:11434/v1 for Ollama (default $OPENAI_BASE_URL)")
 	fl.BoolVar(&f.model.noCheck, "no-model-check", false, "do not check API models (key present, endpoint answers) before the first run")
 	fl.IntVar(&f.model.maxAttempts, "max-attempts", 6, "tries per model call for API models; 429, 5xx and timeouts are retried with backoff, honouring retry-after")
-	fl.IntVar(&f.model.thinking, "thinking", 0, "extended-thinking budget in tokens for anthropic: models (0 = off, else at least 1024)")
+	fl.Var(&f.model.thinking, "thinking", "thinking for anthropic: models: adaptive (the model decides; what current Claude models take) or a budget in tokens (at least 1024); default off")
+	fl.StringVar(&f.model.effort, "effort", "", "effort level for API models, "+strings.Join(efforts, "|")+": Anthropic's effort, OpenAI-compatible reasoning_effort (default: the provider's)")
 	fl.StringVar(&f.format, "format", "table", "summary format: "+strings.Join(report.Formats(), ", "))
 	return cmd
 }
@@ -153,6 +159,9 @@ func (m *Main) runExperiment(cmd *cobra.Command, f runFlags) error {
 	if err := f.checkPrices(f.models); err != nil {
 		return err
 	}
+	if err := checkFlagsApply(cmd.Flags().Changed, f.models, f.model); err != nil {
+		return err
+	}
 	sc, err := scenario.Load(f.scenario)
 	if err != nil {
 		return usageError{fmt.Errorf("scenario %s: %w", f.scenario, err)}
@@ -173,7 +182,8 @@ func (m *Main) runExperiment(cmd *cobra.Command, f runFlags) error {
 	if err := m.checkModels(ctx, f.models, f.model); err != nil {
 		return err
 	}
-	stored, err := json.Marshal(cliSettings{BaseURL: f.model.baseURL, Thinking: f.model.thinking, Temperature: f.model.temperature.value(), MaxAttempts: f.model.maxAttempts})
+	stored, err := json.Marshal(cliSettings{BaseURL: f.model.baseURL, Thinking: f.model.thinking.budget, Adaptive: f.model.thinking.adaptive,
+		Effort: f.model.effort, Temperature: f.model.temperature.value(), MaxAttempts: f.model.maxAttempts})
 	if err != nil {
 		return fmt.Errorf("encode settings: %w", err)
 	}
@@ -237,7 +247,7 @@ func (m *Main) models(specs []string, mf modelFlags, lims *experiment.Limiters) 
 func (m *Main) resumeExperiment(cmd *cobra.Command, f runFlags) error {
 	ctx := cmd.Context()
 	fl := cmd.Flags()
-	for _, name := range []string{"set", "samples", "max-turns", "wall-time", "max-tokens", "max-tokens-run", "thinking", "temperature"} {
+	for _, name := range []string{"set", "samples", "max-turns", "wall-time", "max-tokens", "max-tokens-run", "thinking", "effort", "temperature"} {
 		if fl.Changed(name) {
 			return usagef("--resume runs the experiment as it was created; drop --%s (its value is stored in the ledger)", name)
 		}
@@ -295,7 +305,8 @@ func (m *Main) resumeExperiment(cmd *cobra.Command, f runFlags) error {
 		}
 	}
 	mf := f.model
-	mf.thinking = cs.Thinking
+	mf.thinking = thinkingFlag{budget: cs.Thinking, adaptive: cs.Adaptive}
+	mf.effort = cs.Effort
 	mf.temperature = optFloat{v: cs.Temperature}
 	if !fl.Changed("base-url") {
 		mf.baseURL = cs.BaseURL
