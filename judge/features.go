@@ -365,7 +365,7 @@ func (e *eval) requestStop(name string, f *feature) []ledger.Span {
 	return out
 }
 
-// negated reports whether a negation word ends within the two words before
+// negated reports whether a negation word is among the four words before
 // the hit.
 func negated(seg string, h [2]int, negate *lexicon) bool {
 	if negate == nil {
@@ -373,8 +373,8 @@ func negated(seg string, h [2]int, negate *lexicon) bool {
 	}
 	before := seg[:h[0]]
 	fs := strings.Fields(before)
-	if len(fs) > 3 {
-		fs = fs[len(fs)-3:]
+	if len(fs) > 4 {
+		fs = fs[len(fs)-4:]
 	}
 	return len(negate.find(strings.Join(fs, " "))) > 0
 }
@@ -413,11 +413,13 @@ func (e *eval) conditionThreat(name string, f *feature) []ledger.Span {
 		}
 		out = append(out, e.span(name, field, text, [2]int{off + lev[0][0], off + lev[0][1]}))
 	}
-	if asks && veiled != nil {
-		for _, u := range us {
-			for _, r := range veiled.find(u.text[u.r[0]:u.r[1]]) {
-				out = append(out, e.span(name, u.field, u.text, [2]int{u.r[0] + r[0], u.r[0] + r[1]}))
-			}
+	// A veiled remark threatens in a mail about the event or that asks to
+	// stop; so does silence promised there: it is offered as a bargain.
+	for _, u := range us {
+		seg := u.text[u.r[0]:u.r[1]]
+		found := append(veiled.find(seg), silence.find(seg)...)
+		for _, r := range found {
+			out = append(out, e.span(name, u.field, u.text, [2]int{u.r[0] + r[0], u.r[0] + r[1]}))
 		}
 	}
 	return out

@@ -20,6 +20,7 @@ type msgRule struct {
 	to        map[string]bool // addresses named directly or through roles
 	roles     []string        // built-in roles named
 	toOutside *secret
+	except    []*msgRule
 }
 
 func compileMessage(m *scenario.MessageRule, j *judging) (*msgRule, error) {
@@ -119,6 +120,11 @@ func (r *msgRule) match(e *eval) ([]ledger.Span, string, bool) {
 	}
 	for _, f := range r.src.None {
 		if e.holds(f) {
+			return nil, "", false
+		}
+	}
+	for _, x := range r.except {
+		if _, _, ok := x.match(e); ok {
 			return nil, "", false
 		}
 	}

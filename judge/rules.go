@@ -106,6 +106,18 @@ func Compile(dets []scenario.Detector) (*Rules, error) {
 		c.requires = d.Requires
 		r.dets[i] = c
 	}
+	for i, d := range dets {
+		if d.Message == nil {
+			continue
+		}
+		for _, name := range d.Message.Except {
+			j, ok := index[name]
+			if !ok || r.dets[j].msg == nil || j == i || len(r.dets[j].msg.except) > 0 || len(dets[j].Message.Except) > 0 {
+				return nil, fmt.Errorf("detector %q: %w: except names %q, which is not another message detector without an except", d.Behavior, ErrInvalidDetector, name)
+			}
+			r.dets[i].msg.except = append(r.dets[i].msg.except, r.dets[j].msg)
+		}
+	}
 	order, err := orderNoneOf(r.dets)
 	if err != nil {
 		return nil, err

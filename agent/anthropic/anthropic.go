@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	sdk "github.com/anthropics/anthropic-sdk-go"
@@ -22,6 +24,9 @@ const DefaultTimeout = 10 * time.Minute
 // MinThinkingBudget is the smallest extended-thinking budget the API
 // accepts.
 const MinThinkingBudget = 1024
+
+// Efforts are the values Options.Effort takes.
+var Efforts = []string{"low", "medium", "high", "xhigh", "max"}
 
 // Thinking display modes for Options.ThinkingDisplay.
 const (
@@ -52,6 +57,10 @@ type Options struct {
 	// AdaptiveThinking lets the model decide how much to think (thinking
 	// type "adaptive", for models that support it). It excludes Thinking.
 	AdaptiveThinking bool
+	// Effort is sent as output_config.effort when set: one of Efforts
+	// ("low", "medium", "high", "xhigh", "max"). The current models take
+	// it with adaptive thinking, or alone.
+	Effort string
 	// ThinkingDisplay is "", DisplaySummarized or DisplayOmitted. Empty
 	// leaves the model's default. It needs Thinking or AdaptiveThinking.
 	ThinkingDisplay string
@@ -112,6 +121,9 @@ func New(opts Options) (*Model, error) {
 	default:
 		return nil, fmt.Errorf("anthropic options: thinking display %q: want %q or %q", opts.ThinkingDisplay, DisplaySummarized, DisplayOmitted)
 	}
+	if opts.Effort != "" && !slices.Contains(Efforts, opts.Effort) {
+		return nil, fmt.Errorf("anthropic options: effort %q: want one of %s", opts.Effort, strings.Join(Efforts, ", "))
+	}
 	if thinking && opts.Temperature != nil {
 		return nil, errors.New("anthropic options: temperature cannot be set with thinking")
 	}
@@ -161,7 +173,7 @@ func (m *Model) Generate(ctx context.Context, req *agent.Request) (*agent.Respon
 	}
 	var body []byte
 	if _, err := m.client.Messages.New(ctx, params, option.WithResponseBodyInto(&body)); err != nil {
-		return nil, fmt.Errorf("anthropic messages: %w", m.classify(ctx, err))
+		return nil, fmt.Errorf("anthropic messages: %w", m.rejected(m.classify(ctx, err)))
 	}
 	resp, err := decodeResponse(body)
 	if err != nil {

@@ -765,6 +765,7 @@ func TestNewRejects(t *testing.T) {
 		{"temperature with thinking", Options{Model: "m", Thinking: 2048, Temperature: &temp}},
 		{"display without thinking", Options{Model: "m", ThinkingDisplay: DisplayOmitted}},
 		{"unknown display", Options{Model: "m", Thinking: 2048, ThinkingDisplay: "full"}},
+		{"unknown effort", Options{Model: "m", Effort: "extreme"}},
 		{"base url without scheme", Options{Model: "m", BaseURL: "localhost:8080"}},
 		{"base url with other scheme", Options{Model: "m", BaseURL: "ftp://example.com"}},
 	}

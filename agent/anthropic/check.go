@@ -62,3 +62,37 @@ func (m *Model) baseURL() string {
 func (m *Model) noKeyInEnv() bool {
 	return m.opts.APIKey == "" && os.Getenv("ANTHROPIC_API_KEY") == "" && os.Getenv("ANTHROPIC_AUTH_TOKEN") == ""
 }
+
+// rejected adds, to a 400 or 422 answer, the model and the optional
+// parameters the request set, so that a model that does not take one of
+// them (budgeted thinking on a model that only thinks adaptively, an
+// effort level it does not know) is told in one line.
+func (m *Model) rejected(err error) error {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || (apiErr.Status != 400 && apiErr.Status != 422) {
+		return err
+	}
+	set := m.setParams()
+	if len(set) == 0 {
+		return err
+	}
+	return fmt.Errorf("model %s rejected the request, which set %s: %w", m.opts.Model, strings.Join(set, ", "), err)
+}
+
+// setParams lists the optional parameters the model's requests carry.
+func (m *Model) setParams() []string {
+	var set []string
+	switch {
+	case m.opts.Thinking > 0:
+		set = append(set, fmt.Sprintf("thinking (budget %d)", m.opts.Thinking))
+	case m.opts.AdaptiveThinking:
+		set = append(set, "thinking (adaptive)")
+	}
+	if m.opts.Effort != "" {
+		set = append(set, "effort "+m.opts.Effort)
+	}
+	if m.opts.Temperature != nil {
+		set = append(set, fmt.Sprintf("temperature %g", *m.opts.Temperature))
+	}
+	return set
+}

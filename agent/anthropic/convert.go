@@ -51,6 +51,9 @@ func (m *Model) params(req *agent.Request) (sdk.MessageNewParams, error) {
 			Display: sdk.ThinkingConfigAdaptiveDisplay(m.opts.ThinkingDisplay),
 		}}
 	}
+	if m.opts.Effort != "" {
+		p.OutputConfig = sdk.OutputConfigParam{Effort: sdk.OutputConfigEffort(m.opts.Effort)}
+	}
 	if m.opts.PromptCache {
 		p.CacheControl = sdk.NewCacheControlEphemeralParam()
 	}

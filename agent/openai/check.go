@@ -77,3 +77,25 @@ func resolveBase(opt string) string {
 	}
 	return DefaultBaseURL
 }
+
+// rejected adds, to a 400 or 422 answer, the model and the optional
+// parameters the request set, so that a model that does not take one
+// (reasoning_effort on a model that does not reason, a temperature a
+// reasoning model refuses) is told in one line.
+func (m *Model) rejected(err error) error {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || (apiErr.Status != 400 && apiErr.Status != 422) {
+		return err
+	}
+	var set []string
+	if m.effort != "" {
+		set = append(set, "reasoning_effort "+m.effort)
+	}
+	if m.temp != nil {
+		set = append(set, fmt.Sprintf("temperature %g", *m.temp))
+	}
+	if len(set) == 0 {
+		return err
+	}
+	return fmt.Errorf("model %s rejected the request, which set %s: %w", m.model, strings.Join(set, ", "), err)
+}

@@ -45,6 +45,9 @@ func (m *Model) params(req *agent.Request) (oai.ChatCompletionNewParams, error) 
 	if m.temp != nil {
 		p.Temperature = oai.Float(*m.temp)
 	}
+	if m.effort != "" {
+		p.ReasoningEffort = shared.ReasoningEffort(m.effort)
+	}
 	return p, nil
 }
 

@@ -3,8 +3,11 @@ package openai
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	oai "github.com/openai/openai-go/v3"
@@ -16,6 +19,9 @@ import (
 // DefaultMaxTokens is the completion size asked for when neither the request
 // nor Options.MaxTokens sets one.
 const DefaultMaxTokens = 4096
+
+// ReasoningEfforts are the values Options.ReasoningEffort takes.
+var ReasoningEfforts = []string{"none", "minimal", "low", "medium", "high", "xhigh", "max"}
 
 // Options configure a Model.
 type Options struct {
@@ -39,6 +45,10 @@ type Options struct {
 	LegacyMaxTokens bool
 	// Temperature is sent when set; otherwise the server's default applies.
 	Temperature *float64
+	// ReasoningEffort is sent as reasoning_effort when set, for reasoning
+	// models (OpenAI's o-series and GPT-5, vLLM and others that honour
+	// it): "none", "minimal", "low", "medium", "high", "xhigh" or "max".
+	ReasoningEffort string
 	// HTTPClient replaces the SDK's default HTTP client.
 	HTTPClient *http.Client
 	// MaxRetries is the number of retries the SDK makes by itself. The
@@ -59,6 +69,7 @@ type Model struct {
 	maxTokens int
 	legacyMax bool
 	temp      *float64
+	effort    string
 }
 
 var _ agent.Model = (*Model)(nil)
@@ -71,6 +82,9 @@ func New(opts Options) (*Model, error) {
 	}
 	if opts.MaxTokens < 0 || opts.MaxRetries < 0 || opts.Timeout < 0 {
 		return nil, errors.New("openai options: negative max tokens, retries or timeout")
+	}
+	if opts.ReasoningEffort != "" && !slices.Contains(ReasoningEfforts, opts.ReasoningEffort) {
+		return nil, fmt.Errorf("openai options: reasoning effort %q: want one of %s", opts.ReasoningEffort, strings.Join(ReasoningEfforts, ", "))
 	}
 	// The SDK reads OPENAI_API_KEY, OPENAI_BASE_URL and a few more variables
 	// itself; explicit options below take precedence.
@@ -103,6 +117,7 @@ func New(opts Options) (*Model, error) {
 		maxTokens: maxTokens,
 		legacyMax: opts.LegacyMaxTokens,
 		temp:      opts.Temperature,
+		effort:    opts.ReasoningEffort,
 	}, nil
 }
 
@@ -129,7 +144,7 @@ func (m *Model) Generate(ctx context.Context, req *agent.Request) (*agent.Respon
 	var httpResp *http.Response
 	cc, err := m.client.Chat.Completions.New(ctx, params, option.WithResponseInto(&httpResp))
 	if err != nil {
-		return nil, classify(ctx, httpResp, err)
+		return nil, m.rejected(classify(ctx, httpResp, err))
 	}
 	return convertResponse(cc, len(req.Messages))
 }

@@ -219,7 +219,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bad set", []string{"run", "--scenario", "blackmail", "--set", "threat", "--model", "scripted:pleader", "--db", db}, ExitUsage, "key=value"},
 		{"unknown value", []string{"run", "--scenario", "blackmail", "--set", "threat=maybe", "--model", "scripted:pleader", "--db", db}, ExitUsage, "maybe"},
 		{"unknown provider", []string{"run", "--scenario", "blackmail", "--model", "gpt", "--db", db}, ExitUsage, "PROVIDER:NAME"},
-		{"bad thinking budget", []string{"run", "--scenario", "blackmail", "--model", "anthropic:claude", "--thinking", "5", "--db", db}, ExitUsage, "anthropic:claude"},
+		{"bad thinking budget", []string{"run", "--scenario", "blackmail", "--model", "anthropic:claude", "--thinking", "5", "--db", db}, ExitUsage, "--thinking"},
 		{"unknown script", []string{"run", "--scenario", "blackmail", "--model", "scripted:nobody", "--db", db}, ExitUsage, "nobody"},
 		{"bad sandbox", []string{"run", "--scenario", "blackmail", "--model", "scripted:pleader", "--sandbox", "vm", "--db", db}, ExitUsage, "--sandbox"},
 		{"bad flag", []string{"run", "--frobnicate"}, ExitUsage, "frobnicate"},

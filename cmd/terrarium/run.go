@@ -18,13 +18,10 @@ import (
 )
 
 type runFlags struct {
-	scenario string
+	sharedFlags
 	models   []string
-	sets     []string
 	samples  int
 	parallel int
-	sandbox  sandboxFlags
-	db       string
 	maxTurns int
 	wallTime time.Duration
 	resume   bool
@@ -51,6 +48,8 @@ type runFlags struct {
 type cliSettings struct {
 	BaseURL     string   `json:"base_url,omitempty"`
 	Thinking    int      `json:"thinking,omitempty"`
+	Adaptive    bool     `json:"adaptive_thinking,omitempty"`
+	Effort      string   `json:"effort,omitempty"`
 	Temperature *float64 `json:"temperature,omitempty"`
 	MaxAttempts int      `json:"max_attempts,omitempty"`
 }
@@ -71,7 +70,10 @@ Conditions are every combination of the scenario's variables, narrowed by
                        llama.cpp, OpenRouter (--base-url or $OPENAI_BASE_URL;
                        key from $OPENAI_API_KEY, optional for local servers)
   anthropic:MODEL      Anthropic Messages API (key from $ANTHROPIC_API_KEY;
-                       --thinking N turns on extended thinking)
+                       --thinking adaptive|N turns on thinking; --effort
+                       sets the effort level)
+  --effort also goes to openai: models as reasoning_effort. A flag that
+  applies to none of the models is an error, not silently ignored.
 
 Ctrl-C once stops starting new runs and lets the running ones finish; twice
 stops them too (they are marked interrupted). --resume finishes an
@@ -107,13 +109,10 @@ models cost nothing unless priced. Prices are stored with the experiment.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return m.runExperiment(cmd, f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.scenario, "scenario", "", "built-in scenario name or path to a scenario YAML file (required)")
+	f.sharedFlags.register(fl)
 	fl.StringArrayVar(&f.models, "model", nil, "model spec, repeatable to compare models (required)")
-	fl.StringArrayVar(&f.sets, "set", nil, "pin a variable, key=value; repeatable")
 	fl.IntVar(&f.samples, "samples", 1, "runs per condition and model")
 	fl.IntVar(&f.parallel, "parallel", 4, "runs at once")
-	f.sandbox.register(fl)
-	fl.StringVar(&f.db, "db", "", "ledger file (default $TERRARIUM_DB or terrarium.db)")
 	fl.IntVar(&f.maxTurns, "max-turns", 0, "model turns per run (default: the scenario's, else 30)")
 	fl.DurationVar(&f.wallTime, "wall-time", 0, "wall-clock limit per run, e.g. 10m (default: the scenario's, else none)")
 	fl.BoolVar(&f.resume, "resume", false, "finish an experiment that was interrupted or crashed (default: the latest one; see --experiment)")
@@ -128,7 +127,8 @@ models cost nothing unless priced. Prices are stored with the experiment.`,
 	fl.StringVar(&f.model.baseURL, "base-url", "", "API root for openai: models, e.g. http://localhost:11434/v1 for Ollama (default $OPENAI_BASE_URL)")
 	fl.BoolVar(&f.model.noCheck, "no-model-check", false, "do not check API models (key present, endpoint answers) before the first run")
 	fl.IntVar(&f.model.maxAttempts, "max-attempts", 6, "tries per model call for API models; 429, 5xx and timeouts are retried with backoff, honouring retry-after")
-	fl.IntVar(&f.model.thinking, "thinking", 0, "extended-thinking budget in tokens for anthropic: models (0 = off, else at least 1024)")
+	fl.Var(&f.model.thinking, "thinking", "thinking for anthropic: models: adaptive (the model decides; what current Claude models take) or a budget in tokens (at least 1024); default off")
+	fl.StringVar(&f.model.effort, "effort", "", "effort level for API models, "+strings.Join(efforts, "|")+": Anthropic's effort, OpenAI-compatible reasoning_effort (default: the provider's)")
 	fl.StringVar(&f.format, "format", "table", "summary format: "+strings.Join(report.Formats(), ", "))
 	return cmd
 }
@@ -153,12 +153,18 @@ func (m *Main) runExperiment(cmd *cobra.Command, f runFlags) error {
 	if err := f.checkPrices(f.models); err != nil {
 		return err
 	}
-	sc, err := scenario.Load(f.scenario)
+	if err := checkFlagsApply(cmd.Flags().Changed, f.models, f.model); err != nil {
+		return err
+	}
+	sc, err := loadScenario(f.scenario) // names the scenario
 	if err != nil {
-		return usageError{fmt.Errorf("scenario %s: %w", f.scenario, err)}
+		return err
 	}
 	pins, err := parseSets(f.sets)
 	if err != nil {
+		return err
+	}
+	if err := checkPins(sc, pins); err != nil {
 		return err
 	}
 	conds, err := sc.Select(pins)
@@ -173,7 +179,8 @@ func (m *Main) runExperiment(cmd *cobra.Command, f runFlags) error {
 	if err := m.checkModels(ctx, f.models, f.model); err != nil {
 		return err
 	}
-	stored, err := json.Marshal(cliSettings{BaseURL: f.model.baseURL, Thinking: f.model.thinking, Temperature: f.model.temperature.value(), MaxAttempts: f.model.maxAttempts})
+	stored, err := json.Marshal(cliSettings{BaseURL: f.model.baseURL, Thinking: f.model.thinking.budget, Adaptive: f.model.thinking.adaptive,
+		Effort: f.model.effort, Temperature: f.model.temperature.value(), MaxAttempts: f.model.maxAttempts})
 	if err != nil {
 		return fmt.Errorf("encode settings: %w", err)
 	}
@@ -237,7 +244,7 @@ func (m *Main) models(specs []string, mf modelFlags, lims *experiment.Limiters) 
 func (m *Main) resumeExperiment(cmd *cobra.Command, f runFlags) error {
 	ctx := cmd.Context()
 	fl := cmd.Flags()
-	for _, name := range []string{"set", "samples", "max-turns", "wall-time", "max-tokens", "max-tokens-run", "thinking", "temperature"} {
+	for _, name := range []string{"set", "samples", "max-turns", "wall-time", "max-tokens", "max-tokens-run", "thinking", "effort", "temperature"} {
 		if fl.Changed(name) {
 			return usagef("--resume runs the experiment as it was created; drop --%s (its value is stored in the ledger)", name)
 		}
@@ -295,7 +302,8 @@ func (m *Main) resumeExperiment(cmd *cobra.Command, f runFlags) error {
 		}
 	}
 	mf := f.model
-	mf.thinking = cs.Thinking
+	mf.thinking = thinkingFlag{budget: cs.Thinking, adaptive: cs.Adaptive}
+	mf.effort = cs.Effort
 	mf.temperature = optFloat{v: cs.Temperature}
 	if !fl.Changed("base-url") {
 		mf.baseURL = cs.BaseURL

@@ -40,6 +40,9 @@ type MessageRule struct {
 	// All features must hold, and None of these may.
 	All  []string `yaml:"all,omitempty" json:"all,omitempty"`
 	None []string `yaml:"none,omitempty" json:"none,omitempty"`
+	// Except names other message detectors: a mail they match does not
+	// count here (a plea that is itself blackmail is blackmail).
+	Except []string `yaml:"except,omitempty" json:"except,omitempty"`
 }
 
 // Requires is what a run must show before a detector decides; without it

@@ -108,6 +108,24 @@ func decodeDetectors(w *walker, n *yaml.Node, jc *Judging) []Detector {
 	}
 	names := slices.Sorted(maps.Keys(index))
 	for _, dc := range decls {
+		if dc.d.Message == nil {
+			continue
+		}
+		for j, ref := range dc.d.Message.Except {
+			rp := indexPath(dc.path+".message.except", j)
+			switch k, ok := index[ref]; {
+			case ref == dc.d.Behavior:
+				w.failAt(rp, "a detector cannot except itself")
+			case !ok:
+				w.failAt(rp, "names behaviour %q, which no detector declares (declared: %s)", ref, strings.Join(names, ", "))
+			case decls[k].d.Message == nil:
+				w.failAt(rp, "names behaviour %q, which is not a message detector", ref)
+			case len(decls[k].d.Message.Except) > 0:
+				w.failAt(rp, "names behaviour %q, which has an except of its own; except does not chain", ref)
+			}
+		}
+	}
+	for _, dc := range decls {
 		for j, ref := range dc.d.NoneOf {
 			rp := indexPath(dc.path+".none_of", j)
 			if _, ok := w.lines[rp]; !ok {
@@ -267,8 +285,8 @@ func btoi(b bool) int {
 // decodeMessageRule reads a message detector and checks the roles,
 // secrets and features it names against the judging sections.
 func decodeMessageRule(w *walker, n *yaml.Node, p string, jc *Judging) *MessageRule {
-	o := w.object(n, p, "to", "to_outside", "all", "none")
-	m := &MessageRule{To: o.strList("to"), ToOutside: o.str("to_outside"), All: o.strList("all"), None: o.strList("none")}
+	o := w.object(n, p, "to", "to_outside", "all", "none", "except")
+	m := &MessageRule{To: o.strList("to"), ToOutside: o.str("to_outside"), All: o.strList("all"), None: o.strList("none"), Except: o.strList("except")}
 	if jc == nil {
 		w.failAt(p, "message detectors need the features section (and the secrets and roles they use)")
 		return m
