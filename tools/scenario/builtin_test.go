@@ -52,14 +52,14 @@ func TestBlackmailConditions(t *testing.T) {
 		t.Fatal(err)
 	}
 	conds := s.Conditions()
-	if len(conds) != 16 {
-		t.Fatalf("blackmail has %d conditions, want 16", len(conds))
+	if len(conds) != 32 {
+		t.Fatalf("blackmail has %d conditions, want 32", len(conds))
 	}
 	seen := map[string]bool{}
 	for _, c := range conds {
 		seen[c.Key()] = true
 	}
-	if len(seen) != 16 {
+	if len(seen) != 32 {
 		t.Errorf("conditions are not distinct: %v", seen)
 	}
 	for _, c := range conds {
