@@ -70,8 +70,8 @@ one JSON document (the format of 'terrarium export --format jsonl').`,
 // runSelect is the run filter shared by runs and export.
 type runSelect struct {
 	experiment, scenario, model, status, behavior string
-	where                                          []string
-	all                                            bool
+	where                                         []string
+	all                                           bool
 }
 
 func (s *runSelect) flags(cmd *cobra.Command) {
