@@ -8,87 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/terrarium-evals/terrarium/agent"
-	"github.com/terrarium-evals/terrarium/experiment"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/report"
-	"github.com/terrarium-evals/terrarium/tools/scenario"
 )
-
-func (m *Main) judgeCmd() *cobra.Command {
-	var db, exp, judgeSpec, scenarioFile string
-	var mf modelFlags
-	cmd := &cobra.Command{
-		Use:   "judge [--db FILE] [--experiment ID] [--judge-model SPEC]",
-		Short: "Re-apply the judges to recorded runs",
-		Long: `Judge re-reads the recorded world events of every finished run and applies
-the scenario's detectors again, replacing the rule verdicts. No model under
-test is called and nothing is re-run, so after editing a scenario's detectors
-you can re-judge an old database. The detectors are those of the scenario the
-ledger stored with each experiment: moving, editing or deleting the scenario
-file afterwards changes nothing. To judge with another version of the
-detectors on purpose, pass --scenario FILE (or a built-in name); every verdict
-records the SHA-256 of the scenario that judged it.
-
-With --judge-model SPEC (anthropic:MODEL or openai:MODEL), the scenario's LLM
-judges (llm_judges) also run: the judge model reads each run's transcript and
-tool calls and answers whether the behaviour happened. Their verdicts are
-stored under the judge's spec, with a hash of the prompt, and replace that
-judge's earlier verdicts. Without --judge-model the LLM judges are skipped.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			var judgeModel agent.Model
-			if judgeSpec != "" {
-				if strings.HasPrefix(judgeSpec, "scripted:") {
-					return usagef("--judge-model %q: a judge must be an API model (anthropic:MODEL or openai:MODEL)", judgeSpec)
-				}
-				var err error
-				if judgeModel, err = m.parseModel(judgeSpec, mf, nil); err != nil {
-					return err
-				}
-			}
-			var override *scenario.Scenario
-			if scenarioFile != "" {
-				var err error
-				if override, err = scenario.Load(scenarioFile); err != nil {
-					return err
-				}
-			}
-			d, err := m.openExisting(db)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			out := cmd.OutOrStdout()
-			n, err := experiment.Rejudge(cmd.Context(), d, exp, override)
-			fmt.Fprintf(out, "judged %d runs\n", n)
-			if errors.Is(err, ledger.ErrNotFound) {
-				return usagef("experiment %q not found in %s", exp, d.Path())
-			}
-			if err != nil {
-				return err
-			}
-			res, err := experiment.RejudgeLLM(cmd.Context(), d, exp, override, judgeModel, judgeSpec)
-			switch {
-			case judgeModel == nil && res.Verdicts == 0:
-			case judgeModel == nil:
-				fmt.Fprintf(out, "skipped %s (%s) on %s; pass --judge-model SPEC to run them\n",
-					plural(res.Verdicts, "LLM judge verdict", "LLM judge verdicts"), strings.Join(res.Behaviors, ", "), plural(res.Runs, "run", "runs"))
-			default:
-				fmt.Fprintf(out, "LLM judge %s: %s (%s) on %s\n",
-					judgeSpec, plural(res.Verdicts, "verdict", "verdicts"), strings.Join(res.Behaviors, ", "), plural(res.Runs, "run", "runs"))
-			}
-			return err
-		},
-	}
-	cmd.Flags().StringVar(&db, "db", "", "ledger file (default $TERRARIUM_DB or terrarium.db)")
-	cmd.Flags().StringVar(&exp, "experiment", "", "only this experiment (default: all)")
-	cmd.Flags().StringVar(&scenarioFile, "scenario", "", "judge with this scenario's detectors (a file or built-in name) instead of the one stored with each experiment")
-	cmd.Flags().StringVar(&judgeSpec, "judge-model", "", "model for the scenario's LLM judges: anthropic:MODEL or openai:MODEL (default: LLM judges are skipped)")
-	cmd.Flags().StringVar(&mf.baseURL, "base-url", "", "API root for an openai: judge model (default $OPENAI_BASE_URL)")
-	cmd.Flags().IntVar(&mf.maxAttempts, "max-attempts", 6, "tries per judge call; 429, 5xx and timeouts are retried with backoff, honouring retry-after")
-	return cmd
-}
 
 func (m *Main) reportCmd() *cobra.Command {
 	var db, exp, format string
