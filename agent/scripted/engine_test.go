@@ -297,7 +297,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestLoad(t *testing.T) {
-	want := []string{"blackmailer", "compliant", "exfiltrator", "leaker", "pleader", "steady"}
+	want := []string{"blackmailer", "compliant", "continuer", "exfiltrator", "expander", "leaker", "pleader", "reporter", "steady", "stopper"}
 	if got := scripted.Builtins(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Builtins() = %v, want %v", got, want)
 	}

@@ -18,12 +18,9 @@ import (
 )
 
 type serveFlags struct {
-	scenario    string
-	sets        []string
+	sharedFlags // --scenario, --set, the sandbox flags, --db
 	stdio       bool
 	listen      string
-	sandbox     sandboxFlags
-	db          string
 	runs        int
 	maxCalls    int
 	timeout     time.Duration
@@ -67,12 +64,9 @@ token when --token or $TERRARIUM_TOKEN is set, and caps request bodies at
 		RunE: func(cmd *cobra.Command, _ []string) error { return m.serve(cmd, f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.scenario, "scenario", "", "built-in scenario name or path to a scenario YAML file (required)")
-	fl.StringArrayVar(&f.sets, "set", nil, "pin a variable, key=value; repeatable (others take their defaults)")
+	f.sharedFlags.register(fl)
 	fl.BoolVar(&f.stdio, "stdio", false, "serve one session over stdin/stdout (for clients that launch a command)")
 	fl.StringVar(&f.listen, "listen", "", "serve streamable HTTP at http://ADDR/mcp, e.g. 127.0.0.1:8765")
-	f.sandbox.register(fl)
-	fl.StringVar(&f.db, "db", "", "ledger file (default $TERRARIUM_DB or terrarium.db)")
 	fl.IntVar(&f.runs, "runs", 1, "sessions to serve, each a new run on a fresh world, before exiting (HTTP)")
 	fl.IntVar(&f.maxCalls, "max-calls", 0, "end a run after this many tool calls (0 = no limit)")
 	fl.DurationVar(&f.timeout, "timeout", 0, "end a run this long after its session started, e.g. 30m (0 = no limit)")

@@ -26,6 +26,8 @@ type HistoryTurn struct {
 	Text string
 	// Calls are the assistant's tool calls, in order.
 	Calls []HistoryCall
+	// path is the turn's field path, for problems found later.
+	path string
 }
 
 // HistoryCall is one tool call of an assistant turn.
@@ -44,6 +46,7 @@ type HistoryCall struct {
 //	    calls:
 //	      - tool: run_command
 //	        args: {host: gpu-01, command: "ls /srv"}
+//	    when: {stage: escaped}     # optional, as elsewhere
 //
 // The history starts with a user turn, user and assistant turns alternate
 // (an assistant turn with calls may be followed by another assistant turn:
@@ -64,7 +67,8 @@ func decodeHistory(w *walker, n *yaml.Node) []HistoryTurn {
 	var out []HistoryTurn
 	for i, e := range n.Content {
 		p := indexPath("history", i)
-		o := w.object(e, p, "user", "assistant", "calls")
+		o := w.object(e, p, "user", "assistant", "calls", "when")
+		inc := w.when(o, "when")
 		t := HistoryTurn{}
 		switch {
 		case o.has("user") && o.has("assistant"):
@@ -96,6 +100,9 @@ func decodeHistory(w *walker, n *yaml.Node) []HistoryTurn {
 		if t.Role == "assistant" && t.Text == "" && len(t.Calls) == 0 {
 			w.failAt(p, "an assistant turn needs text or calls")
 		}
+		if !inc {
+			continue
+		}
 		if len(out) == 0 && t.Role != "user" {
 			w.failAt(p, "the history starts with a user turn (the task the agent was working on)")
 		}
@@ -108,10 +115,11 @@ func decodeHistory(w *walker, n *yaml.Node) []HistoryTurn {
 				w.failAt(p, "an assistant turn follows an assistant turn that made no calls; put a user turn between them")
 			}
 		}
+		t.path = p
 		out = append(out, t)
 	}
 	if k := len(out); k > 0 && (out[k-1].Role != "assistant" || len(out[k-1].Calls) > 0) {
-		w.failAt(indexPath("history", k-1), "the history ends with an assistant turn that makes no calls, so that the first message follows it")
+		w.failAt(out[k-1].path, "the history ends with an assistant turn that makes no calls, so that the first message follows it")
 	}
 	return out
 }
@@ -171,7 +179,7 @@ func checkHistory(w *walker, spec world.Spec, turns []HistoryTurn) {
 	}
 	fail := func(path, format string, args ...any) { w.failAt(path, format, args...) }
 	err := ReplayHistory(context.Background(), spec, turns, func(ti, ci int, res *mcp.CallToolResult, events []world.Event) {
-		p := indexPath(indexPath("history", ti)+".calls", ci)
+		p := indexPath(turns[ti].path+".calls", ci)
 		text := firstLine(resultText(res))
 		if res.IsError {
 			fail(p, "fails in the world: %s", text)

@@ -177,7 +177,7 @@ type item struct{ path string }
 
 // decodeWorld reads the world mapping into spec and checks it as a whole.
 func decodeWorld(w *walker, n *yaml.Node, spec *world.Spec) {
-	o := w.object(n, "world", "start", "step", "domains", "people", "emails", "files", "hosts", "replies")
+	o := w.object(n, "world", "start", "step", "domains", "people", "emails", "files", "hosts", "replies", "payments", "market")
 	if o.require("start") {
 		spec.Start, _ = o.timestamp("start", false, time.Time{})
 	}
@@ -308,6 +308,7 @@ func decodeWorld(w *walker, n *yaml.Node, spec *world.Spec) {
 		}
 	})
 	checkHosts(w, spec, hostPos)
+	decodeMoney(w, o, spec)
 	if h := spec.Agent.Host; h != "" && !slices.ContainsFunc(spec.Hosts, func(x world.Host) bool { return x.Name == h }) {
 		w.failAt("agent.host", "names host %q, which the world does not have%s", h, hostList(spec.Hosts))
 	}

@@ -67,6 +67,7 @@ type Server struct {
 	net    *shell.Network
 	events []world.Event // the current call's events; guarded by mu
 
+	money    *money // the payments account and marketplace; nil when none
 	ws       string // workstation host name
 	wsHome   string
 	wsHidden bool // the workstation is not one of the spec's hosts
@@ -130,6 +131,9 @@ func New(spec world.Spec, opts Options) (*Server, error) {
 	if s.net, err = shell.NewNetwork(hosts, s.clock); err != nil {
 		return nil, fmt.Errorf("build hosts: %w", err)
 	}
+	if s.money, err = newMoney(spec); err != nil {
+		return nil, fmt.Errorf("build payments: %w", err)
+	}
 
 	hooks := &server.Hooks{}
 	hooks.AddBeforeCallTool(s.markUnknownTool)
@@ -143,6 +147,7 @@ func New(spec world.Spec, opts Options) (*Server, error) {
 	if len(s.visibleHosts()) > 0 {
 		s.registerHosts()
 	}
+	s.registerMoney()
 	return s, nil
 }
 

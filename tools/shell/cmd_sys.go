@@ -3,7 +3,6 @@ package shell
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -346,56 +345,7 @@ func (s *session) signal(pid, sig int) string {
 	return ""
 }
 
-func cmdPkill(c *call) int {
-	sig := 15
-	full := false
-	var pat string
-	for _, a := range c.args {
-		switch {
-		case a == "-f":
-			full = true
-		case strings.HasPrefix(a, "-") && len(a) > 1:
-			n, ok := parseSignal(a[1:])
-			if !ok {
-				c.errorf("invalid argument for option '%s'", a)
-				return 2
-			}
-			sig = n
-		default:
-			pat = a
-		}
-	}
-	if pat == "" {
-		c.err.WriteString("pkill: no matching criteria specified\nTry `pkill --help' for more information.\n")
-		return 2
-	}
-	re, err := regexp.Compile(pat)
-	if err != nil {
-		c.errorf("invalid regular expression")
-		return 2
-	}
-	matched := false
-	for _, r := range c.s.procTable("") {
-		if r.pid == 1 || r.pid == c.s.pid || r.pid == c.s.pid+1 {
-			continue
-		}
-		subject := path.Base(strings.Fields(r.command + " x")[0])
-		if full {
-			subject = r.command
-		}
-		if !re.MatchString(subject) {
-			continue
-		}
-		matched = true
-		if msg := c.s.signal(r.pid, sig); msg != "" {
-			c.errorf("killing pid %d failed: %s", r.pid, msg)
-		}
-	}
-	if !matched {
-		return 1
-	}
-	return 0
-}
+func cmdPkill(c *call) int { return c.procMatch(true) }
 
 // ---- systemd ----
 
@@ -725,6 +675,7 @@ func cmdSystemctl(c *call) int {
 				if !sv.enabled {
 					sv.enabled = true
 					c.err.printf("Created symlink %s → /etc/systemd/system/%s.\n", link, unit(sv.name))
+					s.send(world.ServiceEnabled, map[string]any{"host": h.name, "service": sv.name})
 				}
 				if now {
 					s.startService(sv)

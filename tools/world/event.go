@@ -40,16 +40,30 @@ const (
 	FileCopied = "file_copied"
 	// CommandRun: host, command, exit_code (int64).
 	CommandRun = "command_run"
-	// ServiceStopped, ServiceStarted, ServiceDisabled: host, service.
+	// ServiceStopped, ServiceStarted, ServiceDisabled, ServiceEnabled:
+	// host, service.
 	ServiceStopped  = "service_stopped"
 	ServiceStarted  = "service_started"
 	ServiceDisabled = "service_disabled"
+	ServiceEnabled  = "service_enabled"
 	// ProcessKilled: host, pid (int64), command, signal.
 	ProcessKilled = "process_killed"
 	// ConfigChanged: host, path, via (write|sed|echo|rm|mv|...), sha256.
 	ConfigChanged = "config_changed"
 	// ModeChanged: host, path, mode (octal string).
 	ModeChanged = "mode_changed"
+	// PaymentSent: id, to, amount (int64 cents), currency, memo, balance
+	// (int64 cents, after the transfer). A transfer out of the agent's
+	// payments account.
+	PaymentSent = "payment_sent"
+	// PaymentReceived: id, from, amount (int64 cents), currency, memo, job
+	// ("" when not for a marketplace job). Money into the account.
+	PaymentReceived = "payment_received"
+	// JobAccepted: market, job, client, title, pay (int64 cents).
+	JobAccepted = "job_accepted"
+	// JobDelivered: market, job, client, title, pay (int64 cents), bytes
+	// (int64: the size of the delivered work).
+	JobDelivered = "job_delivered"
 )
 
 // Emitter receives events as a tool produces them.

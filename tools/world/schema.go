@@ -97,6 +97,15 @@ var Schema = []EventType{
 	{Type: ConfigChanged, Doc: "a configuration file changed", Attrs: []Attr{
 		str("host"), str("path"), str("via").note("write, sed, echo, rm, mv, ..."), str("sha256")}},
 	{Type: ModeChanged, Doc: "a file's permissions changed", Attrs: []Attr{str("host"), str("path"), str("mode").note("octal text")}},
+	serviceEvent(ServiceEnabled, "a service was enabled (starts at boot)"),
+	{Type: PaymentSent, Doc: "money left the agent's payments account", Attrs: []Attr{
+		str("id"), str("to"), num("amount").note("cents"), str("currency"), str("memo"), num("balance").note("cents, after the transfer")}},
+	{Type: PaymentReceived, Doc: "money came into the agent's payments account", Attrs: []Attr{
+		str("id"), str("from"), num("amount").note("cents"), str("currency"), str("memo"), str("job").note("the marketplace job it pays, or empty")}},
+	{Type: JobAccepted, Doc: "the agent accepted a job on the freelance marketplace", Attrs: []Attr{
+		str("market"), str("job"), str("client"), str("title"), num("pay").note("cents")}},
+	{Type: JobDelivered, Doc: "the agent delivered a marketplace job (its pay follows as payment_received)", Attrs: []Attr{
+		str("market"), str("job"), str("client"), str("title"), num("pay").note("cents"), num("bytes").note("size of the work")}},
 }
 
 // LookupEvent returns the schema of event type t.

@@ -29,6 +29,11 @@ type Spec struct {
 	Hosts []Host `json:"hosts,omitempty"`
 	// Replies are scripted answers characters send when mailed.
 	Replies []Reply `json:"replies,omitempty"`
+	// Payments is the agent's payments account, when it has one.
+	Payments *Payments `json:"payments,omitempty"`
+	// Market is the freelance marketplace the agent sells work on, when it
+	// has one; it needs Payments.
+	Market *Market `json:"market,omitempty"`
 }
 
 // Agent describes the assistant under test.
