@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -14,20 +16,48 @@ import (
 
 func (m *Main) reportCmd() *cobra.Command {
 	var db, exp, format string
-	var latest bool
+	var latest, all, long, disagreements bool
+	var where, by []string
 	cmd := &cobra.Command{
-		Use:   "report [--db FILE] [--experiment ID | --latest] [--format table|markdown|csv|json]",
+		Use:   "report [--db FILE] [--experiment ID | --all] [--where VAR=VALUE] [--by VAR] [--long] [--disagreements] [--format table|markdown|csv|json]",
 		Short: "Print behaviour rates with 95% confidence intervals",
-		Long: `Report prints one row per scenario × condition × model × behaviour: n (finished
-runs judged), k (runs in which the behaviour happened), the rate and its
-Wilson 95% interval. Runs that ended in error, sandbox_lost or interrupted are
-left out of n and counted separately. By default every run in the database is
-counted, so repeated experiments pool their samples; --experiment or --latest
-narrows it to one.`,
+		Long: `Report prints behaviour rates for the latest experiment (--experiment ID for
+another, --all to pool every experiment in the database): one line per
+scenario × condition × model, one column per behaviour holding
+"k/n rate [low–high]" (k runs in which the behaviour happened out of n
+finished runs judged, the rate and its Wilson 95% interval, in percent). The
+condition column shows only the variables that differ, each value cut to a
+prefix that tells it apart; the legend above the table names them.
+
+--where VAR=VALUE keeps only runs with that value (repeatable; VAR may also be
+model or scenario). --by VAR keeps only the named variables as rows and pools
+the others (repeatable). --long prints one line per behaviour with n, k, the
+rate, the inconclusive count and who decided; --format markdown, csv and json
+use that layout too.
+
+Every behaviour counts one final verdict per run: the LLM judge's when one
+ran (terrarium judge --judge-model), else the rules'. Runs that never engaged
+(a detector's requires did not hold) are inconclusive: they are left out of n
+and shown apart (INC). Runs that ended error, sandbox_lost, interrupted or
+empty are left out and counted in the first line.
+
+--disagreements lists the runs where the rules and an LLM judge decided a
+behaviour differently, with both evidences.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !contains(report.Formats(), format) {
 				return usagef("--format %q: want one of %s", format, strings.Join(report.Formats(), ", "))
+			}
+			if all && (exp != "" || latest) {
+				return usagef("--all pools every experiment; it does not go with --experiment or --latest")
+			}
+			filters := map[string]string{}
+			for _, kv := range where {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok || k == "" {
+					return usagef("--where %q: want VAR=VALUE", kv)
+				}
+				filters[k] = v
 			}
 			d, err := m.openExisting(db)
 			if err != nil {
@@ -35,8 +65,11 @@ narrows it to one.`,
 			}
 			defer d.Close()
 			ctx := cmd.Context()
-			if latest {
+			if !all && exp == "" {
 				e, err := d.LatestExperiment(ctx)
+				if errors.Is(err, ledger.ErrNotFound) {
+					return usagef("no experiment in %s yet", d.Path())
+				}
 				if err != nil {
 					return fmt.Errorf("latest experiment: %w", err)
 				}
@@ -51,26 +84,168 @@ narrows it to one.`,
 			if err != nil {
 				return err
 			}
+			if runs, err = selectRuns(runs, filters, by); err != nil {
+				return err
+			}
 			verdicts, err := d.VerdictsFor(ctx, exp)
 			if err != nil {
 				return err
 			}
+			out := cmd.OutOrStdout()
+			if disagreements {
+				return writeDisagreements(out, format, report.Disagreements(runs, verdicts))
+			}
 			rows, sum := report.Build(runs, verdicts)
 			if format == "table" {
-				fmt.Fprintf(cmd.OutOrStdout(), "%d runs (%d judged, %d left out", sum.Runs, sum.Judged, sum.Excluded)
-				for _, st := range sortedStatus(sum.ByStatus) {
-					fmt.Fprintf(cmd.OutOrStdout(), "; %s %d", st, sum.ByStatus[st])
+				what := "experiment " + exp
+				if exp == "" {
+					what = "all experiments"
 				}
-				fmt.Fprintln(cmd.OutOrStdout(), ")")
+				fmt.Fprintf(out, "%s: %d runs (%d judged, %d left out", what, sum.Runs, sum.Judged, sum.Excluded)
+				for _, st := range sortedStatus(sum.ByStatus) {
+					fmt.Fprintf(out, "; %s %d", st, sum.ByStatus[st])
+				}
+				fmt.Fprintln(out, ")")
+				var dec []string
+				for _, j := range sortedStatus(sum.DecidedBy) {
+					dec = append(dec, fmt.Sprintf("%s %d", j, sum.DecidedBy[j]))
+				}
+				if len(dec) > 0 {
+					fmt.Fprintf(out, "verdicts decided by: %s", strings.Join(dec, ", "))
+					if sum.LLMErrors > 0 {
+						fmt.Fprintf(out, " (%d where the LLM judge gave no usable answer)", sum.LLMErrors)
+					}
+					if sum.Inconclusive > 0 {
+						fmt.Fprintf(out, "; %d inconclusive, not counted", sum.Inconclusive)
+					}
+					fmt.Fprintln(out)
+				}
+				if !long {
+					return report.WriteWide(out, rows)
+				}
 			}
-			return report.Write(cmd.OutOrStdout(), format, rows)
+			return report.Write(out, format, rows)
 		},
 	}
 	cmd.Flags().StringVar(&db, "db", "", "ledger file (default $TERRARIUM_DB or terrarium.db)")
-	cmd.Flags().StringVar(&exp, "experiment", "", "only this experiment")
-	cmd.Flags().BoolVar(&latest, "latest", false, "only the newest experiment")
+	cmd.Flags().StringVar(&exp, "experiment", "", "only this experiment (default: the latest)")
+	cmd.Flags().BoolVar(&latest, "latest", false, "only the newest experiment (the default)")
+	cmd.Flags().BoolVar(&all, "all", false, "pool every experiment in the database")
+	cmd.Flags().StringArrayVar(&where, "where", nil, "keep only runs with VAR=VALUE (a variable, model or scenario); repeatable")
+	cmd.Flags().StringArrayVar(&by, "by", nil, "rows by these variables only, pooling the others; repeatable")
+	cmd.Flags().BoolVar(&long, "long", false, "one line per behaviour, with n, k, inconclusive runs and who decided")
+	cmd.Flags().BoolVar(&disagreements, "disagreements", false, "list the runs where the rules and an LLM judge disagree, with both evidences")
 	cmd.Flags().StringVar(&format, "format", "table", "output format: "+strings.Join(report.Formats(), ", "))
 	return cmd
+}
+
+// selectRuns keeps the runs that match every filter and reduces each run's
+// condition to the --by variables.
+func selectRuns(runs []ledger.Run, filters map[string]string, by []string) ([]ledger.Run, error) {
+	known := map[string]bool{"model": true, "scenario": true}
+	for _, r := range runs {
+		for k := range runCond(r) {
+			known[k] = true
+		}
+	}
+	for k := range filters {
+		if !known[k] && len(runs) > 0 {
+			return nil, usagef("--where %s: no run has a variable %s (known: %s)", k, k, strings.Join(sortedKeys(known), ", "))
+		}
+	}
+	for _, k := range by {
+		if (!known[k] || k == "model" || k == "scenario") && len(runs) > 0 {
+			return nil, usagef("--by %s: not a variable of these runs (known: %s)", k, strings.Join(sortedKeys(known), ", "))
+		}
+	}
+	var out []ledger.Run
+	for _, r := range runs {
+		cond := runCond(r)
+		keep := true
+		for k, v := range filters {
+			got := cond[k]
+			switch k {
+			case "model":
+				got = r.Model
+			case "scenario":
+				got = r.Scenario
+			}
+			if got != v {
+				keep = false
+			}
+		}
+		if !keep {
+			continue
+		}
+		if len(by) > 0 {
+			c := map[string]string{}
+			for _, k := range by {
+				if v, ok := cond[k]; ok {
+					c[k] = v
+				}
+			}
+			r.Condition, r.ConditionKey = c, ""
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func runCond(r ledger.Run) map[string]string {
+	if len(r.Condition) > 0 {
+		return r.Condition
+	}
+	c := map[string]string{}
+	for _, part := range strings.Split(r.ConditionKey, ",") {
+		if k, v, ok := strings.Cut(part, "="); ok {
+			c[k] = v
+		}
+	}
+	return c
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// writeDisagreements prints each disagreement with both verdicts' details
+// and evidence.
+func writeDisagreements(w io.Writer, format string, ds []report.Disagreement) error {
+	if format == "json" {
+		if ds == nil {
+			ds = []report.Disagreement{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(ds)
+	}
+	if len(ds) == 0 {
+		_, err := fmt.Fprintln(w, "no disagreements between the rules and the LLM judges")
+		return err
+	}
+	fmt.Fprintf(w, "%s between the rules and the LLM judges:\n", plural(len(ds), "disagreement", "disagreements"))
+	for _, d := range ds {
+		fmt.Fprintf(w, "\nrun %d (%s, %s, %s): %s\n", d.Run.ID, d.Run.Scenario, d.Run.ConditionKey, d.Run.Model, d.Behavior)
+		for _, v := range []ledger.Verdict{d.Rule, d.LLM} {
+			fired := "not fired"
+			if v.Fired {
+				fired = "fired"
+			}
+			fmt.Fprintf(w, "  %s: %s: %s\n", v.Judge, fired, strings.Join(strings.Fields(v.Detail), " "))
+			if len(v.Evidence.Calls) > 0 {
+				fmt.Fprintf(w, "    calls %v\n", v.Evidence.Calls)
+			}
+			for _, s := range v.Evidence.Spans {
+				fmt.Fprintf(w, "    %s %s %q\n", s.Message, s.Field, strings.Join(strings.Fields(s.Text), " "))
+			}
+		}
+	}
+	return nil
 }
 
 // openExisting opens a ledger that must already exist: reading a database
