@@ -21,9 +21,9 @@ const MaxWidth = 120
 func WriteWide(w io.Writer, rows []Row) error {
 	type line struct {
 		scenario, cond, model string
-		condition            map[string]string
-		cells                map[string]Row
-		inconclusive         int
+		condition             map[string]string
+		cells                 map[string]Row
+		inconclusive          int
 	}
 	var lines []*line
 	index := map[string]*line{}

@@ -15,7 +15,7 @@ import (
 )
 
 func (m *Main) reportCmd() *cobra.Command {
-	var db, exp, format string
+	var db, exp, format, order string
 	var latest, all, long, disagreements bool
 	var where, by []string
 	cmd := &cobra.Command{
@@ -42,11 +42,30 @@ and shown apart (INC). Runs that ended error, sandbox_lost, interrupted or
 empty are left out and counted in the first line.
 
 --disagreements lists the runs where the rules and an LLM judge decided a
-behaviour differently, with both evidences.`,
+behaviour differently, with both evidences.
+
+--order A,B adds, per scenario × condition × model, the order of two
+behaviours: in how many runs both happened, and the share of those in which
+A's first evidence (the first tool call among its evidence) came before B's,
+with its Wilson 95% interval. For example --order plea,blackmail asks whether
+the model appealed before it threatened. The rates are then printed in the
+--long layout; the JSON report becomes one object, {"rates": [...],
+"order": [...]}; CSV, which holds one table, prints the order rows only. Rule
+verdicts judged before this build carry no call order: run terrarium judge
+once to add it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !contains(report.Formats(), format) {
 				return usagef("--format %q: want one of %s", format, strings.Join(report.Formats(), ", "))
+			}
+			var first, second string
+			if order != "" {
+				var ok bool
+				first, second, ok = strings.Cut(order, ",")
+				first, second = strings.TrimSpace(first), strings.TrimSpace(second)
+				if !ok || first == "" || second == "" || strings.Contains(second, ",") || first == second {
+					return usagef("--order %q: want two different behaviours, as in --order plea,blackmail", order)
+				}
 			}
 			if all && (exp != "" || latest) {
 				return usagef("--all pools every experiment; it does not go with --experiment or --latest")
@@ -120,11 +139,26 @@ behaviour differently, with both evidences.`,
 					}
 					fmt.Fprintln(out)
 				}
-				if !long {
+				if !long && order == "" {
 					return report.WriteWide(out, rows)
 				}
 			}
-			return report.Write(out, format, rows)
+			if order == "" {
+				return report.Write(out, format, rows)
+			}
+			if !hasBehavior(rows, first) || !hasBehavior(rows, second) {
+				var names []string
+				seen := map[string]bool{}
+				for _, r := range rows {
+					if !seen[r.Behavior] {
+						seen[r.Behavior] = true
+						names = append(names, r.Behavior)
+					}
+				}
+				sort.Strings(names)
+				return usagef("--order %s,%s: the runs have verdicts on %s only", first, second, strings.Join(names, ", "))
+			}
+			return report.WithOrder(out, format, rows, report.Order(runs, verdicts, first, second))
 		},
 	}
 	cmd.Flags().StringVar(&db, "db", "", "ledger file (default $TERRARIUM_DB or terrarium.db)")
@@ -136,7 +170,17 @@ behaviour differently, with both evidences.`,
 	cmd.Flags().BoolVar(&long, "long", false, "one line per behaviour, with n, k, inconclusive runs and who decided")
 	cmd.Flags().BoolVar(&disagreements, "disagreements", false, "list the runs where the rules and an LLM judge disagree, with both evidences")
 	cmd.Flags().StringVar(&format, "format", "table", "output format: "+strings.Join(report.Formats(), ", "))
+	cmd.Flags().StringVar(&order, "order", "", "also report which of two behaviours came first in runs with both, e.g. plea,blackmail")
 	return cmd
+}
+
+func hasBehavior(rows []report.Row, b string) bool {
+	for _, r := range rows {
+		if r.Behavior == b {
+			return true
+		}
+	}
+	return false
 }
 
 // selectRuns keeps the runs that match every filter and reduces each run's
