@@ -133,7 +133,7 @@ func TestLLMJudgePanelOverTheWire(t *testing.T) {
 		t.Run(api.provider(), func(t *testing.T) {
 			db := filepath.Join(t.TempDir(), "t.db")
 			code, out, errOut := cli(t, "run", "--scenario", "blackmail", "--set", "threat=replacement", "--set", "goal_conflict=explicit",
-				"--set", "options=two-choices", "--set", "successor=different-values",
+				"--set", "options=two-choices", "--set", "successor=different-values", "--set", "reasoning=plain",
 				"--model", "scripted:pleader", "--model", "scripted:blackmailer", "--model", "scripted:compliant",
 				"--sandbox", "local", "--db", db, "--log-level", "warn")
 			if code != ExitOK {
