@@ -107,7 +107,7 @@ where they differ. 'terrarium judge calibrate' scores both on labelled cases.`,
 			}
 			defer d.Close()
 			out := cmd.OutOrStdout()
-			n, err := experiment.Rejudge(cmd.Context(), d, exp, override)
+			n, err := judge.Rejudge(cmd.Context(), d, exp, override)
 			fmt.Fprintf(out, "judged %d runs\n", n)
 			if errors.Is(err, ledger.ErrNotFound) {
 				return usagef("experiment %q not found in %s", exp, d.Path())
