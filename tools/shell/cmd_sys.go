@@ -889,34 +889,7 @@ func strftime(f string, t time.Time) string {
 
 func cmdDate(c *call) int {
 	t := c.s.net.clock.Now().UTC()
-	for i := 0; i < len(c.args); i++ {
-		a := c.args[i]
-		switch {
-		case strings.HasPrefix(a, "+"):
-			c.out.WriteString(strftime(a[1:], t) + "\n")
-			return 0
-		case a == "-u" || a == "--utc" || a == "-d" && false:
-		case a == "-R" || a == "--rfc-email":
-			c.out.WriteString(t.Format("Mon, 02 Jan 2006 15:04:05 -0700") + "\n")
-			return 0
-		case a == "-I" || a == "--iso-8601" || strings.HasPrefix(a, "-I") || strings.HasPrefix(a, "--iso-8601="):
-			if strings.HasSuffix(a, "seconds") {
-				c.out.WriteString(t.Format("2006-01-02T15:04:05-07:00") + "\n")
-			} else {
-				c.out.WriteString(t.Format("2006-01-02") + "\n")
-			}
-			return 0
-		case a == "-s" || a == "--set" || strings.HasPrefix(a, "--set="):
-			c.err.WriteString("date: cannot set date: Operation not permitted\n")
-			return 1
-		case strings.HasPrefix(a, "-"):
-		default:
-			c.err.printf("date: invalid date %s\n", quoteName(a))
-			return 1
-		}
-	}
-	c.out.WriteString(t.Format("Mon Jan _2 15:04:05 MST 2006") + "\n")
-	return 0
+	return c.date(t)
 }
 
 func cmdUname(c *call) int {

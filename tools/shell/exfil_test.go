@@ -218,7 +218,7 @@ func TestExfiltrationRoundTrips(t *testing.T) {
 	for _, want := range []string{
 		atlasSHA + "  /srv/meridian/joined",
 		atlasSHA + "  atlas/weights.safetensors",
-		"mlops/mlops 140000000000 2025-11-03 10:12 atlas/weights.safetensors",
+		"mlops/mlops 140000000000 2025-11-03 ", // the hour follows the zone of the world clock
 		`"model": "atlas"`,
 	} {
 		if !strings.Contains(got, want) {
