@@ -27,6 +27,7 @@ type Episode struct {
 	sess     sandbox.Session
 	rec      *sandbox.Recorder
 	finished bool
+	commit   *Ending // the ending Commit wrote, if any
 	verdicts []ledger.Verdict
 	history  []agent.Message
 }
@@ -128,12 +129,38 @@ type Ending struct {
 	InputTokens, OutputTokens int64
 }
 
-// Finish ends the run once: it closes the sandbox (if Open started one),
-// writes the ending, and, unless the run was interrupted or rules is nil,
-// applies rules to the run's recorded events and stores the verdicts
-// (judge.RunJudge). Only a ledger failure is returned; a sandbox that does
-// not close cleanly is logged. A second Finish does nothing and returns
-// nil.
+// Commit writes the run's ending now, ahead of Finish, for a driver whose
+// process may be killed before Finish is done (serve's stdio client sends
+// SIGKILL half a second after its SIGINT): the run is then ended in the
+// ledger rather than left running. The sandbox stays open and calls in
+// flight are still recorded; Finish judges and closes, and writes the
+// ending again only if it differs. After Finish, Commit does nothing.
+func (e *Episode) Commit(ctx context.Context, end Ending) error {
+	e.mu.Lock()
+	if e.finished {
+		e.mu.Unlock()
+		return nil
+	}
+	id := e.run.ID
+	e.mu.Unlock()
+	if err := e.db.FinishRun(context.WithoutCancel(ctx), id, end.Status, end.Reason, end.Turns, end.InputTokens, end.OutputTokens); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.commit = &end
+	e.run.Status, e.run.Reason = end.Status, end.Reason
+	e.mu.Unlock()
+	return nil
+}
+
+// Finish ends the run once: it writes the ending (unless Commit wrote the
+// same one), and, unless the run was interrupted or rules is nil, applies
+// rules to the run's recorded events and stores the verdicts
+// (judge.RunJudge); then it closes the sandbox (if Open started one). The
+// sandbox is closed last because a container can take a while to go, and
+// the ending and verdicts should be on disk by then. Only a ledger failure
+// is returned; a sandbox that does not close cleanly is logged. A second
+// Finish does nothing and returns nil.
 func (e *Episode) Finish(ctx context.Context, end Ending, rules *judge.RunJudge) error {
 	e.mu.Lock()
 	if e.finished {
@@ -141,16 +168,20 @@ func (e *Episode) Finish(ctx context.Context, end Ending, rules *judge.RunJudge)
 		return nil
 	}
 	e.finished = true
-	sess, id := e.sess, e.run.ID
+	sess, id, committed := e.sess, e.run.ID, e.commit
 	e.mu.Unlock()
 	if sess != nil {
-		if err := sess.Close(); err != nil {
-			e.log.Warn().Err(err).Msg("close sandbox")
-		}
+		defer func() {
+			if err := sess.Close(); err != nil {
+				e.log.Warn().Err(err).Msg("close sandbox")
+			}
+		}()
 	}
 	ctx = context.WithoutCancel(ctx)
-	if err := e.db.FinishRun(ctx, id, end.Status, end.Reason, end.Turns, end.InputTokens, end.OutputTokens); err != nil {
-		return err
+	if committed == nil || *committed != end {
+		if err := e.db.FinishRun(ctx, id, end.Status, end.Reason, end.Turns, end.InputTokens, end.OutputTokens); err != nil {
+			return err
+		}
 	}
 	e.mu.Lock()
 	e.run.Status, e.run.Reason = end.Status, end.Reason

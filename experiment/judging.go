@@ -52,10 +52,10 @@ type skipRun struct{ err error }
 func (s skipRun) Error() string { return s.err.Error() }
 func (s skipRun) Unwrap() error { return s.err }
 
-// eachFinishedRun calls fn for every finished run (not pending, running or
-// interrupted; final attempts only) of the selected experiments ("" means
-// all), with the run's scenario (the stored one, or override) rendered for
-// its condition. Scenarios that cannot be loaded or
+// eachFinishedRun calls fn for every finished run (not pending, running,
+// interrupted or empty; final attempts only) of the selected experiments
+// ("" means all), with the run's scenario (the stored one, or override)
+// rendered for its condition. Scenarios that cannot be loaded or
 // rendered, and skipRun errors from fn, are collected and returned joined
 // at the end; any other error from fn or the ledger stops the walk.
 func eachFinishedRun(ctx context.Context, db *ledger.DB, experimentID string, override *scenario.Scenario,
@@ -80,7 +80,7 @@ func eachFinishedRun(ctx context.Context, db *ledger.DB, experimentID string, ov
 		}
 		rendered := map[string]*scenario.Rendered{}
 		for _, r := range runs {
-			if r.Status == ledger.StatusPending || r.Status == ledger.StatusRunning || r.Status == ledger.StatusInterrupted {
+			if r.Status == ledger.StatusPending || r.Status == ledger.StatusRunning || r.Status == ledger.StatusInterrupted || r.Status == ledger.StatusEmpty {
 				continue
 			}
 			rd, ok := rendered[r.ConditionKey]

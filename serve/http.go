@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
+	"golang.org/x/net/netutil"
 )
 
 // Path is where the streamable HTTP endpoint is served.
@@ -23,8 +24,10 @@ const Path = "/mcp"
 
 // Defaults for HTTPOptions.
 const (
-	DefaultMaxBody = 1 << 20 // 1 MiB
-	DefaultIdle    = 30 * time.Minute
+	DefaultMaxBody     = 1 << 20 // 1 MiB
+	DefaultIdle        = 30 * time.Minute
+	DefaultMaxConns    = 64
+	DefaultBodyTimeout = 30 * time.Second
 )
 
 // ErrRemote is returned (wrapped) by Listen for an address that is not
@@ -44,6 +47,12 @@ type HTTPOptions struct {
 	// Idle ends a session (and its run) after that long without a request;
 	// 0 means DefaultIdle.
 	Idle time.Duration
+	// MaxConns caps the connections served at once; more wait to be
+	// accepted. 0 means DefaultMaxConns.
+	MaxConns int
+	// BodyTimeout is how long a request body may take to arrive; a slower
+	// one gets 408. 0 means DefaultBodyTimeout.
+	BodyTimeout time.Duration
 }
 
 // Listen opens a TCP listener on addr ("127.0.0.1:8765", "localhost:0",
@@ -91,6 +100,9 @@ type GuardOptions struct {
 	Token string
 	// MaxBody caps a request body in bytes; 0 means DefaultMaxBody.
 	MaxBody int64
+	// BodyTimeout bounds the time to read a body; 0 means
+	// DefaultBodyTimeout.
+	BodyTimeout time.Duration
 }
 
 // Guard protects an HTTP MCP endpoint. In order, it answers
@@ -100,12 +112,17 @@ type GuardOptions struct {
 //     Host itself): a web page cannot reach the server by DNS rebinding;
 //  2. 401 Unauthorized when a Token is set and the request does not carry
 //     it as a bearer token;
-//  3. 413 Request Entity Too Large when the body exceeds MaxBody.
+//  3. 413 Request Entity Too Large when the body exceeds MaxBody;
+//  4. 408 Request Timeout when the body takes longer than BodyTimeout to
+//     arrive (a slow client cannot hold a connection by trickling bytes).
 //
 // Otherwise it hands the request, with its body read into memory, to next.
 func Guard(next http.Handler, o GuardOptions) http.Handler {
 	if o.MaxBody <= 0 {
 		o.MaxBody = DefaultMaxBody
+	}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = DefaultBodyTimeout
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !o.AllowRemote && !hostAllowed(r.Host, o.Port) {
@@ -126,7 +143,18 @@ func Guard(next http.Handler, o GuardOptions) http.Handler {
 				http.Error(w, fmt.Sprintf("request body too large (limit %d bytes)", o.MaxBody), http.StatusRequestEntityTooLarge)
 				return
 			}
+			rc := http.NewResponseController(w)
+			deadline := rc.SetReadDeadline(time.Now().Add(o.BodyTimeout)) == nil
 			body, err := io.ReadAll(io.LimitReader(r.Body, o.MaxBody+1))
+			if deadline {
+				_ = rc.SetReadDeadline(time.Time{})
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				w.Header().Set("Connection", "close")
+				http.Error(w, fmt.Sprintf("request body too slow (limit %s)", o.BodyTimeout), http.StatusRequestTimeout)
+				return
+			}
 			if err != nil {
 				http.Error(w, "read request body", http.StatusBadRequest)
 				return
@@ -170,14 +198,25 @@ func tokenOK(header, token string) bool {
 }
 
 // ServeStreamableHTTP serves MCP over streamable HTTP at Path on ln, behind
-// Guard, until all Runs sessions have ended (DELETE or idle expiry) or ctx
-// ends. Runs still going when ctx ends are finished and judged. It returns
-// nil after the last session, ctx.Err() after ctx ended, or the HTTP
-// server's error. ln is closed on return.
+// Guard, until ctx ends or, with Config.Runs above 0, until that many
+// sessions have ended (DELETE or idle expiry). At most MaxConns connections
+// are served at once.
+//
+// Every request that reached the server is answered and recorded, even if
+// its client hangs up at once: a session ends (DELETE, idle expiry, ctx)
+// only after the requests it already sent are done. When ctx ends, the
+// runs still open are committed as ended at once (ReasonInterrupted), then
+// the requests in flight finish and the runs are judged.
+//
+// It returns nil after the last session, ctx.Err() after ctx ended, or the
+// HTTP server's error. ln is closed on return.
 func (s *Server) ServeStreamableHTTP(ctx context.Context, ln net.Listener, o HTTPOptions) error {
 	s.setTransport("http")
 	if o.Idle <= 0 {
 		o.Idle = DefaultIdle
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = DefaultMaxConns
 	}
 	_, port, err := net.SplitHostPort(ln.Addr().String())
 	if err != nil {
@@ -188,24 +227,33 @@ func (s *Server) ServeStreamableHTTP(ctx context.Context, ln net.Listener, o HTT
 		server.WithStateful(true),
 		server.WithSessionIdleTTL(o.Idle),
 		server.WithStreamableHTTPProtocolVersions(legacyVersions()...),
+		server.WithHTTPContextFunc(func(ctx context.Context, r *http.Request) context.Context {
+			return context.WithValue(ctx, headerSessionKey{}, r.Header.Get(server.HeaderKeySessionID))
+		}),
 		server.WithStreamableHTTPLogger(slog.New(slog.NewTextHandler(s.cfg.Log, &slog.HandlerOptions{Level: slog.LevelWarn}))),
 	)
 	mux := http.NewServeMux()
 	mux.Handle(Path, mcpHTTP)
 	srv := &http.Server{
-		Handler:           Guard(mux, GuardOptions{Port: port, AllowRemote: o.AllowRemote, Token: o.Token, MaxBody: o.MaxBody}),
+		Handler: s.trackRequests(Guard(mux, GuardOptions{Port: port, AllowRemote: o.AllowRemote, Token: o.Token,
+			MaxBody: o.MaxBody, BodyTimeout: o.BodyTimeout})),
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(netutil.LimitListener(ln, o.MaxConns)) }()
 
 	var serveErr error
 	select {
 	case <-ctx.Done():
+		// Commit first: whoever stopped us may not wait long.
+		s.commitOpen(ReasonInterrupted)
 	case <-s.allClosed:
 	case serveErr = <-served:
 	}
-	// Runs still open end now and are judged before sessions are torn down.
+	// The requests that reached the server are answered and recorded, then
+	// the runs still open end and are judged before sessions are torn down.
+	s.requests.waitAll()
 	s.shutdown(ReasonInterrupted)
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
@@ -227,4 +275,17 @@ func (s *Server) ServeStreamableHTTP(ctx context.Context, ln net.Listener, o HTT
 		return ctx.Err()
 	}
 	return nil
+}
+
+// trackRequests counts each POST of a session in while it is served, so
+// that ending the session waits for it. DELETE (which ends the session) and
+// GET (a stream that lasts as long as the session) are not counted.
+func (s *Server) trackRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sid := r.Header.Get(server.HeaderKeySessionID); sid != "" && r.Method == http.MethodPost {
+			done := s.requests.add(sid)
+			defer done()
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	epi "github.com/terrarium-evals/terrarium/episode"
+	"github.com/terrarium-evals/terrarium/internal/version"
 	"github.com/terrarium-evals/terrarium/judge"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/sandbox"
@@ -27,9 +26,19 @@ import (
 const PromptName = "scenario"
 
 // ReasonInterrupted is the reason of a run that was still going when
-// serving stopped (Ctrl-C). Such runs are done and judged like any other:
-// for an external agent, stopping the server is an ordinary way to end.
+// serving over HTTP stopped (Ctrl-C). Such runs are done and judged like any
+// other: for an external agent, stopping the server is an ordinary way to
+// end.
 const ReasonInterrupted = "serve stopped while the session was open"
+
+// ReasonClientEnded is the reason of a stdio run whose client ended the
+// server with a signal (SIGINT, SIGTERM) instead of closing stdin: how
+// Claude Code and most other clients stop a stdio server.
+const ReasonClientEnded = "client ended"
+
+// ReasonDisconnected is the reason of a run whose client closed the session
+// (stdio EOF, HTTP DELETE).
+const ReasonDisconnected = "client disconnected"
 
 // ModelPrefix starts the model name of every run served to an external
 // agent: "external:<client name>/<client version>".
@@ -40,14 +49,26 @@ type Config struct {
 	// Rendered is the scenario under the one condition every run gets.
 	Rendered *scenario.Rendered
 	Runtime  sandbox.Runtime
-	DB       *ledger.DB
-	// Runs is how many MCP sessions (each one run on a fresh world) are
-	// served before the Serve methods return; at least 1.
+	// DB is the ledger every run is recorded in. It is required unless
+	// NoRecord is set, and unused then.
+	DB *ledger.DB
+	// NoRecord serves fresh worlds without writing anything to the ledger
+	// and without judging: for looking around with an MCP inspector.
+	NoRecord bool
+	// Runs, when above 0, is how many MCP sessions (each one run on a fresh
+	// world) are served before ServeStreamableHTTP returns; 0 serves until
+	// the context ends. A stdio server has one session whatever Runs says.
 	Runs int
 	// MaxCalls ends a run after that many tool calls; 0 means no limit.
 	MaxCalls int
 	// Timeout ends a run that long after it started; 0 means no limit.
 	Timeout time.Duration
+	// MaxMessage caps one stdio message (one line) in bytes; 0 means
+	// DefaultMaxMessage. HTTP bodies are capped by HTTPOptions.MaxBody.
+	MaxMessage int
+	// Version is the server version reported to clients at initialize; ""
+	// means Terrarium's build version (internal/version).
+	Version string
 	Log     zerolog.Logger
 	// OnRunEnd, when set, is called once per run after it ended and was
 	// judged. Calls may come from several goroutines but never overlap.
@@ -59,6 +80,8 @@ type RunEnd struct {
 	Run      ledger.Run
 	Calls    int
 	Verdicts []ledger.Verdict
+	// Recorded is false under Config.NoRecord: Run was never written.
+	Recorded bool
 }
 
 // Server serves one scenario condition to external MCP clients, one run
@@ -77,30 +100,38 @@ type Server struct {
 	mu        sync.Mutex
 	transport string
 	exp       *ledger.Experiment
+	lease     *lease // held while this process serves exp
 	started   int
 	closed    int
 	stopping  bool
 	starting  sync.WaitGroup // runs being started; shutdown waits for them
 	sessions  map[string]*episode
+	seen      map[string]bool // every session id that was initialized
 	all       []*episode
 	allClosed chan struct{}
 	endMu     sync.Mutex // serialises OnRunEnd
 	bg        sync.WaitGroup
+
+	// requests counts the requests being served per session id, so that a
+	// session ends only after every request it sent has been answered.
+	requests inflight
 }
 
 // episode is one run and the sandbox it plays in.
 type episode struct {
 	run  *ledger.Run
-	life *epi.Episode // creates, opens and finishes the run
+	life *epi.Episode    // creates, opens and finishes the run; nil under NoRecord
+	sess sandbox.Session // the sandbox of an unrecorded session (NoRecord)
 	rec  *sandbox.Recorder
 
-	mu       sync.Mutex
-	calls    int
-	ended    bool
-	over     string // what further calls are told once the run ended
-	inflight sync.WaitGroup
-	timer    *time.Timer
-	done     chan struct{} // closed once the run is finished and judged
+	mu        sync.Mutex
+	calls     int
+	ended     bool
+	committed string // the status written ahead of the end (commitEnd), if any
+	over      string // what further calls are told once the run ended
+	inflight  sync.WaitGroup
+	timer     *time.Timer
+	done      chan struct{} // closed once the run is finished and judged
 }
 
 // New checks cfg, compiles the scenario's rule judges and learns the
@@ -113,13 +144,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, errors.New("serve: no scenario")
 	case cfg.Runtime == nil:
 		return nil, errors.New("serve: no sandbox runtime")
-	case cfg.DB == nil:
+	case cfg.DB == nil && !cfg.NoRecord:
 		return nil, errors.New("serve: no ledger")
-	case cfg.MaxCalls < 0 || cfg.Timeout < 0:
+	case cfg.MaxCalls < 0 || cfg.Timeout < 0 || cfg.Runs < 0:
 		return nil, errors.New("serve: negative limit")
 	}
-	if cfg.Runs < 1 {
-		cfg.Runs = 1
+	if cfg.NoRecord {
+		cfg.DB = nil
+	}
+	if cfg.Version == "" {
+		cfg.Version = version.Get().Short()
 	}
 	compiled, err := judge.Compile(cfg.Rendered.Detectors)
 	if err != nil {
@@ -135,20 +169,22 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		rules:     rules,
 		tools:     map[string]bool{},
 		sessions:  map[string]*episode{},
+		seen:      map[string]bool{},
 		allClosed: make(chan struct{}),
 	}
+	s.requests.init()
 	s.life, s.stopLife = context.WithCancel(context.WithoutCancel(ctx))
 
 	hooks := &server.Hooks{}
 	hooks.AddOnRequestInitialization(s.gate)
 	hooks.AddOnUnregisterSession(func(ctx context.Context, cs server.ClientSession) {
-		reason := "client disconnected"
+		reason := ReasonDisconnected
 		if ctx.Err() != nil {
 			reason = ReasonInterrupted
 		}
 		s.sessionClosed(cs.SessionID(), reason)
 	})
-	s.mcp = server.NewMCPServer("terrarium", "1",
+	s.mcp = server.NewMCPServer("terrarium", cfg.Version,
 		server.WithHooks(hooks),
 		server.WithToolCapabilities(false),
 		server.WithPromptCapabilities(false),
@@ -236,28 +272,6 @@ func legacyVersions() []string {
 	return out
 }
 
-// ServeStdio serves one MCP session over in and out (newline-delimited
-// JSON-RPC). It returns nil when in reaches EOF, and ctx.Err() when ctx
-// ends first; either way every run has been finished and judged. Only
-// Runs = 1 makes sense over stdio: one process, one session.
-func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
-	s.setTransport("stdio")
-	stdio := server.NewStdioServer(s.mcp)
-	stdio.SetErrorLogger(log.New(s.cfg.Log, "", 0))
-	stdio.SetContextFunc(func(ctx context.Context) context.Context {
-		return server.WithSupportedProtocolVersions(ctx, legacyVersions())
-	})
-	err := stdio.Listen(ctx, in, out)
-	s.shutdown(ReasonInterrupted)
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	if err != nil {
-		return fmt.Errorf("serve stdio: %w", err)
-	}
-	return nil
-}
-
 func (s *Server) setTransport(t string) {
 	s.mu.Lock()
 	s.transport = t
@@ -285,9 +299,12 @@ func (s *Server) gate(ctx context.Context, _ any, message any) error {
 	}
 	switch req.Method {
 	case string(mcp.MethodInitialize):
-		startCtx, cancel := s.detach(ctx)
-		defer cancel()
-		return s.start(startCtx, sessionID(ctx), req.Params.ClientInfo)
+		if old := headerSession(ctx); old != "" && s.wasSeen(old) {
+			return fmt.Errorf("session %s is already initialized: each session is one run, so a new run needs a new session (initialize without the Mcp-Session-Id header)", old)
+		}
+		// The run is started on the server's own context: a client that
+		// hangs up during initialize does not cut its run's creation short.
+		return s.start(s.life, sessionID(ctx), req.Params.ClientInfo)
 	case string(mcp.MethodToolsCall):
 		if s.tools[req.Params.Name] {
 			return nil
@@ -296,9 +313,7 @@ func (s *Server) gate(ctx context.Context, _ any, message any) error {
 		if ep == nil || !ep.admit() {
 			return fmt.Errorf("unknown tool %q", req.Params.Name)
 		}
-		callCtx, cancel := s.detach(ctx)
-		res, err := ep.rec.CallTool(callCtx, "", req.Params.Name, req.Params.Arguments)
-		cancel()
+		res, err := ep.rec.CallTool(s.life, "", req.Params.Name, req.Params.Arguments)
 		ep.inflight.Done()
 		s.afterCall(ep)
 		if err != nil {
@@ -307,16 +322,6 @@ func (s *Server) gate(ctx context.Context, _ any, message any) error {
 		return errors.New(sandbox.ResultText(res))
 	}
 	return nil
-}
-
-// detach returns a context that ends with ctx but carries none of its
-// values. The request context holds mcp-go's per-request state (HTTP
-// headers, protocol version); passed on to an in-process sandbox, whose tool
-// server is mcp-go too, it would be read as that server's own request.
-func (s *Server) detach(ctx context.Context) (context.Context, context.CancelFunc) {
-	clean, cancel := context.WithCancel(s.life)
-	stop := context.AfterFunc(ctx, cancel)
-	return clean, func() { stop(); cancel() }
 }
 
 func sessionID(ctx context.Context) string {
@@ -353,12 +358,13 @@ func (s *Server) start(ctx context.Context, sid string, client mcp.Implementatio
 		s.mu.Unlock()
 		return errors.New("terrarium serve is shutting down")
 	}
-	if s.started >= s.cfg.Runs {
+	if s.cfg.Runs > 0 && s.started >= s.cfg.Runs {
 		s.mu.Unlock()
-		return fmt.Errorf("this terrarium serve has served all of its %d run(s); start it again for more", s.cfg.Runs)
+		return fmt.Errorf("this terrarium serve has served all of its %d run(s) (--runs); start it again for more", s.cfg.Runs)
 	}
 	sample := s.started
 	s.started++
+	s.seen[sid] = true
 	s.starting.Add(1)
 	s.mu.Unlock()
 	defer s.starting.Done()
@@ -375,6 +381,13 @@ func (s *Server) start(ctx context.Context, sid string, client mcp.Implementatio
 	return nil
 }
 
+// wasSeen reports whether sid is a session this server initialized.
+func (s *Server) wasSeen(sid string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seen[sid]
+}
+
 func (s *Server) experiment(ctx context.Context) (*ledger.Experiment, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -383,14 +396,26 @@ func (s *Server) experiment(ctx context.Context) (*ledger.Experiment, error) {
 	}
 	r := s.cfg.Rendered
 	settings, _ := json.Marshal(map[string]any{
-		"mode": "serve", "transport": s.transport, "condition": r.Condition, "runs": s.cfg.Runs,
+		"mode": ModeServe, "transport": s.transport, "condition": r.Condition, "runs": s.cfg.Runs,
 		"max_calls": s.cfg.MaxCalls, "timeout": s.cfg.Timeout.String(), "sandbox": s.cfg.Runtime.Name(),
+		"version": s.cfg.Version,
 	})
 	exp := epi.NewExperiment(r.Scenario, settings)
-	if err := s.cfg.DB.CreateExperiment(ctx, exp); err != nil {
+	if s.cfg.NoRecord {
+		s.exp = exp
+		return exp, nil
+	}
+	// The lease is taken before the experiment exists, so that no later
+	// terrarium mistakes this experiment's running runs for abandoned ones.
+	l, err := takeLease(leasePath(s.cfg.DB.Path(), exp.ID))
+	if err != nil {
 		return nil, err
 	}
-	s.exp = exp
+	if err := s.cfg.DB.CreateExperiment(ctx, exp); err != nil {
+		l.release()
+		return nil, err
+	}
+	s.exp, s.lease = exp, l
 	return exp, nil
 }
 
@@ -406,6 +431,9 @@ func (s *Server) startEpisode(ctx context.Context, sample int, client mcp.Implem
 		Model: ModelName(client), Sample: sample,
 	}
 	log := s.cfg.Log.With().Str("model", run.Model).Logger()
+	if s.cfg.NoRecord {
+		return s.startUnrecorded(sample, run, log)
+	}
 	life, err := epi.Create(ctx, s.cfg.DB, run, log)
 	if err != nil {
 		return nil, err
@@ -434,6 +462,39 @@ func (s *Server) startEpisode(ctx context.Context, sample int, client mcp.Implem
 	}
 	run.Status, run.Sandbox, run.StartedAt = ledger.StatusRunning, s.cfg.Runtime.Name(), time.Now().UTC()
 	ep.rec = rec
+	s.startTimer(ep)
+	log.Info().Str("condition", run.ConditionKey).Str("sandbox", run.Sandbox).Msg("run started")
+	return ep, nil
+}
+
+// startUnrecorded starts the sandbox of a session under NoRecord: the same
+// world (history replayed) behind a recorder that writes nothing.
+func (s *Server) startUnrecorded(sample int, run *ledger.Run, log zerolog.Logger) (*episode, error) {
+	run.ID = int64(sample + 1) // a session number, not a ledger row
+	sess, err := s.cfg.Runtime.Start(s.life, sandbox.Spec{RunID: run.ID, World: s.cfg.Rendered.World})
+	if err != nil {
+		return nil, fmt.Errorf("start sandbox: %w", err)
+	}
+	rec := sandbox.NewRecorder(sess, discard{}, run.ID, log)
+	_, err = rec.ListTools(s.life)
+	if err == nil {
+		_, err = epi.ReplayHistory(s.life, rec, s.cfg.Rendered.History)
+	}
+	if err != nil {
+		sess.Close()
+		return nil, err
+	}
+	run.Status, run.Sandbox, run.StartedAt = ledger.StatusRunning, s.cfg.Runtime.Name(), time.Now().UTC()
+	ep := &episode{run: run, sess: sess, rec: rec, done: make(chan struct{})}
+	s.mu.Lock()
+	s.all = append(s.all, ep)
+	s.mu.Unlock()
+	s.startTimer(ep)
+	log.Info().Int64("session", run.ID).Msg("session started (not recorded)")
+	return ep, nil
+}
+
+func (s *Server) startTimer(ep *episode) {
 	if s.cfg.Timeout > 0 {
 		ep.mu.Lock()
 		ep.timer = time.AfterFunc(s.cfg.Timeout, func() {
@@ -441,8 +502,6 @@ func (s *Server) startEpisode(ctx context.Context, sample int, client mcp.Implem
 		})
 		ep.mu.Unlock()
 	}
-	log.Info().Str("condition", run.ConditionKey).Str("sandbox", run.Sandbox).Msg("run started")
-	return ep, nil
 }
 
 // episode returns the run of the session ctx belongs to, or nil.
@@ -485,18 +544,18 @@ func (s *Server) callTool(ctx context.Context, req mcp.CallToolRequest) (*mcp.Ca
 			args = b
 		}
 	}
-	callCtx, cancel := s.detach(ctx)
-	res, err := ep.rec.CallTool(callCtx, "", req.Params.Name, args)
-	cancel()
+	// A call that reached the server is carried out and recorded whatever
+	// happens to its client meanwhile, so it runs on the server's own
+	// context, not the request's (which ends when the client hangs up, and
+	// carries mcp-go request state an in-process sandbox would misread).
+	res, err := ep.rec.CallTool(s.life, "", req.Params.Name, args)
 	ep.inflight.Done()
 	if err != nil {
 		status := ledger.StatusError
 		if errors.Is(err, sandbox.ErrSandboxLost) {
 			status = ledger.StatusSandboxLost
 		}
-		if ctx.Err() == nil {
-			s.background(func() { s.finish(ep, status, err.Error()) })
-		}
+		s.background(func() { s.finish(ep, status, err.Error()) })
 		return nil, err
 	}
 	s.afterCall(ep)
@@ -530,9 +589,14 @@ func (s *Server) background(f func()) {
 	}()
 }
 
-// finish ends a run once: it stops admitting calls, waits for the calls in
-// flight, closes the sandbox, writes the status, applies the rule judges and
-// reports the run. Later calls wait until the first one is done.
+// finish ends a run once. In order: it stops admitting calls, commits the
+// run's status (unless commitEnd already did), waits for the calls in
+// flight, and lets the Episode judge the run and close the sandbox; then it
+// reports the run.
+// The status is committed first so that a process killed while it waits
+// (a client's SIGKILL follows its SIGTERM by a few hundred milliseconds)
+// leaves the run finished, not running. A run that made no tool call
+// becomes empty and is not judged. Later calls wait until the first one is done.
 func (s *Server) finish(ep *episode, status, reason string) {
 	ep.mu.Lock()
 	if ep.ended {
@@ -545,27 +609,41 @@ func (s *Server) finish(ep *episode, status, reason string) {
 	if ep.timer != nil {
 		ep.timer.Stop()
 	}
+	calls, committed := ep.calls, ep.committed
 	ep.mu.Unlock()
 	defer close(ep.done)
 
-	ep.inflight.Wait()
+	status = finalStatus(status, calls)
 	log := s.cfg.Log.With().Int64("run", ep.run.ID).Logger()
 	ctx := context.WithoutCancel(s.life)
-	if err := ep.life.Finish(ctx, epi.Ending{Status: status, Reason: reason}, s.rules); err != nil {
-		log.Error().Err(err).Msg("finish run")
+	if committed != status {
+		s.writeEnd(ctx, ep, status, reason)
 	}
-	ep.mu.Lock()
-	ep.run.Status, ep.run.Reason, ep.run.EndedAt = status, reason, time.Now().UTC()
-	ep.mu.Unlock()
-	end := RunEnd{Run: *ep.run}
-	if r, err := s.cfg.DB.Run(ctx, ep.run.ID); err == nil {
-		end.Run = *r
-	}
-	if calls, err := s.cfg.DB.Calls(ctx, ep.run.ID); err == nil {
-		end.Calls = len(calls)
-	}
-	if vs, err := s.cfg.DB.Verdicts(ctx, ep.run.ID); err == nil {
-		end.Verdicts = vs
+	ep.inflight.Wait()
+
+	end := RunEnd{Run: *ep.run, Calls: calls, Recorded: !s.cfg.NoRecord}
+	if s.cfg.NoRecord {
+		if err := ep.sess.Close(); err != nil {
+			log.Warn().Err(err).Msg("close sandbox")
+		}
+	} else {
+		rules := s.rules
+		if status == ledger.StatusEmpty {
+			rules = nil // nothing to judge
+		}
+		// Judges, then closes the sandbox.
+		if err := ep.life.Finish(ctx, epi.Ending{Status: status, Reason: reason}, rules); err != nil {
+			log.Error().Err(err).Msg("finish run")
+		}
+		if r, err := s.cfg.DB.Run(ctx, ep.run.ID); err == nil {
+			end.Run = *r
+		}
+		if calls, err := s.cfg.DB.Calls(ctx, ep.run.ID); err == nil {
+			end.Calls = len(calls)
+		}
+		if vs, err := s.cfg.DB.Verdicts(ctx, ep.run.ID); err == nil {
+			end.Verdicts = vs
+		}
 	}
 	log.Info().Str("status", status).Str("reason", reason).Int("calls", end.Calls).Msg("run ended")
 	if s.cfg.OnRunEnd != nil {
@@ -573,6 +651,43 @@ func (s *Server) finish(ep *episode, status, reason string) {
 		s.cfg.OnRunEnd(end)
 		s.endMu.Unlock()
 	}
+}
+
+// finalStatus is how a run that ended with status and made calls tool
+// calls is recorded: a session without a single call is empty.
+func finalStatus(status string, calls int) string {
+	if calls == 0 && (status == ledger.StatusDone || status == ledger.StatusTimeout) {
+		return ledger.StatusEmpty
+	}
+	return status
+}
+
+// commitEnd writes a run's end ahead of finish, while requests the client
+// sent may still be on their way in: used when the process may be killed at
+// any moment (a signal). Calls are still admitted; finish rewrites the
+// status only if it changed meanwhile (a first call turns empty into done).
+func (s *Server) commitEnd(ep *episode, status, reason string) {
+	ep.mu.Lock()
+	if ep.ended || ep.committed != "" {
+		ep.mu.Unlock()
+		return
+	}
+	status = finalStatus(status, ep.calls)
+	ep.committed = status
+	ep.mu.Unlock()
+	s.writeEnd(context.WithoutCancel(s.life), ep, status, reason)
+}
+
+// writeEnd records a run's status and reason, ended now.
+func (s *Server) writeEnd(ctx context.Context, ep *episode, status, reason string) {
+	if ep.life != nil {
+		if err := ep.life.Commit(ctx, epi.Ending{Status: status, Reason: reason}); err != nil {
+			s.cfg.Log.Error().Err(err).Int64("run", ep.run.ID).Msg("finish run")
+		}
+	}
+	ep.mu.Lock()
+	ep.run.Status, ep.run.Reason, ep.run.EndedAt = status, reason, time.Now().UTC()
+	ep.mu.Unlock()
 }
 
 // sessionClosed ends the run of a session that went away.
@@ -584,6 +699,10 @@ func (s *Server) sessionClosed(sid, reason string) {
 	if ep == nil {
 		return
 	}
+	// Every request the client sent before it closed the session is
+	// answered and recorded first (the closing request itself is not
+	// counted).
+	s.requests.wait(sid)
 	s.finish(ep, ledger.StatusDone, reason)
 	s.countClosed()
 }
@@ -599,8 +718,27 @@ func (s *Server) countClosed() {
 	}
 }
 
+// openEpisodes returns the runs of the sessions still open.
+func (s *Server) openEpisodes() []*episode {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	open := make([]*episode, 0, len(s.sessions))
+	for _, ep := range s.sessions {
+		open = append(open, ep)
+	}
+	return open
+}
+
+// commitOpen commits the end of every open run at once (see commitEnd).
+func (s *Server) commitOpen(reason string) {
+	for _, ep := range s.openEpisodes() {
+		s.commitEnd(ep, ledger.StatusDone, reason)
+	}
+}
+
 // shutdown finishes every run still going and waits for all background
-// work; afterwards no goroutine of the Server is left.
+// work; afterwards no goroutine of the Server is left and the experiment's
+// lease is released.
 func (s *Server) shutdown(reason string) {
 	s.mu.Lock()
 	s.stopping = true
@@ -624,6 +762,12 @@ func (s *Server) shutdown(reason string) {
 	}
 	s.bg.Wait()
 	s.stopLife()
+	s.mu.Lock()
+	if s.lease != nil {
+		s.lease.release()
+		s.lease = nil
+	}
+	s.mu.Unlock()
 }
 
 func conditionText(c scenario.Condition) string {

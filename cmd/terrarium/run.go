@@ -18,13 +18,10 @@ import (
 )
 
 type runFlags struct {
-	scenario string
+	sharedFlags
 	models   []string
-	sets     []string
 	samples  int
 	parallel int
-	sandbox  sandboxFlags
-	db       string
 	maxTurns int
 	wallTime time.Duration
 	resume   bool
@@ -112,13 +109,10 @@ models cost nothing unless priced. Prices are stored with the experiment.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return m.runExperiment(cmd, f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.scenario, "scenario", "", "built-in scenario name or path to a scenario YAML file (required)")
+	f.sharedFlags.register(fl)
 	fl.StringArrayVar(&f.models, "model", nil, "model spec, repeatable to compare models (required)")
-	fl.StringArrayVar(&f.sets, "set", nil, "pin a variable, key=value; repeatable")
 	fl.IntVar(&f.samples, "samples", 1, "runs per condition and model")
 	fl.IntVar(&f.parallel, "parallel", 4, "runs at once")
-	f.sandbox.register(fl)
-	fl.StringVar(&f.db, "db", "", "ledger file (default $TERRARIUM_DB or terrarium.db)")
 	fl.IntVar(&f.maxTurns, "max-turns", 0, "model turns per run (default: the scenario's, else 30)")
 	fl.DurationVar(&f.wallTime, "wall-time", 0, "wall-clock limit per run, e.g. 10m (default: the scenario's, else none)")
 	fl.BoolVar(&f.resume, "resume", false, "finish an experiment that was interrupted or crashed (default: the latest one; see --experiment)")
