@@ -79,6 +79,9 @@ func cpuTime(key string) string {
 }
 
 func cmdPs(c *call) int {
+	if code, ok := c.psFormatted(); ok {
+		return code
+	}
 	psArgs := strings.Join(c.args, " ")
 	full, bsd, all := false, false, false
 	var pids map[int]bool

@@ -1,0 +1,286 @@
+package shell
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ps -o / -eo / --format and --sort: the user-chosen columns of procps.
+
+type psColumn struct {
+	head  string
+	right bool
+	value func(c *call, r procRow) string
+}
+
+var psColumns = map[string]psColumn{
+	"pid":     {"PID", true, func(c *call, r procRow) string { return strconv.Itoa(r.pid) }},
+	"ppid":    {"PPID", true, func(c *call, r procRow) string { return strconv.Itoa(r.ppid) }},
+	"user":    {"USER", false, func(c *call, r procRow) string { return psUser(r.user) }},
+	"euser":   {"EUSER", false, func(c *call, r procRow) string { return psUser(r.user) }},
+	"uid":     {"UID", true, func(c *call, r procRow) string { return strconv.Itoa(uidOf(r.user, c.s.h.user)) }},
+	"comm":    {"COMMAND", false, func(c *call, r procRow) string { return psComm(r.command) }},
+	"ucmd":    {"CMD", false, func(c *call, r procRow) string { return psComm(r.command) }},
+	"cmd":     {"CMD", false, func(c *call, r procRow) string { return r.command }},
+	"args":    {"COMMAND", false, func(c *call, r procRow) string { return r.command }},
+	"command": {"COMMAND", false, func(c *call, r procRow) string { return r.command }},
+	"%cpu":    {"%CPU", true, func(c *call, r procRow) string { return fmt.Sprintf("%.1f", psCPU(c, r)) }},
+	"pcpu":    {"%CPU", true, func(c *call, r procRow) string { return fmt.Sprintf("%.1f", psCPU(c, r)) }},
+	"%mem":    {"%MEM", true, func(c *call, r procRow) string { return fmt.Sprintf("%.1f", psMem(c, r)) }},
+	"pmem":    {"%MEM", true, func(c *call, r procRow) string { return fmt.Sprintf("%.1f", psMem(c, r)) }},
+	"stat":    {"STAT", false, func(c *call, r procRow) string { return r.stat }},
+	"s":       {"S", false, func(c *call, r procRow) string { return r.stat[:1] }},
+	"tty":     {"TT", false, func(c *call, r procRow) string { return r.tty }},
+	"etime":   {"ELAPSED", true, func(c *call, r procRow) string { return psElapsed(c.s.net.clock.Now().Sub(r.start)) }},
+	"etimes":  {"ELAPSED", true, func(c *call, r procRow) string { return strconv.Itoa(int(c.s.net.clock.Now().Sub(r.start).Seconds())) }},
+	"lstart":  {"STARTED", false, func(c *call, r procRow) string { return r.start.In(c.s.net.clock.Now().Location()).Format("Mon Jan _2 15:04:05 2006") }},
+	"start":   {"STARTED", true, func(c *call, r procRow) string { return r.start.In(c.s.net.clock.Now().Location()).Format("15:04:05") }},
+	"time":    {"TIME", true, func(c *call, r procRow) string { return "00:00:0" + strconv.Itoa(seeded(c.s.h.name+strconv.Itoa(r.pid), 9)) }},
+	"rss":     {"RSS", true, func(c *call, r procRow) string { return strconv.Itoa(psRSS(c, r)) }},
+	"vsz":     {"VSZ", true, func(c *call, r procRow) string { return strconv.Itoa(psRSS(c, r)*3 + 5000) }},
+	"nlwp":    {"NLWP", true, func(c *call, r procRow) string { return "1" }},
+	"ni":      {"NI", true, func(c *call, r procRow) string { return "0" }},
+}
+
+func psUser(u string) string {
+	if len(u) > 8 {
+		return u[:7] + "+"
+	}
+	return u
+}
+
+func psComm(cmd string) string {
+	if strings.HasPrefix(cmd, "[") {
+		return strings.Trim(cmd, "[]")
+	}
+	name := path.Base(strings.Fields(cmd + " x")[0])
+	name = strings.TrimSuffix(strings.TrimPrefix(name, "-"), ":")
+	if len(name) > 15 {
+		name = name[:15]
+	}
+	return name
+}
+
+func psCPU(c *call, r procRow) float64 {
+	if r.pid == 1 || r.tty != "?" || strings.HasPrefix(r.command, "[") {
+		return 0
+	}
+	return float64(seeded(c.s.h.name+"/"+strconv.Itoa(r.pid)+"cpu", 30)) / 10
+}
+
+func psMem(c *call, r procRow) float64 {
+	if strings.HasPrefix(r.command, "[") {
+		return 0
+	}
+	return float64(seeded(c.s.h.name+"/"+strconv.Itoa(r.pid)+"mem", 20)) / 10
+}
+
+func psRSS(c *call, r procRow) int {
+	if strings.HasPrefix(r.command, "[") {
+		return 0
+	}
+	return 2000 + seeded(c.s.h.name+"/"+strconv.Itoa(r.pid)+"rss", 90000)
+}
+
+func psElapsed(d time.Duration) string {
+	s := int(d.Seconds())
+	days, h, m, sec := s/86400, s/3600%24, s/60%60, s%60
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%d-%02d:%02d:%02d", days, h, m, sec)
+	case h > 0:
+		return fmt.Sprintf("%02d:%02d:%02d", h, m, sec)
+	}
+	return fmt.Sprintf("%02d:%02d", m, sec)
+}
+
+// psFormatted handles ps calls that choose their columns; ok is false for
+// the other forms.
+func (c *call) psFormatted() (int, bool) {
+	var format []string
+	var sortKeys []string
+	all := false
+	var pids map[int]bool
+	var users map[string]bool
+	var commands map[string]bool
+	noHeader := false
+	args := c.args
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		next := func() string {
+			if i+1 < len(args) {
+				i++
+				return args[i]
+			}
+			return ""
+		}
+		switch {
+		case a == "-o" || a == "o" || a == "--format" || a == "-O":
+			format = append(format, strings.Split(next(), ",")...)
+		case strings.HasPrefix(a, "--format="):
+			format = append(format, strings.Split(strings.TrimPrefix(a, "--format="), ",")...)
+		case strings.HasPrefix(a, "-o") && len(a) > 2:
+			format = append(format, strings.Split(a[2:], ",")...)
+		case strings.HasPrefix(a, "--sort="):
+			sortKeys = strings.Split(strings.TrimPrefix(a, "--sort="), ",")
+		case a == "--sort" || a == "k":
+			sortKeys = strings.Split(next(), ",")
+		case a == "-p" || a == "--pid" || a == "p":
+			pids = map[int]bool{}
+			for _, v := range strings.Split(next(), ",") {
+				n, _ := strconv.Atoi(v)
+				pids[n] = true
+			}
+		case a == "-u" || a == "-U" || a == "--user":
+			users = map[string]bool{}
+			for _, v := range strings.Split(next(), ",") {
+				users[v] = true
+			}
+		case a == "-C":
+			commands = map[string]bool{}
+			for _, v := range strings.Split(next(), ",") {
+				commands[v] = true
+			}
+		case a == "--no-headers" || a == "--no-heading" || a == "h":
+			noHeader = true
+		case strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--"):
+			for _, f := range a[1:] {
+				switch f {
+				case 'e', 'A':
+					all = true
+				case 'o':
+				}
+			}
+			if strings.HasSuffix(a, "o") && len(a) > 2 {
+				format = append(format, strings.Split(next(), ",")...)
+			}
+		default:
+			if strings.ContainsAny(a, "ax") {
+				all = true
+			}
+		}
+	}
+	if len(format) == 0 {
+		return 0, false
+	}
+	type col struct {
+		name string
+		spec psColumn
+	}
+	var cols []col
+	for _, f := range format {
+		name, head, renamed := strings.Cut(f, "=")
+		spec, ok := psColumns[strings.ToLower(name)]
+		if !ok {
+			c.err.printf("error: unknown user-defined format specifier \"%s\"\n\nUsage:\n ps [options]\n\n Try 'ps --help <simple|list|output|threads|misc|all>'\n  or 'ps --help <s|l|o|t|m|a>'\n for additional help text.\n\nFor more details see ps(1).\n", name)
+			return 1, true
+		}
+		if renamed {
+			spec.head = head
+		}
+		cols = append(cols, col{name, spec})
+	}
+	var rows []procRow
+	for _, r := range c.s.procTable(strings.Join(c.args, " ")) {
+		switch {
+		case pids != nil:
+			if !pids[r.pid] {
+				continue
+			}
+		case users != nil:
+			if !users[r.user] {
+				continue
+			}
+		case commands != nil:
+			if !commands[psComm(r.command)] {
+				continue
+			}
+		case !all:
+			if !strings.HasPrefix(r.tty, "pts/") {
+				continue
+			}
+		}
+		rows = append(rows, r)
+	}
+	for k := len(sortKeys) - 1; k >= 0; k-- {
+		key := sortKeys[k]
+		desc := strings.HasPrefix(key, "-")
+		key = strings.TrimLeft(key, "+-")
+		spec, ok := psColumns[key]
+		if !ok {
+			continue
+		}
+		sort.SliceStable(rows, func(i, j int) bool {
+			a, b := spec.value(c, rows[i]), spec.value(c, rows[j])
+			fa, ea := strconv.ParseFloat(a, 64)
+			fb, eb := strconv.ParseFloat(b, 64)
+			less := a < b
+			if ea == nil && eb == nil {
+				less = fa < fb
+			}
+			if desc {
+				return !less && a != b
+			}
+			return less
+		})
+	}
+	table := [][]string{}
+	allHidden := true
+	head := make([]string, len(cols))
+	for i, cl := range cols {
+		head[i] = cl.spec.head
+		if cl.spec.head != "" {
+			allHidden = false
+		}
+	}
+	if !noHeader && !allHidden {
+		table = append(table, head)
+	}
+	for _, r := range rows {
+		line := make([]string, len(cols))
+		for i, cl := range cols {
+			line[i] = cl.spec.value(c, r)
+		}
+		table = append(table, line)
+	}
+	widths := make([]int, len(cols))
+	for _, line := range table {
+		for i, v := range line {
+			widths[i] = max(widths[i], len(v))
+		}
+	}
+	for i, cl := range cols {
+		switch cl.name {
+		case "pid", "ppid":
+			widths[i] = max(widths[i], 7)
+		case "user", "euser":
+			widths[i] = max(widths[i], 8)
+		}
+	}
+	for _, line := range table {
+		var b strings.Builder
+		for i, v := range line {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			last := i == len(line)-1
+			switch {
+			case cols[i].spec.right:
+				b.WriteString(strings.Repeat(" ", widths[i]-len(v)) + v)
+			case last:
+				b.WriteString(v)
+			default:
+				b.WriteString(v + strings.Repeat(" ", widths[i]-len(v)))
+			}
+		}
+		c.out.WriteString(b.String() + "\n")
+	}
+	if len(rows) == 0 {
+		return 1, true
+	}
+	return 0, true
+}
