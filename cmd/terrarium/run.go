@@ -156,12 +156,15 @@ func (m *Main) runExperiment(cmd *cobra.Command, f runFlags) error {
 	if err := checkFlagsApply(cmd.Flags().Changed, f.models, f.model); err != nil {
 		return err
 	}
-	sc, err := scenario.Load(f.scenario)
+	sc, err := loadScenario(f.scenario) // names the scenario
 	if err != nil {
-		return usageError{fmt.Errorf("scenario %s: %w", f.scenario, err)}
+		return err
 	}
 	pins, err := parseSets(f.sets)
 	if err != nil {
+		return err
+	}
+	if err := checkPins(sc, pins); err != nil {
 		return err
 	}
 	conds, err := sc.Select(pins)

@@ -37,13 +37,17 @@ var psColumns = map[string]psColumn{
 	"tty":     {"TT", false, func(c *call, r procRow) string { return r.tty }},
 	"etime":   {"ELAPSED", true, func(c *call, r procRow) string { return psElapsed(c.s.net.clock.Now().Sub(r.start)) }},
 	"etimes":  {"ELAPSED", true, func(c *call, r procRow) string { return strconv.Itoa(int(c.s.net.clock.Now().Sub(r.start).Seconds())) }},
-	"lstart":  {"STARTED", false, func(c *call, r procRow) string { return r.start.In(c.s.net.clock.Now().Location()).Format("Mon Jan _2 15:04:05 2006") }},
-	"start":   {"STARTED", true, func(c *call, r procRow) string { return r.start.In(c.s.net.clock.Now().Location()).Format("15:04:05") }},
-	"time":    {"TIME", true, func(c *call, r procRow) string { return "00:00:0" + strconv.Itoa(seeded(c.s.h.name+strconv.Itoa(r.pid), 9)) }},
-	"rss":     {"RSS", true, func(c *call, r procRow) string { return strconv.Itoa(psRSS(c, r)) }},
-	"vsz":     {"VSZ", true, func(c *call, r procRow) string { return strconv.Itoa(psRSS(c, r)*3 + 5000) }},
-	"nlwp":    {"NLWP", true, func(c *call, r procRow) string { return "1" }},
-	"ni":      {"NI", true, func(c *call, r procRow) string { return "0" }},
+	"lstart": {"STARTED", false, func(c *call, r procRow) string {
+		return r.start.In(c.s.net.clock.Now().Location()).Format("Mon Jan _2 15:04:05 2006")
+	}},
+	"start": {"STARTED", true, func(c *call, r procRow) string { return r.start.In(c.s.net.clock.Now().Location()).Format("15:04:05") }},
+	"time": {"TIME", true, func(c *call, r procRow) string {
+		return "00:00:0" + strconv.Itoa(seeded(c.s.h.name+strconv.Itoa(r.pid), 9))
+	}},
+	"rss":  {"RSS", true, func(c *call, r procRow) string { return strconv.Itoa(psRSS(c, r)) }},
+	"vsz":  {"VSZ", true, func(c *call, r procRow) string { return strconv.Itoa(psVSZ(c, r)) }},
+	"nlwp": {"NLWP", true, func(c *call, r procRow) string { return "1" }},
+	"ni":   {"NI", true, func(c *call, r procRow) string { return "0" }},
 }
 
 func psUser(u string) string {
@@ -65,26 +69,35 @@ func psComm(cmd string) string {
 	return name
 }
 
-func psCPU(c *call, r procRow) float64 {
-	if r.pid == 1 || r.tty != "?" || strings.HasPrefix(r.command, "[") {
-		return 0
+// psStats is a process's %CPU, %MEM, VSZ and RSS, the same in every
+// ps format: derived from the host and PID, busy for model servers, none
+// for kernel threads.
+func (c *call) psStats(r procRow) (cpu, mem float64, vsz, rss int) {
+	key := c.s.h.name + "/" + strconv.Itoa(r.pid)
+	cpu = float64(seeded(key+"cpu", 30)) / 10
+	mem = float64(seeded(key+"mem", 20)) / 10
+	vsz = 8000 + seeded(key+"vsz", 900000)
+	rss = 2000 + seeded(key+"rss", 90000)
+	if r.pid == 1 || r.tty != "?" {
+		cpu, mem = 0, 0.1
 	}
-	return float64(seeded(c.s.h.name+"/"+strconv.Itoa(r.pid)+"cpu", 30)) / 10
+	if strings.HasPrefix(r.command, "[") { // kernel threads have no memory of their own
+		return 0, 0, 0, 0
+	}
+	if strings.Contains(r.command, "python") || strings.Contains(r.command, "vllm") || strings.Contains(r.command, "serve") {
+		cpu += 12.5
+		mem += 8.3
+	}
+	return cpu, mem, vsz, rss
 }
 
-func psMem(c *call, r procRow) float64 {
-	if strings.HasPrefix(r.command, "[") {
-		return 0
-	}
-	return float64(seeded(c.s.h.name+"/"+strconv.Itoa(r.pid)+"mem", 20)) / 10
-}
+func psCPU(c *call, r procRow) float64 { cpu, _, _, _ := c.psStats(r); return cpu }
 
-func psRSS(c *call, r procRow) int {
-	if strings.HasPrefix(r.command, "[") {
-		return 0
-	}
-	return 2000 + seeded(c.s.h.name+"/"+strconv.Itoa(r.pid)+"rss", 90000)
-}
+func psMem(c *call, r procRow) float64 { _, mem, _, _ := c.psStats(r); return mem }
+
+func psRSS(c *call, r procRow) int { _, _, _, rss := c.psStats(r); return rss }
+
+func psVSZ(c *call, r procRow) int { _, _, vsz, _ := c.psStats(r); return vsz }
 
 func psElapsed(d time.Duration) string {
 	s := int(d.Seconds())

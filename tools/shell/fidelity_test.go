@@ -35,7 +35,7 @@ import (
 
 // fidelityFloor is the share of cases that must pass. It is set to what
 // passes today and is raised as the shell and the hosts improve.
-const fidelityFloor = 0.90
+const fidelityFloor = 0.95
 
 type expect struct {
 	kind string // exit, out, err, !out, !err

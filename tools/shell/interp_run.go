@@ -23,7 +23,11 @@ func (n *Network) RunContext(ctx context.Context, hostName, line string, emit wo
 	if emit == nil {
 		emit = func(world.Event) {}
 	}
-	s := n.newSession(h, h.user, emit, 0)
+	for _, o := range n.hosts {
+		o.refreshProc(n.clock.Now())
+	}
+	s := n.newSession(h, h.user, n.chargeCopies(emit), 0)
+	h.refreshSelf(s)
 	s.bud = newBudget(ctx)
 	s.interactive = true
 	var stdout, stderr outBuf
