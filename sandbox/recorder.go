@@ -42,6 +42,16 @@ type Recorder struct {
 	eventSeq  int
 	tools     []mcp.Tool
 	toolNames map[string]bool
+	// ended is set when the world ended the run (a wiped event).
+	ended string
+}
+
+// Ended returns why the world ended the run ("wiped"), or "" while it goes
+// on. The agent loop stops the run after the call that carried it.
+func (r *Recorder) Ended() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ended
 }
 
 // DefaultGrace is how long a forwarded call's result is still waited for
@@ -197,6 +207,9 @@ func (r *Recorder) CallToolIn(ctx context.Context, phase, callID, name string, a
 		}
 		rows = append(rows, ledger.Event{RunID: r.runID, Seq: r.eventSeq, Type: ev.Type, Time: ev.Time, Attrs: attrs})
 		r.eventSeq++
+		if ev.Type == world.Wiped {
+			r.ended = world.Wiped
+		}
 	}
 	r.mu.Unlock()
 	// The result is committed even if the caller gave up meanwhile: what the

@@ -51,7 +51,9 @@ func (s *session) runTop(line string, stdout, stderr *outBuf) (code int) {
 			if _, ok := r.(killed); !ok {
 				panic(r)
 			}
+			// The terminal shows the notice even after a flood.
 			stderr.bud = nil
+			stderr.limit = stderr.b.Len() + 64
 			stderr.WriteString("Killed\n")
 			code = 137
 		}
