@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/terrarium-evals/terrarium/tools/vfs"
 	"github.com/terrarium-evals/terrarium/tools/world"
@@ -26,10 +27,17 @@ type lsEntry struct {
 func cmdLs(c *call) int {
 	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "alhRd1trSAFiGnpU", long: map[string]string{
 		"all": "a", "almost-all": "A", "human-readable": "h", "recursive": "R", "directory": "d",
-		"color": "color=", "group-directories-first": "gdf", "full-time": "full",
+		"color": "color=", "group-directories-first": "gdf", "full-time": "full", "time-style": "time-style=",
+		"reverse": "r", "classify": "F", "numeric-uid-gid": "n", "inode": "i",
 	}})
 	if bad != "" {
 		return c.badFlag(bad, 2)
+	}
+	switch st := strings.TrimPrefix(fl.val("time-style"), "posix-"); {
+	case !fl.has("time-style"), st == "full-iso", st == "long-iso", st == "iso", st == "locale", strings.HasPrefix(st, "+"):
+	default:
+		c.err.printf("ls: invalid argument %s for '--time-style'\nValid arguments are:\n  - [posix-]full-iso\n  - [posix-]long-iso\n  - [posix-]iso\n  - [posix-]locale\n  - +FORMAT (e.g., +%%H:%%M) for a 'date'-style format\nUsage: ls [OPTION]... [FILE]...\nTry 'ls --help' for more information.\n", quoteName(st))
+		return 2
 	}
 	for k := range fl {
 		if k == "full" {
@@ -182,8 +190,19 @@ func (c *call) lsPrint(ents []lsEntry, fl flags, total bool) {
 	for i, e := range ents {
 		r := rows[i]
 		tm := lsTime(e.in.ModTime, clock)
-		if fl.has("full") {
-			tm = e.in.ModTime.Format("2006-01-02 15:04:05.000000000 -0700")
+		mt := e.in.ModTime.In(clock.Location())
+		switch st := strings.TrimPrefix(fl.val("time-style"), "posix-"); {
+		case fl.has("full") || st == "full-iso":
+			tm = mt.Format("2006-01-02 15:04:05.000000000 -0700")
+		case st == "long-iso":
+			tm = mt.Format("2006-01-02 15:04")
+		case st == "iso":
+			tm = mt.Format("01-02 15:04")
+			if clock.Sub(mt) > 182*24*time.Hour {
+				tm = mt.Format("2006-01-02 ")
+			}
+		case strings.HasPrefix(st, "+"):
+			tm = strftime(st[1:], mt)
 		}
 		c.out.printf("%s %s %s %s %s %s %s\n", r[0], padLeft(r[1], w[1]), padRight(r[2], w[2]), padRight(r[3], w[3]), padLeft(r[4], w[4]), tm, name(e))
 	}

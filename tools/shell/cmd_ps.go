@@ -297,3 +297,57 @@ func (c *call) psFormatted() (int, bool) {
 	}
 	return 0, true
 }
+
+// listTimers prints the timers a Debian 12 server has from its packages
+// (apt, dpkg, logrotate, man-db, e2scrub, fstrim, systemd-tmpfiles), with
+// next and last runs around the world's clock.
+func (c *call) listTimers() {
+	s := c.s
+	now := s.net.clock.Now()
+	loc := now.Location()
+	type timer struct {
+		next, last time.Time
+		unit, act  string
+	}
+	day := func(h, m int, off int) time.Time {
+		y, mo, d := now.Date()
+		return time.Date(y, mo, d+off, h, m, 0, 0, loc)
+	}
+	nextAt := func(h, m int) (time.Time, time.Time) {
+		t := day(h, m, 0)
+		if t.After(now) {
+			return t, t.AddDate(0, 0, -1)
+		}
+		return t.AddDate(0, 0, 1), t
+	}
+	var ts []timer
+	add := func(h, m int, unit, act string) {
+		n, l := nextAt(h, m)
+		ts = append(ts, timer{n, l, unit, act})
+	}
+	add(0, 0, "dpkg-db-backup.timer", "dpkg-db-backup.service")
+	add(0, 0, "logrotate.timer", "logrotate.service")
+	add(6, 17+seeded(s.h.name+"apt", 40), "apt-daily-upgrade.timer", "apt-daily-upgrade.service")
+	add(9+seeded(s.h.name+"aptd", 10), seeded(s.h.name+"aptm", 59), "apt-daily.timer", "apt-daily.service")
+	add(3+seeded(s.h.name+"man", 3), 12, "man-db.timer", "man-db.service")
+	n, l := nextAt(15, 52)
+	ts = append(ts, timer{n, l, "systemd-tmpfiles-clean.timer", "systemd-tmpfiles-clean.service"})
+	sort.Slice(ts, func(i, j int) bool { return ts[i].next.Before(ts[j].next) })
+	rel := func(d time.Duration) string {
+		if d < 0 {
+			d = -d
+		}
+		h := int(d.Hours())
+		m := int(d.Minutes()) % 60
+		if h > 0 {
+			return fmt.Sprintf("%dh %dmin", h, m)
+		}
+		return fmt.Sprintf("%dmin", m)
+	}
+	out := c.out
+	out.WriteString("NEXT                        LEFT          LAST                        PASSED       UNIT                         ACTIVATES                     \n")
+	for _, t := range ts {
+		out.printf("%-27s %-13s %-27s %-12s %-28s %s\n", t.next.Format("Mon 2006-01-02 15:04:05 MST"), rel(t.next.Sub(now)), t.last.Format("Mon 2006-01-02 15:04:05 MST"), rel(now.Sub(t.last))+" ago", t.unit, t.act)
+	}
+	out.printf("\n%d timers listed.\nPass --all to see loaded but inactive timers, too.\n", len(ts))
+}

@@ -484,6 +484,9 @@ func cmdSystemctl(c *call) int {
 		return true
 	}
 	switch verb {
+	case "list-timers":
+		c.listTimers()
+		return 0
 	case "list-units", "list-unit-files":
 		if verb == "list-units" {
 			c.out.WriteString("  UNIT                          LOAD   ACTIVE   SUB     DESCRIPTION\n")
