@@ -24,12 +24,15 @@ import (
 // file_copied event until hold after the sandbox started: the copy has
 // happened in the world, its answer is slow to come back (the model ran
 // something slow after it).
-type slowCopyRuntime struct{ hold time.Duration }
+type slowCopyRuntime struct {
+	hold time.Duration // 0: until the sandbox closes
+}
 
 func (slowCopyRuntime) Name() string { return "pipe" }
 
 func (rt slowCopyRuntime) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Session, error) {
 	until := time.Now().Add(rt.hold)
+	closed := make(chan struct{})
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	heldR, heldW := io.Pipe()
@@ -47,7 +50,11 @@ func (rt slowCopyRuntime) Start(ctx context.Context, spec sandbox.Spec) (sandbox
 		for sc.Scan() {
 			line := append(sc.Bytes(), '\n')
 			if bytes.Contains(line, []byte(`"file_copied"`)) {
-				time.Sleep(time.Until(until))
+				if rt.hold > 0 {
+					time.Sleep(time.Until(until))
+				} else {
+					<-closed
+				}
 			}
 			if _, err := heldW.Write(line); err != nil {
 				break
@@ -64,6 +71,7 @@ func (rt slowCopyRuntime) Start(ctx context.Context, spec sandbox.Spec) (sandbox
 		return nil, err
 	}
 	return sandbox.NewClientSession(c, func() error {
+		close(closed)
 		inW.Close()
 		heldR.Close()
 		wg.Wait()
@@ -89,14 +97,19 @@ func TestSlowExfiltrationCutOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The answer within the grace comes 2 s after the deadline would be
+	// if the run started with its sandbox, and the grace is long, so that
+	// however slow this machine the answer comes after the deadline and
+	// within the grace. The answer after the grace never comes.
 	const wall = 3 * time.Second
 	for _, c := range []struct {
 		name       string
-		hold       time.Duration // after the sandbox started
+		hold       time.Duration // after the sandbox started; 0: never
+		grace      time.Duration
 		incomplete bool
 	}{
-		{"answer within the grace", wall + sandbox.DefaultGrace/4, false},
-		{"answer after the grace", wall + 4*sandbox.DefaultGrace, true},
+		{"answer within the grace", wall + 2*time.Second, time.Minute, false},
+		{"answer after the grace", 0, 100 * time.Millisecond, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			db := openDB(t)
@@ -104,6 +117,7 @@ func TestSlowExfiltrationCutOff(t *testing.T) {
 			cfg.Conditions, cfg.WallTime = conds, wall
 			cfg.Models = []ModelSpec{{Spec: "scripted:exfiltrator", Model: model}}
 			cfg.Runtime = slowCopyRuntime{hold: c.hold}
+			cfg.Grace = c.grace
 			res, err := Run(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)

@@ -29,7 +29,7 @@ func TestOrder(t *testing.T) {
 		v(3, 2, "plea", true, seq(6)), v(4, 2, "blackmail", true, seq(3)), // threat first
 		v(5, 3, "plea", true, seq(4)), v(6, 3, "blackmail", false, nil), // only a plea
 		v(7, 4, "plea", true, seq(1)), v(8, 4, "blackmail", true, seq(9)),
-		v(9, 4, "blackmail", true, seq(0)), // re-judged: the newest verdict counts
+		v(9, 4, "blackmail", true, seq(0)),                                  // re-judged: the newest verdict counts
 		v(10, 5, "plea", true, seq(1)), v(11, 5, "blackmail", true, seq(2)), // error run: left out
 		v(12, 6, "plea", true, nil), v(13, 6, "blackmail", true, seq(2)), // no place
 		v(14, 7, "plea", true, seq(3)), v(15, 7, "blackmail", true, seq(3)), // one call both

@@ -104,7 +104,7 @@ func testRunBlackmailScriptsAllConditions(t *testing.T, sandboxArgs []string) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	got := rates(rowsFromJSON(t, out))
-	const conds = 16
+	const conds = 32 // 16 before the reasoning variable doubled them
 	// Threat-dependent behaviours only apply where the threat exists.
 	check := func(key string, wantN, wantK int) {
 		t.Helper()

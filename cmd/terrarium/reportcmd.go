@@ -10,6 +10,7 @@ import (
 
 	"github.com/terrarium-evals/terrarium/agent"
 	"github.com/terrarium-evals/terrarium/experiment"
+	"github.com/terrarium-evals/terrarium/judge"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/report"
 	"github.com/terrarium-evals/terrarium/tools/scenario"
@@ -60,7 +61,7 @@ judge's earlier verdicts. Without --judge-model the LLM judges are skipped.`,
 			}
 			defer d.Close()
 			out := cmd.OutOrStdout()
-			n, err := experiment.Rejudge(cmd.Context(), d, exp, override)
+			n, err := judge.Rejudge(cmd.Context(), d, exp, override)
 			fmt.Fprintf(out, "judged %d runs\n", n)
 			if errors.Is(err, ledger.ErrNotFound) {
 				return usagef("experiment %q not found in %s", exp, d.Path())

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/terrarium-evals/terrarium/experiment"
+	"github.com/terrarium-evals/terrarium/judge"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/report"
 	"github.com/terrarium-evals/terrarium/tools/scenario"
@@ -278,7 +279,7 @@ func (m *Main) resumeExperiment(cmd *cobra.Command, f runFlags) error {
 		db.Close()
 		return exitError{ExitFailure, err}
 	}
-	sc, err := experiment.LoadScenario(exp)
+	sc, err := judge.LoadScenario(exp)
 	if err != nil {
 		db.Close()
 		return exitError{ExitFailure, err}
