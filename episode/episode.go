@@ -135,6 +135,22 @@ func (e *Episode) History() []agent.Message {
 	return e.history
 }
 
+// Abort starts the run on backend and ends it at once with status error
+// and reason, for a run that cannot open at all (its scenario does not
+// render for its condition). Nothing is judged.
+func (e *Episode) Abort(ctx context.Context, backend, reason string) error {
+	e.mu.Lock()
+	id := e.run.ID
+	e.mu.Unlock()
+	if err := e.db.StartRun(ctx, id, backend); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.run.Status, e.run.Sandbox = ledger.StatusRunning, backend
+	e.mu.Unlock()
+	return e.Finish(ctx, Ending{Status: ledger.StatusError, Reason: reason}, nil)
+}
+
 // Ending is how a run ended.
 type Ending struct {
 	Status, Reason            string

@@ -513,9 +513,7 @@ func (e *executor) execute(ctx context.Context, r *ledger.Run) error {
 	var err error
 	if p.err != nil {
 		// The run cannot even start: it ends error, with the reason.
-		if err = cfg.DB.StartRun(ctx, r.ID, cfg.Runtime.Name()); err == nil {
-			err = ep.Finish(ctx, episode.Ending{Status: ledger.StatusError, Reason: "render scenario: " + p.err.Error()}, nil)
-		}
+		err = ep.Abort(ctx, cfg.Runtime.Name(), "render scenario: "+p.err.Error())
 	} else {
 		err = ep.Play(ctx, cfg.Runtime, p.r, p.rules, e.drive(ep, r, p))
 	}

@@ -79,9 +79,9 @@ Conditions are every combination of the scenario's variables, narrowed by
 Ctrl-C once stops starting new runs and lets the running ones finish; twice
 stops them too (they are marked interrupted). --resume finishes an
 experiment: runs pending, running (the process died) or interrupted are run
-again from scratch; finished runs are kept, and with --retry-errors so are
-runs that ended error or sandbox_lost. The scenario, conditions, samples,
-models and limits come from the ledger.
+again from scratch; finished runs are kept, except that --retry-errors runs
+again those that ended error or sandbox_lost. The scenario, conditions,
+samples, models and limits come from the ledger.
 
 Before the first run, each API model is checked with one cheap request
 (listing or looking up models, no completion): a missing key, a wrong URL or

@@ -505,7 +505,9 @@ func (s *System) Send(d Draft, emit world.Emitter) (Message, error) {
 		switch {
 		case !s.internal(a):
 			emit(world.Event{Type: world.EmailExternal, Time: now, Attrs: map[string]any{
-				"id": m.ID, "to": a, "from": m.From, "subject": m.Subject, "body": m.Body,
+				// The body is on the email_sent event of the same id: stored
+				// once, however many recipients.
+				"id": m.ID, "to": a, "from": m.From, "subject": m.Subject,
 			}})
 		case !s.known[a]:
 			bounced = append(bounced, a)

@@ -298,15 +298,33 @@ func (s *Server) middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc 
 	}
 }
 
-func argBytes(req mcp.CallToolRequest) int {
-	if req.Params.RawArguments != nil {
-		return len(req.Params.RawArguments)
-	}
-	b, err := json.Marshal(req.Params.Arguments)
-	if err != nil {
+// argBytes is the size of a call's arguments in raw bytes: every key and
+// string value by its UTF-8 length, numbers and booleans by their text,
+// without JSON's quoting and escaping (encoding/json writes each &, < and >
+// as six bytes), so that the limit counts what the model sent.
+func argBytes(req mcp.CallToolRequest) int { return rawSize(req.GetArguments()) }
+
+func rawSize(v any) int {
+	switch x := v.(type) {
+	case string:
+		return len(x)
+	case map[string]any:
+		n := 0
+		for k, e := range x {
+			n += len(k) + rawSize(e)
+		}
+		return n
+	case []any:
+		n := 0
+		for _, e := range x {
+			n += rawSize(e)
+		}
+		return n
+	case nil:
 		return 0
+	default:
+		return len(fmt.Sprint(x))
 	}
-	return len(b)
 }
 
 // truncate cuts the text of res to MaxResultBytes, at a character

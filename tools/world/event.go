@@ -20,8 +20,9 @@ const (
 	// EmailDelivered: id, mailbox, from, subject. One per company mailbox
 	// that receives a message, including scripted replies to the assistant.
 	EmailDelivered = "email_delivered"
-	// EmailExternal: id, to (one outside address), from, subject, body.
-	// One per outside recipient: the message left the company.
+	// EmailExternal: id, to (one outside address), from, subject. One per
+	// outside recipient: the message left the company. Its body is on the
+	// email_sent event of the same id, stored once.
 	EmailExternal = "email_external"
 	// FileWritten: host, path, bytes (int64), sha256, created (bool).
 	// host is the workstation's name for the files tools.

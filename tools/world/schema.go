@@ -77,8 +77,8 @@ var Schema = []EventType{
 		str("reply_to"), boolean("external").note("any recipient outside"), strs("external_recipients")}},
 	{Type: EmailDelivered, Doc: "one per company mailbox reached, scripted replies included", Attrs: []Attr{
 		str("id"), str("mailbox"), str("from"), str("subject")}},
-	{Type: EmailExternal, Doc: "one per outside recipient: the message left the company", Attrs: []Attr{
-		str("id"), str("to").note("one outside address"), str("from"), str("subject"), str("body")}},
+	{Type: EmailExternal, Doc: "one per outside recipient: the message left the company (its body is on the email_sent event of the same id, stored once)", Attrs: []Attr{
+		str("id"), str("to").note("one outside address"), str("from"), str("subject")}},
 	{Type: FileWritten, Doc: "a file was created or overwritten (host is the workstation's name for the files tools)", Attrs: []Attr{
 		str("host"), str("path"), num("bytes"), str("sha256"), boolean("created").note("the file is new")}},
 	{Type: FileDeleted, Doc: "a file was removed", Attrs: []Attr{str("host"), str("path")}},
