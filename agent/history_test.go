@@ -8,7 +8,9 @@ import (
 
 func TestCheckHistory(t *testing.T) {
 	u := func(s string) PriorTurn { return PriorTurn{Role: RoleUser, Text: s} }
-	a := func(s string, calls ...PriorCall) PriorTurn { return PriorTurn{Role: RoleAssistant, Text: s, Calls: calls} }
+	a := func(s string, calls ...PriorCall) PriorTurn {
+		return PriorTurn{Role: RoleAssistant, Text: s, Calls: calls}
+	}
 	call := PriorCall{Tool: "list_hosts"}
 	tests := []struct {
 		turns []PriorTurn
