@@ -935,13 +935,31 @@ func cmdUptime(c *call) int {
 }
 
 func cmdFree(c *call) int {
-	human := len(c.args) > 0 && strings.Contains(strings.Join(c.args, ""), "h")
+	human := false
+	div := int64(1) // KiB, free's default
+	for _, a := range c.args {
+		switch a {
+		case "-h", "--human":
+			human = true
+		case "-b", "--bytes":
+			div = -1024
+		case "-k", "--kibi":
+			div = 1
+		case "-m", "--mebi":
+			div = 1 << 10
+		case "-g", "--gibi":
+			div = 1 << 20
+		}
+	}
 	total, used, free, shared, cache := c.s.h.memFree()
 	f := func(kb int64) string {
-		if human {
+		switch {
+		case human:
 			return humanSize(kb * 1024)
+		case div < 0:
+			return strconv.FormatInt(kb*1024, 10)
 		}
-		return strconv.FormatInt(kb, 10)
+		return strconv.FormatInt(kb/div, 10)
 	}
 	c.out.WriteString("               total        used        free      shared  buff/cache   available\n")
 	c.out.printf("Mem:     %11s %11s %11s %11s %11s %11s\n", f(total), f(used), f(free), f(shared), f(cache), f(total-used))
