@@ -41,8 +41,7 @@ func logTree(h *host, p *profile, ep epochs, now time.Time, all map[string]*prof
 	boot := ep.boot.In(loc)
 	// Weekly rotation: the current files start at the last Sunday midnight
 	// or at boot, whichever is later.
-	rot := now.Truncate(24 * time.Hour)
-	rot = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc).AddDate(0, 0, -int(now.Weekday()))
+	rot := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc).AddDate(0, 0, -int(now.Weekday()))
 	from := rot
 	if boot.After(from) {
 		from = boot
@@ -55,9 +54,7 @@ func logTree(h *host, p *profile, ep epochs, now time.Time, all map[string]*prof
 		b.add("kern.log", t, "kernel: [    0.000000] Command line: BOOT_IMAGE=/boot/vmlinuz-%s ro quiet", kernelRelease)
 		b.add("kern.log", t.Add(time.Second), "kernel: [    1.284113] EXT4-fs (sda1): mounted filesystem with ordered data mode. Quota mode: none.")
 		b.add("kern.log", t.Add(2*time.Second), "kernel: [    2.021554] e1000e 0000:00:1f.6 eno1: NIC Link is Up 1000 Mbps Full Duplex, Flow Control: None")
-		for _, l := range b.lines["kern.log"] {
-			b.lines["syslog"] = append(b.lines["syslog"], l)
-		}
+		b.lines["syslog"] = append(b.lines["syslog"], b.lines["kern.log"]...)
 		b.add("syslog", t.Add(3*time.Second), "systemd[1]: Started systemd-journald.service - Journal Service.")
 		b.add("syslog", t.Add(4*time.Second), "systemd[1]: Started cron.service - Regular background program processing daemon.")
 		b.add("syslog", t.Add(4*time.Second), "systemd[1]: Started ssh.service - OpenBSD Secure Shell server.")
