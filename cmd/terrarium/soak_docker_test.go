@@ -59,7 +59,10 @@ func TestChaosSoakDocker(t *testing.T) {
 			a = []string{"run", "--resume", "--retry-errors", "--sandbox", "docker", "--label", label, "--db", db}
 		}
 		last := attempt >= kills
-		finished, ended := soakChild(t, dc, a, label, rng, last, containerKills/(kills+1)+1, &killedContainers)
+		// Each child is killed after a random share of the runs, so that
+		// the kills spread over the experiment.
+		killAt := 1 + rng.IntN(max(2, 2*runs/(kills+1)))
+		finished, ended := soakChild(t, dc, a, label, rng, last, killAt, containerKills/(kills+1)+1, &killedContainers)
 		if finished {
 			break
 		}
@@ -93,11 +96,11 @@ func TestChaosSoakDocker(t *testing.T) {
 }
 
 // soakChild runs terrarium with args as a child process. Unless last, it
-// SIGKILLs the child once a random share of the runs it started ended.
+// SIGKILLs the child once killAt runs ended.
 // Meanwhile it kills up to containerKills of the label's containers, each
 // after a run ended. It reports whether the child finished on its own and
 // how many runs it saw end.
-func soakChild(t *testing.T, dc *client.Client, args []string, label string, rng *rand.Rand, last bool, containerKills int, killed *int) (bool, int) {
+func soakChild(t *testing.T, dc *client.Client, args []string, label string, rng *rand.Rand, last bool, killAt, containerKills int, killed *int) (bool, int) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], append(args, "--log-level", "debug", "--log-format", "json")...)
 	cmd.Env = append(os.Environ(), "TERRARIUM_TEST_AS_CLI=1")
@@ -109,7 +112,6 @@ func soakChild(t *testing.T, dc *client.Client, args []string, label string, rng
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	killAt := 2 + rng.IntN(4)
 	ended := 0
 	sc := bufio.NewScanner(stderr)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
