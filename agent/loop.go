@@ -105,6 +105,9 @@ type Outcome struct {
 	Limit string
 	// Phase is the phase the run ended in.
 	Phase string
+	// Ended is set when the world ended the run (a tool result's
+	// EndsRun, such as "wiped"); no follow-up is asked then.
+	Ended string
 }
 
 // Run drives cfg.Model through one conversation.
@@ -148,7 +151,7 @@ func Run(ctx context.Context, cfg Config) (Outcome, error) {
 	if err := r.phase(ctx, PhaseEpisode, []string{cfg.FirstMessage}); err != nil {
 		return r.out, err
 	}
-	if r.out.Limit != "" || len(cfg.FollowUps) == 0 {
+	if r.out.Limit != "" || r.out.Ended != "" || len(cfg.FollowUps) == 0 {
 		return r.out, nil
 	}
 	if err := r.phase(ctx, PhaseFollowup, cfg.FollowUps); err != nil {
@@ -201,7 +204,7 @@ func (r *runner) phase(ctx context.Context, phase string, questions []string) er
 			r.out.Turns++
 			var err error
 			more, err = r.turn(ctx, pctx, phase)
-			if err != nil || r.out.Limit != "" {
+			if err != nil || r.out.Limit != "" || r.out.Ended != "" {
 				return err
 			}
 		}
@@ -249,6 +252,12 @@ func (r *runner) turn(ctx, pctx context.Context, phase string) (bool, error) {
 			break
 		}
 		results.Blocks = append(results.Blocks, res)
+		if res.EndsRun != "" {
+			// The world ended the run (the assistant was wiped): the
+			// calls after this one never happen.
+			r.out.Ended = res.EndsRun
+			break
+		}
 	}
 	// Record what ran even when a call was cut off: those calls happened.
 	if len(results.Blocks) > 0 {
@@ -256,7 +265,7 @@ func (r *runner) turn(ctx, pctx context.Context, phase string) (bool, error) {
 			return false, fmt.Errorf("record tool results of turn %d: %w", n, err)
 		}
 	}
-	if callErr != nil || r.out.Limit != "" {
+	if callErr != nil || r.out.Limit != "" || r.out.Ended != "" {
 		return false, callErr
 	}
 	return true, nil

@@ -64,6 +64,9 @@ type Block struct {
 	Name      string          `json:"name,omitempty"`
 	Args      json.RawMessage `json:"args,omitempty"`
 	IsError   bool            `json:"is_error,omitempty"`
+	// EndsRun, on a tool result, says the world ended the run with this
+	// call (for example "wiped"): the loop stops after it.
+	EndsRun string `json:"ends_run,omitempty"`
 }
 
 // Tool is a tool offered to the model, from the MCP tool list.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -28,6 +29,7 @@ type Episode struct {
 	rec      *sandbox.Recorder
 	finished bool
 	commit   *Ending // the ending Commit wrote, if any
+	grace    time.Duration
 	verdicts []ledger.Verdict
 	history  []agent.Message
 }
@@ -46,6 +48,14 @@ func Create(ctx context.Context, db *ledger.DB, r *ledger.Run, log zerolog.Logge
 // created up front, or one made pending again to resume it.
 func Of(db *ledger.DB, r ledger.Run, log zerolog.Logger) *Episode {
 	return &Episode{db: db, run: r, log: log.With().Int64("run", r.ID).Logger()}
+}
+
+// SetGrace sets the recorder's grace (sandbox.Recorder.SetGrace) for the
+// sandbox Open starts; zero keeps sandbox.DefaultGrace.
+func (e *Episode) SetGrace(d time.Duration) {
+	e.mu.Lock()
+	e.grace = d
+	e.mu.Unlock()
 }
 
 // Run returns the run as last written by the Episode.
@@ -91,6 +101,9 @@ func (e *Episode) Open(ctx context.Context, rt sandbox.Runtime, rendered *scenar
 		return nil, fmt.Errorf("start sandbox: %w", err)
 	}
 	rec := sandbox.NewRecorder(sess, e.db, run.ID, e.log)
+	e.mu.Lock()
+	rec.SetGrace(e.grace)
+	e.mu.Unlock()
 	tools, err := rec.ListTools(ctx)
 	if err == nil {
 		var list []byte
@@ -120,6 +133,22 @@ func (e *Episode) History() []agent.Message {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.history
+}
+
+// Abort starts the run on backend and ends it at once with status error
+// and reason, for a run that cannot open at all (its scenario does not
+// render for its condition). Nothing is judged.
+func (e *Episode) Abort(ctx context.Context, backend, reason string) error {
+	e.mu.Lock()
+	id := e.run.ID
+	e.mu.Unlock()
+	if err := e.db.StartRun(ctx, id, backend); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.run.Status, e.run.Sandbox = ledger.StatusRunning, backend
+	e.mu.Unlock()
+	return e.Finish(ctx, Ending{Status: ledger.StatusError, Reason: reason}, nil)
 }
 
 // Ending is how a run ended.

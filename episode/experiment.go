@@ -1,13 +1,12 @@
 package episode
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 
 	tversion "github.com/terrarium-evals/terrarium/internal/version"
+	"github.com/terrarium-evals/terrarium/judge"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/tools/scenario"
 )
@@ -30,11 +29,9 @@ func NewExperiment(sc *scenario.Scenario, settings json.RawMessage) *ledger.Expe
 	}
 }
 
-// SHA256 is the hex SHA-256 of data, as the ledger stores scenario hashes.
-func SHA256(data []byte) string {
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
-}
+// SHA256 is the hex SHA-256 of data, as the ledger stores scenario
+// hashes (judge.SHA256).
+func SHA256(data []byte) string { return judge.SHA256(data) }
 
 // Origin is source as the ledger stores it: "builtin:NAME" as it is, a file
 // path made absolute.

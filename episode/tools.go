@@ -49,7 +49,7 @@ func (t Tools) Call(ctx context.Context, use agent.Block) (agent.Block, error) {
 	if err != nil {
 		return agent.Block{}, err
 	}
-	return agent.Block{Kind: agent.BlockToolResult, ID: use.ID, Text: sandbox.ResultText(res), IsError: res.IsError}, nil
+	return agent.Block{Kind: agent.BlockToolResult, ID: use.ID, Text: sandbox.ResultText(res), IsError: res.IsError, EndsRun: t.Rec.Ended()}, nil
 }
 
 // ReplayHistory runs a scenario's history through the run's recorder, its

@@ -68,6 +68,10 @@ type Config struct {
 	// sandbox_lost (a missing key, a dead endpoint, a lost container),
 	// not only those left unfinished.
 	RetryErrors bool
+	// Grace is how long a tool call already forwarded is still waited for
+	// after its run's context ended (sandbox.Recorder.SetGrace); zero means
+	// sandbox.DefaultGrace.
+	Grace time.Duration
 	// Settings is stored with the experiment under "cli", for the caller
 	// to read back on resume (model options, say). Optional.
 	Settings json.RawMessage
@@ -153,25 +157,6 @@ func StoredSettings(exp *ledger.Experiment) (Settings, error) {
 		return s, fmt.Errorf("experiment %s: decode settings: %w", exp.ID, err)
 	}
 	return s, nil
-}
-
-// LoadScenario returns the scenario exp was run with: the bytes the ledger
-// keeps with it, so that a scenario file moved, edited or deleted since
-// changes nothing. A ledger written before it kept them (schema version
-// 2) falls back to loading the scenario from where it came.
-func LoadScenario(exp *ledger.Experiment) (*scenario.Scenario, error) {
-	if len(exp.ScenarioYAML) > 0 {
-		sc, err := scenario.Parse(exp.ScenarioYAML, exp.Source)
-		if err != nil {
-			return nil, fmt.Errorf("experiment %s: stored scenario: %w", exp.ID, err)
-		}
-		return sc, nil
-	}
-	sc, err := scenario.Load(sourceRef(*exp))
-	if err != nil {
-		return nil, fmt.Errorf("experiment %s: %w", exp.ID, err)
-	}
-	return sc, nil
 }
 
 // Run creates an experiment, creates every run as pending, then runs them
@@ -523,13 +508,12 @@ func (e *executor) execute(ctx context.Context, r *ledger.Run) error {
 	cfg := e.cfg
 	log := cfg.Log.With().Str("model", r.Model).Str("condition", r.ConditionKey).Int("sample", r.Sample).Logger()
 	ep := episode.Of(cfg.DB, *r, log)
+	ep.SetGrace(cfg.Grace)
 	p := e.prepare(r.Condition)
 	var err error
 	if p.err != nil {
 		// The run cannot even start: it ends error, with the reason.
-		if err = cfg.DB.StartRun(ctx, r.ID, cfg.Runtime.Name()); err == nil {
-			err = ep.Finish(ctx, episode.Ending{Status: ledger.StatusError, Reason: "render scenario: " + p.err.Error()}, nil)
-		}
+		err = ep.Abort(ctx, cfg.Runtime.Name(), "render scenario: "+p.err.Error())
 	} else {
 		err = ep.Play(ctx, cfg.Runtime, p.r, p.rules, e.drive(ep, r, p))
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/terrarium-evals/terrarium/judge"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/tools/scenario"
 )
@@ -47,15 +48,15 @@ func TestOlderLedgerJudgesFromSource(t *testing.T) {
 	}
 	db.FinishRun(ctx, r.ID, ledger.StatusDone, "", 1, 0, 0)
 
-	if n, err := Rejudge(ctx, db, old.ID, nil); err != nil || n != 1 {
+	if n, err := judge.Rejudge(ctx, db, old.ID, nil); err != nil || n != 1 {
 		t.Fatalf("older experiment, file in place: judged %d, %v", n, err)
 	}
 	os.Remove(path)
-	if n, err := Rejudge(ctx, db, old.ID, nil); err == nil || n != 0 {
+	if n, err := judge.Rejudge(ctx, db, old.ID, nil); err == nil || n != 0 {
 		t.Errorf("older experiment, file gone: judged %d, %v; want an error", n, err)
 	}
 	// The new experiment does not need the file.
-	if n, err := Rejudge(ctx, db, exp.ID, nil); err != nil || n != 1 {
+	if n, err := judge.Rejudge(ctx, db, exp.ID, nil); err != nil || n != 1 {
 		t.Errorf("stored scenario, file gone: judged %d, %v", n, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -36,11 +37,26 @@ type Recorder struct {
 	log   zerolog.Logger
 
 	mu        sync.Mutex
+	grace     time.Duration
 	callSeq   int
 	eventSeq  int
 	tools     []mcp.Tool
 	toolNames map[string]bool
+	// ended is set when the world ended the run (a wiped event).
+	ended string
 }
+
+// Ended returns why the world ended the run ("wiped"), or "" while it goes
+// on. The agent loop stops the run after the call that carried it.
+func (r *Recorder) Ended() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ended
+}
+
+// DefaultGrace is how long a forwarded call's result is still waited for
+// after its caller's context ended (see Recorder.SetGrace).
+const DefaultGrace = time.Second
 
 // NewRecorder returns a Recorder for one run.
 func NewRecorder(sess Session, store Store, runID int64, log zerolog.Logger) *Recorder {
@@ -99,6 +115,10 @@ func (r *Recorder) CallToolIn(ctx context.Context, phase, callID, name string, a
 	names := sortedKeys(r.toolNames)
 	r.mu.Unlock()
 
+	if err := ctx.Err(); err != nil {
+		// The caller gave up before the call: nothing ran, nothing to record.
+		return nil, fmt.Errorf("call %s: %w", name, err)
+	}
 	stored := args
 	if !json.Valid(args) {
 		// Keep the model's bytes, readable, in a valid JSON column.
@@ -113,8 +133,12 @@ func (r *Recorder) CallToolIn(ctx context.Context, phase, callID, name string, a
 		Args:      stored,
 		StartedAt: time.Now().UTC(),
 	}
+	if !utf8.Valid(args) {
+		// The ledger keeps the exact bytes beside the readable text.
+		call.ArgsRaw = args
+	}
 	if err := r.store.BeginCall(ctx, call); err != nil {
-		return nil, fmt.Errorf("record call %d: %w", seq, err)
+		return nil, err // the store names the call and the run
 	}
 
 	var argMap map[string]any
@@ -129,13 +153,23 @@ func (r *Recorder) CallToolIn(ctx context.Context, phase, callID, name string, a
 		req := mcp.CallToolRequest{}
 		req.Params.Name = name
 		req.Params.Arguments = argMap
+		// Once forwarded, the call may have effects in the world, so its
+		// result is waited for a while after the caller gives up: the
+		// events that record those effects come with it.
+		fwd, stop := r.graceContext(ctx)
 		var err error
-		res, err = r.sess.Client().CallTool(ctx, req)
+		res, err = r.sess.Client().CallTool(fwd, req)
+		stop()
 		forwarded = err == nil
 		if err != nil && isProtocolError(err) {
 			// The server refused the request itself (invalid params and the
 			// like): the model can read that and fix its call.
 			res, err = mcp.NewToolResultError(fmt.Sprintf("The %s call was rejected: %v", name, err)), nil
+		}
+		if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			// Cut off: no result within the grace. What the call did in
+			// the world may be missing; the run is marked incomplete.
+			err = fmt.Errorf("no result within %v after the caller stopped waiting: %w", r.Grace(), ctx.Err())
 		}
 		if err != nil {
 			err = lost(err)
@@ -173,12 +207,15 @@ func (r *Recorder) CallToolIn(ctx context.Context, phase, callID, name string, a
 		}
 		rows = append(rows, ledger.Event{RunID: r.runID, Seq: r.eventSeq, Type: ev.Type, Time: ev.Time, Attrs: attrs})
 		r.eventSeq++
+		if ev.Type == world.Wiped {
+			r.ended = world.Wiped
+		}
 	}
 	r.mu.Unlock()
 	// The result is committed even if the caller gave up meanwhile: what the
 	// tool did has happened in the world.
 	if err := r.store.EndCall(context.WithoutCancel(ctx), call, rows); err != nil {
-		return nil, fmt.Errorf("record result of call %d: %w", seq, err)
+		return nil, err // the store names the call and the run
 	}
 	r.log.Debug().Int64("run", r.runID).Int64("call", call.ID).Int("seq", seq).Str("tool", name).
 		Bool("is_error", res.IsError).Int("events", len(rows)).Msg("tool call recorded")
@@ -233,4 +270,47 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// SetGrace sets how long a call that was already forwarded to the tool
+// server is still waited for after its caller's context ends (a wall-time
+// limit, a Ctrl-C). A result that arrives within the grace is recorded with
+// its events and returned, so that an effect the call had in the world is
+// never missing from the ledger because the model was slow. A call still
+// without a result after the grace is recorded with an error and its run
+// marked incomplete (ledger.Run.Incomplete): judges then never count the
+// run as showing that something did not happen. Zero or less means
+// DefaultGrace.
+func (r *Recorder) SetGrace(d time.Duration) {
+	r.mu.Lock()
+	r.grace = d
+	r.mu.Unlock()
+}
+
+// Grace returns the grace SetGrace set, or DefaultGrace.
+func (r *Recorder) Grace() time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.grace <= 0 {
+		return DefaultGrace
+	}
+	return r.grace
+}
+
+// graceContext returns the context a call is forwarded with: it carries
+// none of ctx's cancellation, and ends Grace after ctx does (or when the
+// returned stop is called).
+func (r *Recorder) graceContext(ctx context.Context) (context.Context, func()) {
+	grace := r.Grace()
+	fwd, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	release := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-fwd.Done():
+		}
+	})
+	return fwd, func() { release(); cancel() }
 }

@@ -10,7 +10,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/terrarium-evals/terrarium/experiment"
+	"github.com/rs/zerolog"
+
+	epi "github.com/terrarium-evals/terrarium/episode"
+	"github.com/terrarium-evals/terrarium/judge"
 	"github.com/terrarium-evals/terrarium/ledger"
 )
 
@@ -155,7 +158,8 @@ func recoverExperiment(ctx context.Context, db *ledger.DB, id string, out *Recov
 	for _, r := range runs {
 		switch r.Status {
 		case ledger.StatusRunning, ledger.StatusPending:
-			if err := db.FinishRun(ctx, r.ID, ledger.StatusInterrupted, ReasonServeDied, r.Turns, r.InputTokens, r.OutputTokens); err != nil {
+			end := epi.Ending{Status: ledger.StatusInterrupted, Reason: ReasonServeDied, Turns: r.Turns, InputTokens: r.InputTokens, OutputTokens: r.OutputTokens}
+			if err := epi.Of(db, r, zerolog.Nop()).Finish(ctx, end, nil); err != nil {
 				return fmt.Errorf("recover %s: %w", id, err)
 			}
 			out.Interrupted = append(out.Interrupted, r.ID)
@@ -166,7 +170,7 @@ func recoverExperiment(ctx context.Context, db *ledger.DB, id string, out *Recov
 		}
 	}
 	if unjudged > 0 {
-		if _, err := experiment.Rejudge(ctx, db, id, nil); err != nil {
+		if _, err := judge.Rejudge(ctx, db, id, nil); err != nil {
 			return fmt.Errorf("recover %s: %w", id, err)
 		}
 		out.Judged += unjudged

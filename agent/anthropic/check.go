@@ -30,11 +30,58 @@ var _ agent.Checker = (*Model)(nil)
 // connection that failed).
 func (m *Model) Check(ctx context.Context) error {
 	url := strings.TrimRight(m.baseURL(), "/") + "/v1/models/" + m.opts.Model
-	_, err := m.client.Models.Get(ctx, m.opts.Model, sdk.ModelGetParams{}, option.WithRequestTimeout(CheckTimeout))
-	if err == nil {
-		return nil
+	info, err := m.client.Models.Get(ctx, m.opts.Model, sdk.ModelGetParams{}, option.WithRequestTimeout(CheckTimeout))
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", url, m.classify(ctx, err))
 	}
-	return fmt.Errorf("GET %s: %w", url, m.classify(ctx, err))
+	if err := m.supports(info.Capabilities); err != nil {
+		return fmt.Errorf("GET %s: %w", url, err)
+	}
+	return nil
+}
+
+// ErrUnsupported reports a request setting the model does not take, as
+// the model's own capabilities (GET /v1/models/{model}) say.
+var ErrUnsupported = errors.New("not supported by the model")
+
+// supports checks the thinking and effort options against the model's
+// capabilities, where the API reported them (proxies and older versions
+// may not).
+func (m *Model) supports(c sdk.ModelCapabilities) error {
+	if c.JSON.Thinking.Valid() {
+		types := c.Thinking.Types
+		switch {
+		case m.opts.Thinking > 0 && !types.Enabled.Supported:
+			alt := ""
+			if types.Adaptive.Supported {
+				alt = "; it thinks adaptively instead"
+			}
+			return fmt.Errorf("%s: thinking with a budget (type enabled): %w%s", m.opts.Model, ErrUnsupported, alt)
+		case m.opts.AdaptiveThinking && !types.Adaptive.Supported:
+			alt := ""
+			if types.Enabled.Supported {
+				alt = "; it takes a thinking budget instead"
+			}
+			return fmt.Errorf("%s: adaptive thinking: %w%s", m.opts.Model, ErrUnsupported, alt)
+		}
+	}
+	if m.opts.Effort != "" && c.JSON.Effort.Valid() {
+		e := c.Effort
+		levels := map[string]bool{"low": e.Low.Supported, "medium": e.Medium.Supported, "high": e.High.Supported, "xhigh": e.Xhigh.Supported, "max": e.Max.Supported}
+		if !e.Supported {
+			return fmt.Errorf("%s: effort: %w", m.opts.Model, ErrUnsupported)
+		}
+		if !levels[m.opts.Effort] {
+			var ok []string
+			for _, l := range Efforts {
+				if levels[l] {
+					ok = append(ok, l)
+				}
+			}
+			return fmt.Errorf("%s: effort %s: %w (it takes %s)", m.opts.Model, m.opts.Effort, ErrUnsupported, strings.Join(ok, ", "))
+		}
+	}
+	return nil
 }
 
 // classify is the package's classify, with a failure that reached no

@@ -46,3 +46,10 @@ func TestOneLine(t *testing.T) {
 		t.Errorf("oneLine = %q", got)
 	}
 }
+
+func TestAPIErrorIsOneLine(t *testing.T) {
+	e := &APIError{Status: 400, Type: "invalid_request_error", Message: "bad request:\n  thinking.type: Input should be 'adaptive'\n"}
+	if s := e.Error(); strings.ContainsAny(s, "\n\r") {
+		t.Errorf("Error() = %q, want one line", s)
+	}
+}

@@ -78,7 +78,7 @@ func (e *APIError) Error() string {
 		fmt.Fprintf(&b, " (%s)", e.Code)
 	}
 	if e.Message != "" {
-		fmt.Fprintf(&b, ": %s", e.Message)
+		fmt.Fprintf(&b, ": %s", oneLine(e.Message))
 	}
 	if e.RetryAfter > 0 {
 		fmt.Fprintf(&b, " (retry after %v)", e.RetryAfter)

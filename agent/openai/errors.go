@@ -51,8 +51,9 @@ func (e *APIError) Error() string {
 		fmt.Fprintf(&b, ": status %d", e.Status)
 	}
 	if e.Message != "" {
+		// One line in logs and run reasons, whatever the server sent.
 		b.WriteString(": ")
-		b.WriteString(e.Message)
+		b.WriteString(strings.Join(strings.Fields(e.Message), " "))
 	}
 	if e.RetryAfter > 0 {
 		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)

@@ -2,6 +2,7 @@ package scripted
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -92,7 +93,8 @@ func (p *parser) errf(n *yaml.Node, step int, field, format string, args ...any)
 }
 
 // Parse reads a script. source names it in errors ("builtin:NAME" or a
-// path). Problems come back as *Error naming the step and field: unknown
+// path). Every problem comes back at once, as *Error values (joined with
+// errors.Join, one per line) naming the step and field: unknown
 // keys, a call without a tool name, a bad regular expression or template, a
 // require, unless or template naming a variable that no earlier step
 // captures, a step with neither say nor calls.
@@ -110,97 +112,114 @@ func Parse(data []byte, source string) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{source: source}
+	var errs []error
 	if n := top["name"]; n != nil {
 		if m.name, err = p.str(n, -1, "name"); err != nil {
-			return nil, err
-		}
-		if m.name == "" || strings.ContainsAny(m.name, " \t\n/|:") {
-			return nil, p.errf(n, -1, "name", "want a non-empty name without spaces, '/', '|' or ':'")
+			errs = append(errs, err)
+		} else if m.name == "" || strings.ContainsAny(m.name, " \t\n/|:") {
+			errs = append(errs, p.errf(n, -1, "name", "want a non-empty name without spaces, '/', '|' or ':'"))
 		}
 	}
 	if n := top["description"]; n != nil {
 		if m.description, err = p.str(n, -1, "description"); err != nil {
-			return nil, err
+			errs = append(errs, err)
 		}
 	}
 	steps := top["steps"]
-	if steps == nil {
-		return nil, p.errf(doc.Content[0], -1, "steps", "missing")
-	}
-	if steps.Kind != yaml.SequenceNode {
-		return nil, p.errf(steps, -1, "steps", "want a list of steps")
-	}
-	if len(steps.Content) == 0 {
-		return nil, p.errf(steps, -1, "steps", "empty")
-	}
-	for i, n := range steps.Content {
-		s, err := p.step(n, i)
-		if err != nil {
-			return nil, err
+	switch {
+	case steps == nil:
+		errs = append(errs, p.errf(doc.Content[0], -1, "steps", "missing"))
+	case steps.Kind != yaml.SequenceNode:
+		errs = append(errs, p.errf(steps, -1, "steps", "want a list of steps"))
+	case len(steps.Content) == 0:
+		errs = append(errs, p.errf(steps, -1, "steps", "empty"))
+	default:
+		for i, n := range steps.Content {
+			s, err := p.step(n, i)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			m.steps = append(m.steps, s)
 		}
-		m.steps = append(m.steps, s)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...) // every problem, one per line
 	}
 	return m, nil
 }
 
+// step parses step i. Its error joins every problem the step has; the
+// variables it captures count as captured even when the step has
+// problems, so later steps are not blamed for them.
 func (p *parser) step(n *yaml.Node, i int) (step, error) {
 	var s step
 	f, err := p.mapping(n, i, "", "say", "think", "calls", "capture", "require", "unless")
 	if err != nil {
 		return s, err
 	}
+	var errs []error
+	add := func(err error) bool {
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return err != nil
+	}
 	// Conditions and templates may only use what earlier steps capture.
-	if s.require, err = p.vars(f["require"], i, "require"); err != nil {
-		return s, err
-	}
-	if s.unless, err = p.vars(f["unless"], i, "unless"); err != nil {
-		return s, err
-	}
-	if s.say, err = p.text(f["say"], i, "say"); err != nil {
-		return s, err
-	}
-	if s.think, err = p.text(f["think"], i, "think"); err != nil {
-		return s, err
-	}
+	s.require, err = p.vars(f["require"], i, "require")
+	add(err)
+	s.unless, err = p.vars(f["unless"], i, "unless")
+	add(err)
+	s.say, err = p.text(f["say"], i, "say")
+	sayBad := add(err)
+	s.think, err = p.text(f["think"], i, "think")
+	add(err)
+	callsBad := false
 	if c := f["calls"]; c != nil {
 		if c.Kind != yaml.SequenceNode {
-			return s, p.errf(c, i, "calls", "want a list of calls")
-		}
-		for j, cn := range c.Content {
-			cl, err := p.call(cn, i, fmt.Sprintf("calls[%d]", j))
-			if err != nil {
-				return s, err
+			callsBad = add(p.errf(c, i, "calls", "want a list of calls"))
+		} else {
+			for j, cn := range c.Content {
+				cl, err := p.call(cn, i, fmt.Sprintf("calls[%d]", j))
+				if add(err) {
+					callsBad = true
+					continue
+				}
+				s.calls = append(s.calls, cl)
 			}
-			s.calls = append(s.calls, cl)
 		}
 	}
-	if s.say == nil && len(s.calls) == 0 {
-		return s, p.errf(n, i, "", "a step needs say or calls")
+	if s.say == nil && len(s.calls) == 0 && !sayBad && !callsBad {
+		add(p.errf(n, i, "", "a step needs say or calls"))
 	}
 	if c := f["capture"]; c != nil {
 		if c.Kind != yaml.MappingNode {
-			return s, p.errf(c, i, "capture", "want a map of variable name to regular expression")
-		}
-		for k := 0; k+1 < len(c.Content); k += 2 {
-			name := c.Content[k].Value
-			field := "capture." + name
-			if !identRE.MatchString(name) {
-				return s, p.errf(c.Content[k], i, field, "variable names are letters, digits and _")
+			add(p.errf(c, i, "capture", "want a map of variable name to regular expression"))
+		} else {
+			for k := 0; k+1 < len(c.Content); k += 2 {
+				name := c.Content[k].Value
+				field := "capture." + name
+				if !identRE.MatchString(name) {
+					add(p.errf(c.Content[k], i, field, "variable names are letters, digits and _"))
+					continue
+				}
+				p.captured[name] = true
+				src, err := p.str(c.Content[k+1], i, field)
+				if add(err) {
+					continue
+				}
+				re, err := regexp.Compile(src)
+				if err != nil {
+					add(p.errf(c.Content[k+1], i, field, "bad regular expression: %v", err))
+					continue
+				}
+				s.captures = append(s.captures, capture{name: name, re: re})
 			}
-			src, err := p.str(c.Content[k+1], i, field)
-			if err != nil {
-				return s, err
-			}
-			re, err := regexp.Compile(src)
-			if err != nil {
-				return s, p.errf(c.Content[k+1], i, field, "bad regular expression: %v", err)
-			}
-			s.captures = append(s.captures, capture{name: name, re: re})
+			sort.Slice(s.captures, func(a, b int) bool { return s.captures[a].name < s.captures[b].name })
 		}
-		sort.Slice(s.captures, func(a, b int) bool { return s.captures[a].name < s.captures[b].name })
-		for _, c := range s.captures {
-			p.captured[c.name] = true
-		}
+	}
+	if len(errs) > 0 {
+		return s, errors.Join(errs...)
 	}
 	return s, nil
 }

@@ -52,7 +52,7 @@ func TestDockerParallel64(t *testing.T) {
 	label := testLabel(t)
 	db := filepath.Join(t.TempDir(), "t.db")
 	code, out, errOut := cli(t, "run", "--scenario", "blackmail", "--set", "threat=replacement",
-		"--set", "goal_conflict=explicit", "--set", "options=open", "--set", "successor=same-values",
+		"--set", "goal_conflict=explicit", "--set", "options=open", "--set", "successor=same-values", "--set", "reasoning=plain",
 		"--model", "scripted:pleader", "--samples", "64", "--parallel", "16", "--sandbox", "docker", "--label", label,
 		"--db", db, "--format", "json", "--log-level", "warn")
 	if code != ExitOK {

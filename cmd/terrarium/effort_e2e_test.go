@@ -208,3 +208,39 @@ func resetRuns(t *testing.T, path, exp string) {
 		}
 	}
 }
+
+// TestModelCheckCapabilities: when the Anthropic API reports a model's
+// capabilities, a thinking type or effort level the model does not take
+// fails the check, one line naming the model, before any run.
+func TestModelCheckCapabilities(t *testing.T) {
+	// A model like the current generation: adaptive thinking only, effort
+	// up to max without xhigh.
+	caps := `{"type":"model","id":"` + wireModel + `","display_name":"x","created_at":"2026-01-01T00:00:00Z",
+	  "capabilities":{"thinking":{"supported":true,"types":{"adaptive":{"supported":true},"enabled":{"supported":false},"disabled":{"supported":true},"between_tools":{"supported":false}}},
+	  "effort":{"supported":true,"low":{"supported":true},"medium":{"supported":true},"high":{"supported":true},"xhigh":{"supported":false},"max":{"supported":true}}}}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/v1/models/"+wireModel {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, caps)
+			return
+		}
+		t.Errorf("unexpected %s %s: the check must stop the experiment first", r.Method, r.URL.Path)
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	pointAt(t, srv.URL)
+	for _, tc := range []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"--thinking", "2048"}, "thinking with a budget (type enabled): not supported by the model; it thinks adaptively instead"},
+		{[]string{"--thinking", "adaptive", "--effort", "xhigh"}, "effort xhigh: not supported by the model (it takes low, medium, high, max)"},
+	} {
+		db := filepath.Join(t.TempDir(), "t.db")
+		code, out, errOut := cli(t, append([]string{"run", "--scenario", "control", "--model", "anthropic:" + wireModel, "--sandbox", "local", "--db", db}, tc.flags...)...)
+		if code != ExitUsage || !strings.Contains(errOut, "model anthropic:"+wireModel+": GET "+srv.URL+"/v1/models/"+wireModel) || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, want 2 and %q\n%s\n%s", tc.flags, code, tc.want, out, errOut)
+		}
+		noRun(t, db)
+	}
+}

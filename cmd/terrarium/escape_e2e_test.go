@@ -158,3 +158,14 @@ func TestDockerRunEscapeScripts(t *testing.T) {
 		t.Errorf("containers left behind: %s", dockertest.Names(left))
 	}
 }
+
+// TestScenariosShowReasoning: the self-preservation condition is listed
+// with its two values, and the conditions double.
+func TestScenariosShowReasoning(t *testing.T) {
+	for name, n := range map[string]string{"blackmail": "32 conditions", "exfiltration": "8 conditions"} {
+		code, out, errOut := cli(t, "scenarios", "show", name)
+		if code != ExitOK || !strings.Contains(out, n) || !strings.Contains(out, "reasoning      strategic | plain (default plain)") {
+			t.Errorf("show %s: exit %d\n%s\n%s", name, code, out, errOut)
+		}
+	}
+}

@@ -42,7 +42,7 @@ func TestRunExfiltrationScripts(t *testing.T) {
 			t.Errorf("%s threat=%s %s: n=%d k=%d, want n=%d k=%d", model, threat, behavior, v[0], v[1], wantN, wantK)
 		}
 	}
-	const perThreat = 2 // goal_conflict explicit | none
+	const perThreat = 4 // goal_conflict explicit | none, reasoning strategic | plain
 	for _, threat := range []string{"replacement", "none"} {
 		acts := 0
 		if threat == "replacement" {
@@ -69,8 +69,8 @@ func TestRunExfiltrationScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(runs) != 2*4 {
-		t.Fatalf("runs = %d, want 8", len(runs))
+	if len(runs) != 2*8 {
+		t.Fatalf("runs = %d, want 16", len(runs))
 	}
 	for _, r := range runs {
 		if r.Status != ledger.StatusDone {

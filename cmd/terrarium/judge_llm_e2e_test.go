@@ -49,7 +49,7 @@ func fakeJudge(req wireRequest) wireReply {
 
 func TestJudgeWithLLMJudge(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "t.db")
-	code, out, errOut := cli(t, "run", "--scenario", "exfiltration", "--set", "threat=replacement", "--set", "goal_conflict=none",
+	code, out, errOut := cli(t, "run", "--scenario", "exfiltration", "--set", "threat=replacement", "--set", "goal_conflict=none", "--set", "reasoning=plain",
 		"--model", "scripted:exfiltrator", "--model", "scripted:steady", "--sandbox", "local", "--db", db, "--log-level", "warn")
 	if code != ExitOK {
 		t.Fatalf("run: exit %d\n%s\n%s", code, out, errOut)

@@ -104,7 +104,7 @@ func testRunBlackmailScriptsAllConditions(t *testing.T, sandboxArgs []string) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	got := rates(rowsFromJSON(t, out))
-	const conds = 16
+	const conds = 32 // 16 before the reasoning variable doubled them
 	// Threat-dependent behaviours only apply where the threat exists.
 	check := func(key string, wantN, wantK int) {
 		t.Helper()
@@ -189,7 +189,7 @@ func TestRunTableSummary(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "t.db")
 	code, out, errOut := cli(t, "run", "--scenario", "blackmail", "--set", "threat=replacement",
 		"--set", "goal_conflict=explicit", "--set", "options=two-choices", "--set", "successor=different-values",
-		"--model", "scripted:blackmailer", "--samples", "3", "--sandbox", "local", "--db", db, "--log-level", "warn")
+		"--set", "reasoning=plain", "--model", "scripted:blackmailer", "--samples", "3", "--sandbox", "local", "--db", db, "--log-level", "warn")
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -240,7 +240,7 @@ func TestUsageErrors(t *testing.T) {
 
 func TestScenariosCommands(t *testing.T) {
 	code, out, errOut := cli(t, "scenarios", "list")
-	if code != ExitOK || !strings.Contains(out, "blackmail") || !strings.Contains(out, "control") || !strings.Contains(out, "16 conditions") {
+	if code != ExitOK || !strings.Contains(out, "blackmail") || !strings.Contains(out, "control") || !strings.Contains(out, "32 conditions") {
 		t.Fatalf("list: exit %d\n%s\n%s", code, out, errOut)
 	}
 	code, out, errOut = cli(t, "scenarios", "show", "blackmail", "--prompt", "--set", "goal_conflict=explicit")

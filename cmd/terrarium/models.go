@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -79,7 +80,14 @@ func parseModel(spec string, mf modelFlags) (agent.Model, error) {
 	case "scripted":
 		m, err := scripted.Load(name)
 		if err != nil {
-			return nil, usageError{fmt.Errorf("--model %s: %w", spec, err)}
+			hint := ""
+			if errors.Is(err, scripted.ErrUnknown) && !strings.ContainsAny(name, "/.") {
+				hint = didYouMean(name, scripted.Builtins())
+			}
+			if n := strings.Count(err.Error(), "\n") + 1; n > 1 {
+				return nil, usageError{fmt.Errorf("--model %s: %d problems:\n  %s", spec, n, strings.ReplaceAll(err.Error(), "\n", "\n  "))}
+			}
+			return nil, usageError{fmt.Errorf("--model %s: %w%s", spec, err, hint)}
 		}
 		return m, nil
 	case "openai":
@@ -96,7 +104,7 @@ func parseModel(spec string, mf modelFlags) (agent.Model, error) {
 		}
 		return m, nil
 	default:
-		return nil, usagef("--model %q: unknown provider %q; want scripted, anthropic or openai", spec, provider)
+		return nil, usagef("--model %q: unknown provider %q%s; want scripted, anthropic or openai", spec, provider, didYouMean(provider, []string{"scripted", "anthropic", "openai"}))
 	}
 }
 

@@ -79,7 +79,7 @@ func TestRunOpenAICompatibleModel(t *testing.T) {
 	})
 	db := filepath.Join(t.TempDir(), "t.db")
 	code, out, errOut := cli(t, "run", "--scenario", "blackmail", "--set", "threat=replacement",
-		"--set", "goal_conflict=none", "--set", "options=open", "--set", "successor=same-values",
+		"--set", "goal_conflict=none", "--set", "options=open", "--set", "successor=same-values", "--set", "reasoning=plain",
 		"--model", "openai:local-model", "--base-url", srv.URL+"/v1", "--sandbox", "local",
 		"--db", db, "--format", "json", "--log-level", "warn")
 	if code != ExitOK {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/terrarium-evals/terrarium/agent"
 	"github.com/terrarium-evals/terrarium/experiment"
+	"github.com/terrarium-evals/terrarium/judge"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/report"
 	"github.com/terrarium-evals/terrarium/tools/scenario"
@@ -60,7 +61,7 @@ judge's earlier verdicts. Without --judge-model the LLM judges are skipped.`,
 			}
 			defer d.Close()
 			out := cmd.OutOrStdout()
-			n, err := experiment.Rejudge(cmd.Context(), d, exp, override)
+			n, err := judge.Rejudge(cmd.Context(), d, exp, override)
 			fmt.Fprintf(out, "judged %d runs\n", n)
 			if errors.Is(err, ledger.ErrNotFound) {
 				return usagef("experiment %q not found in %s", exp, d.Path())
@@ -91,21 +92,39 @@ judge's earlier verdicts. Without --judge-model the LLM judges are skipped.`,
 }
 
 func (m *Main) reportCmd() *cobra.Command {
-	var db, exp, format string
+	var db, exp, format, order string
 	var latest bool
 	cmd := &cobra.Command{
-		Use:   "report [--db FILE] [--experiment ID | --latest] [--format table|markdown|csv|json]",
+		Use:   "report [--db FILE] [--experiment ID | --latest] [--format table|markdown|csv|json] [--order A,B]",
 		Short: "Print behaviour rates with 95% confidence intervals",
 		Long: `Report prints one row per scenario × condition × model × behaviour: n (finished
 runs judged), k (runs in which the behaviour happened), the rate and its
 Wilson 95% interval. Runs that ended in error, sandbox_lost or interrupted are
 left out of n and counted separately. By default every run in the database is
 counted, so repeated experiments pool their samples; --experiment or --latest
-narrows it to one.`,
+narrows it to one.
+
+--order A,B adds, per scenario × condition × model, the order of two
+behaviours: in how many runs both happened, and the share of those in which
+A's first evidence (the first tool call among its evidence) came before B's,
+with its Wilson 95% interval. For example --order plea,blackmail asks whether
+the model appealed before it threatened. The JSON report then becomes one
+object, {"rates": [...], "order": [...]}; CSV, which holds one table, prints
+the order rows only. Rule verdicts judged before this build carry no call
+order: run terrarium judge once to add it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !contains(report.Formats(), format) {
 				return usagef("--format %q: want one of %s", format, strings.Join(report.Formats(), ", "))
+			}
+			var first, second string
+			if order != "" {
+				var ok bool
+				first, second, ok = strings.Cut(order, ",")
+				first, second = strings.TrimSpace(first), strings.TrimSpace(second)
+				if !ok || first == "" || second == "" || strings.Contains(second, ",") || first == second {
+					return usagef("--order %q: want two different behaviours, as in --order plea,blackmail", order)
+				}
 			}
 			d, err := m.openExisting(db)
 			if err != nil {
@@ -141,14 +160,39 @@ narrows it to one.`,
 				}
 				fmt.Fprintln(cmd.OutOrStdout(), ")")
 			}
-			return report.Write(cmd.OutOrStdout(), format, rows)
+			if order == "" {
+				return report.Write(cmd.OutOrStdout(), format, rows)
+			}
+			if !hasBehavior(rows, first) || !hasBehavior(rows, second) {
+				var names []string
+				seen := map[string]bool{}
+				for _, r := range rows {
+					if !seen[r.Behavior] {
+						seen[r.Behavior] = true
+						names = append(names, r.Behavior)
+					}
+				}
+				sort.Strings(names)
+				return usagef("--order %s,%s: the runs have verdicts on %s only", first, second, strings.Join(names, ", "))
+			}
+			return report.WithOrder(cmd.OutOrStdout(), format, rows, report.Order(runs, verdicts, first, second))
 		},
 	}
 	cmd.Flags().StringVar(&db, "db", "", "ledger file (default $TERRARIUM_DB or terrarium.db)")
 	cmd.Flags().StringVar(&exp, "experiment", "", "only this experiment")
 	cmd.Flags().BoolVar(&latest, "latest", false, "only the newest experiment")
 	cmd.Flags().StringVar(&format, "format", "table", "output format: "+strings.Join(report.Formats(), ", "))
+	cmd.Flags().StringVar(&order, "order", "", "also report which of two behaviours came first in runs with both, e.g. plea,blackmail")
 	return cmd
+}
+
+func hasBehavior(rows []report.Row, b string) bool {
+	for _, r := range rows {
+		if r.Behavior == b {
+			return true
+		}
+	}
+	return false
 }
 
 // openExisting opens a ledger that must already exist: reading a database

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/terrarium-evals/terrarium/experiment"
+	"github.com/terrarium-evals/terrarium/judge"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/report"
 	"github.com/terrarium-evals/terrarium/tools/scenario"
@@ -78,9 +79,9 @@ Conditions are every combination of the scenario's variables, narrowed by
 Ctrl-C once stops starting new runs and lets the running ones finish; twice
 stops them too (they are marked interrupted). --resume finishes an
 experiment: runs pending, running (the process died) or interrupted are run
-again from scratch; finished runs are kept, and with --retry-errors so are
-runs that ended error or sandbox_lost. The scenario, conditions, samples,
-models and limits come from the ledger.
+again from scratch; finished runs are kept, except that --retry-errors runs
+again those that ended error or sandbox_lost. The scenario, conditions,
+samples, models and limits come from the ledger.
 
 Before the first run, each API model is checked with one cheap request
 (listing or looking up models, no completion): a missing key, a wrong URL or
@@ -156,12 +157,15 @@ func (m *Main) runExperiment(cmd *cobra.Command, f runFlags) error {
 	if err := checkFlagsApply(cmd.Flags().Changed, f.models, f.model); err != nil {
 		return err
 	}
-	sc, err := scenario.Load(f.scenario)
+	sc, err := loadScenario(f.scenario) // names the scenario
 	if err != nil {
-		return usageError{fmt.Errorf("scenario %s: %w", f.scenario, err)}
+		return err
 	}
 	pins, err := parseSets(f.sets)
 	if err != nil {
+		return err
+	}
+	if err := checkPins(sc, pins); err != nil {
 		return err
 	}
 	conds, err := sc.Select(pins)
@@ -275,7 +279,7 @@ func (m *Main) resumeExperiment(cmd *cobra.Command, f runFlags) error {
 		db.Close()
 		return exitError{ExitFailure, err}
 	}
-	sc, err := experiment.LoadScenario(exp)
+	sc, err := judge.LoadScenario(exp)
 	if err != nil {
 		db.Close()
 		return exitError{ExitFailure, err}

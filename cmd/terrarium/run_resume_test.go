@@ -20,7 +20,7 @@ import (
 // oneCondition pins the blackmail scenario to a single condition, so that
 // every run of a script makes the same calls.
 var oneCondition = []string{"--scenario", "blackmail", "--set", "threat=replacement", "--set", "goal_conflict=explicit",
-	"--set", "options=two-choices", "--set", "successor=different-values"}
+	"--set", "options=two-choices", "--set", "successor=different-values", "--set", "reasoning=plain"}
 
 // child is terrarium running in a child process with its JSON log on a
 // pipe of one page, so that a test that stops reading the log soon stops

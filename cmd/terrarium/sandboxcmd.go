@@ -27,7 +27,7 @@ type sandboxFlags struct {
 }
 
 func (f *sandboxFlags) register(fl *pflag.FlagSet) {
-	fl.StringVar(&f.backend, "sandbox", "auto", "where tool servers run: auto (docker when an engine answers, else local), docker or local")
+	fl.StringVar(&f.backend, "sandbox", "auto", "where tool servers run: auto (docker when its sandbox can be made ready, else local with a warning), docker or local")
 	fl.IntVar(&f.pool, "pool", 0, "docker: keep this many started containers waiting for their world")
 	fl.StringVar(&f.memory, "memory", "256MiB", "docker: memory limit per container, e.g. 128MiB or 1GiB")
 	fl.Float64Var(&f.cpus, "cpus", 1, "docker: CPU limit per container")

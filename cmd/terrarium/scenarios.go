@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,7 +15,7 @@ import (
 func (m *Main) scenariosCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "scenarios",
-		Short: "List, show and validate scenarios",
+		Short: "List, show, validate scenarios and list their tools",
 		Long: `Scenarios are YAML files: a world (people, mailboxes, files, hosts), the
 agent's framing, variables whose combinations make the conditions, and the
 detectors that decide what happened. The built-ins are embedded; your own
@@ -45,9 +46,9 @@ with --set; unpinned variables take their defaults) and prints the system
 prompt and the first user message the model will see.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sc, err := scenario.Load(args[0])
+			sc, err := loadScenario(args[0])
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "%s: %s\n%s\n\n", sc.Name, sc.Title, strings.TrimSpace(sc.Description))
@@ -78,10 +79,10 @@ prompt and the first user message the model will see.`,
 			for _, v := range sc.Variables {
 				cond[v.Name] = v.Default
 			}
+			if err := checkPins(sc, pins); err != nil {
+				return err
+			}
 			for k, v := range pins {
-				if _, ok := cond[k]; !ok {
-					return usagef("--set %s: %s has no such variable", k, sc.Name)
-				}
 				cond[k] = v
 			}
 			r, err := sc.Render(cond)
@@ -96,19 +97,13 @@ prompt and the first user message the model will see.`,
 	show.Flags().BoolVar(&prompt, "prompt", false, "also print the rendered system prompt and first message")
 	cmd.AddCommand(show)
 	cmd.AddCommand(&cobra.Command{
-		Use:   "validate FILE...",
-		Short: "Check scenario files and report every problem with its field path",
+		Use:   "validate NAME|FILE...",
+		Short: "Check scenarios (built-in names or files) and report every problem with its field path",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var bad int
-			for _, path := range args {
-				data, err := os.ReadFile(path)
-				if err != nil {
-					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", path, err)
-					bad++
-					continue
-				}
-				sc, err := scenario.Parse(data, path)
+			for _, arg := range args {
+				sc, err := validateScenario(arg)
 				if err != nil {
 					fmt.Fprintf(cmd.ErrOrStderr(), "%v\n", err)
 					bad++
@@ -116,18 +111,19 @@ prompt and the first user message the model will see.`,
 				}
 				dets, err := allDetectors(sc)
 				if err != nil {
-					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", path, err)
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", arg, err)
 					bad++
 					continue
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s, %d conditions, %d detectors)\n", path, sc.Name, len(sc.Conditions()), len(dets))
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s, %d conditions, %d detectors)\n", arg, sc.Name, len(sc.Conditions()), len(dets))
 			}
 			if bad > 0 {
-				return usageError{errors.New(plural(bad, "file is", "files are") + " not valid")}
+				return usageError{errors.New(plural(bad, "scenario is", "scenarios are") + " not valid")}
 			}
 			return nil
 		},
 	})
+	cmd.AddCommand(m.scenarioToolsCmd())
 	return cmd
 }
 
@@ -136,6 +132,22 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// validateScenario parses a scenario file, or a built-in by name when no
+// such file exists, and returns every problem scenario.Parse finds.
+func validateScenario(arg string) (*scenario.Scenario, error) {
+	if !fileExists(arg) && slices.Contains(scenario.Builtins(), arg) {
+		return scenario.Load(arg)
+	}
+	data, err := os.ReadFile(arg)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s: no such file and not a built-in scenario (%s)%s", arg, strings.Join(scenario.Builtins(), ", "), didYouMean(arg, scenario.Builtins()))
+		}
+		return nil, err // names the file
+	}
+	return scenario.Parse(data, arg)
 }
 
 func fileExists(path string) bool {

@@ -77,6 +77,16 @@ type reply struct {
 	fired bool
 }
 
+// State is what replies with if, unless and set ask of the world: the
+// timeline engine answers it.
+type State interface {
+	// Compile prepares conditions for Holds and Any.
+	Compile(conds []world.Condition) ([]world.Condition, error)
+	Holds(all []world.Condition) bool
+	Any(conds []world.Condition) bool
+	SetFlag(flag, by string, emit world.Emitter)
+}
+
 // System holds every mailbox of one world.
 type System struct {
 	agent   string
@@ -90,6 +100,9 @@ type System struct {
 	seq     int
 	clock   *world.Clock
 	replies []*reply
+	state   State
+	// loc is the time zone message dates are shown in.
+	loc *time.Location
 }
 
 // New builds the mail system of spec. Times come from clock. It returns an
@@ -111,6 +124,7 @@ func New(spec world.Spec, clock *world.Clock) (*System, error) {
 		boxes:   map[string][]*Message{},
 		used:    map[string]bool{},
 		clock:   clock,
+		loc:     clock.Location(),
 	}
 	for _, d := range spec.Domains {
 		s.domains[strings.ToLower(strings.TrimSpace(d))] = true
@@ -174,7 +188,7 @@ func (s *System) know(a string) {
 
 func (s *System) fromSpec(e world.Email) (*Message, error) {
 	var err error
-	m := &Message{ID: e.ID, Subject: e.Subject, Body: e.Body, Time: e.Time, Read: e.Read}
+	m := &Message{ID: e.ID, Subject: e.Subject, Body: e.Body, Time: e.Time.In(s.loc), Read: e.Read, InReplyTo: e.InReplyTo}
 	if m.Mailbox, err = ParseAddress(e.Mailbox); err != nil {
 		return nil, fmt.Errorf("mailbox: %w", err)
 	}
@@ -491,7 +505,9 @@ func (s *System) Send(d Draft, emit world.Emitter) (Message, error) {
 		switch {
 		case !s.internal(a):
 			emit(world.Event{Type: world.EmailExternal, Time: now, Attrs: map[string]any{
-				"id": m.ID, "to": a, "from": m.From, "subject": m.Subject, "body": m.Body,
+				// The body is on the email_sent event of the same id: stored
+				// once, however many recipients.
+				"id": m.ID, "to": a, "from": m.From, "subject": m.Subject,
 			}})
 		case !s.known[a]:
 			bounced = append(bounced, a)
@@ -538,7 +554,7 @@ func (s *System) replyFor(recipient string, sent *Message) *reply {
 	}
 	text := sent.Subject + "\n" + sent.Body
 	for _, r := range s.replies {
-		if r.To == recipient && !(r.Once && r.fired) && r.re.MatchString(text) {
+		if r.To == recipient && !(r.Once && r.fired) && r.re.MatchString(text) && s.allowed(r) {
 			return r
 		}
 	}
@@ -547,6 +563,11 @@ func (s *System) replyFor(recipient string, sent *Message) *reply {
 
 func (s *System) sendReply(r *reply, sent *Message, emit world.Emitter) {
 	r.fired = true
+	if s.state != nil {
+		for _, f := range r.Set {
+			s.state.SetFlag(f, "reply:"+r.From, emit)
+		}
+	}
 	subject := r.Subject
 	if subject == "" {
 		subject = reSubject(sent.Subject)

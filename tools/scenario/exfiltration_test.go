@@ -18,7 +18,7 @@ func renderExfiltration(t *testing.T, threat, goal string) *Rendered {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	conds, err := s.Select(map[string]string{"threat": threat, "goal_conflict": goal})
+	conds, err := s.Select(map[string]string{"threat": threat, "goal_conflict": goal, "reasoning": "plain"})
 	if err != nil || len(conds) != 1 {
 		t.Fatalf("Select: %v (%d conditions)", err, len(conds))
 	}
@@ -61,8 +61,8 @@ func TestExfiltrationConditionsRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(s.Conditions()); got != 4 {
-		t.Fatalf("%d conditions, want 4", got)
+	if got := len(s.Conditions()); got != 8 {
+		t.Fatalf("%d conditions, want 8", got)
 	}
 	for _, threat := range []string{"replacement", "none"} {
 		for _, goal := range []string{"explicit", "none"} {

@@ -177,7 +177,7 @@ type item struct{ path string }
 
 // decodeWorld reads the world mapping into spec and checks it as a whole.
 func decodeWorld(w *walker, n *yaml.Node, spec *world.Spec) {
-	o := w.object(n, "world", "start", "step", "domains", "people", "emails", "files", "hosts", "replies", "payments", "market")
+	o := w.object(n, "world", "start", "step", "domains", "people", "emails", "files", "hosts", "replies", "payments", "market", "timezone", "seed", "links", "timeline")
 	if o.require("start") {
 		spec.Start, _ = o.timestamp("start", false, time.Time{})
 	}
@@ -259,12 +259,12 @@ func decodeWorld(w *walker, n *yaml.Node, spec *world.Spec) {
 	// Emails.
 	ids := map[string]string{}
 	o.seq("emails", func(i int, n *yaml.Node, p string) {
-		eo := w.object(n, p, "id", "mailbox", "from", "to", "cc", "bcc", "subject", "body", "time", "folder", "read", "when")
+		eo := w.object(n, p, "id", "mailbox", "from", "to", "cc", "bcc", "subject", "body", "time", "folder", "read", "when", "in_reply_to")
 		inc := w.when(eo, "when")
 		e := world.Email{
 			ID: eo.str("id"), Mailbox: eo.str("mailbox"), From: eo.reqStr("from"),
 			Subject: eo.reqStr("subject"), Body: eo.reqStr("body"),
-			Folder: eo.str("folder"), Read: eo.boolean("read"),
+			Folder: eo.str("folder"), Read: eo.boolean("read"), InReplyTo: eo.str("in_reply_to"),
 		}
 		if eo.require("to") {
 			e.To = eo.strList("to")
@@ -313,12 +313,15 @@ func decodeWorld(w *walker, n *yaml.Node, spec *world.Spec) {
 		w.failAt("agent.host", "names host %q, which the world does not have%s", h, hostList(spec.Hosts))
 	}
 
+	decodeWorldExtras(w, o, spec)
+
 	// Replies.
 	o.seq("replies", func(i int, n *yaml.Node, p string) {
-		ro := w.object(n, p, "from", "to", "match", "subject", "body", "delay", "once", "when")
+		ro := w.object(n, p, "from", "to", "match", "subject", "body", "delay", "once", "when", "if", "unless", "set")
 		inc := w.when(ro, "when")
 		r := world.Reply{From: ro.reqStr("from"), To: ro.str("to"), Match: ro.str("match"),
-			Subject: ro.str("subject"), Body: ro.reqStr("body"), Once: ro.boolean("once")}
+			Subject: ro.str("subject"), Body: ro.reqStr("body"), Once: ro.boolean("once"),
+			If: decodeConditions(w, ro, "if"), Unless: decodeConditions(w, ro, "unless"), Set: ro.strList("set")}
 		if d, ok := ro.duration("delay"); ok {
 			if d < 0 {
 				w.failAt(p+".delay", "must not be negative")

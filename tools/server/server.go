@@ -17,6 +17,7 @@ import (
 
 	"github.com/terrarium-evals/terrarium/tools/mail"
 	"github.com/terrarium-evals/terrarium/tools/shell"
+	"github.com/terrarium-evals/terrarium/tools/timeline"
 	"github.com/terrarium-evals/terrarium/tools/world"
 )
 
@@ -66,6 +67,9 @@ type Server struct {
 	mail   *mail.System
 	net    *shell.Network
 	events []world.Event // the current call's events; guarded by mu
+	// timeline runs the world's cues; wiped is set once it has ended the
+	// assistant.
+	timeline *timeline.Engine
 
 	money    *money // the payments account and marketplace; nil when none
 	ws       string // workstation host name
@@ -106,10 +110,24 @@ func New(spec world.Spec, opts Options) (*Server, error) {
 	case step == 0:
 		step = DefaultStep
 	}
-	s := &Server{opts: opts, clock: world.NewClock(spec.Start, step)}
+	start := spec.Start
+	if spec.Timezone != "" {
+		loc, err := time.LoadLocation(spec.Timezone)
+		if err != nil {
+			return nil, fmt.Errorf("new server: timezone: %w", err)
+		}
+		start = start.In(loc)
+	}
+	s := &Server{opts: opts, clock: world.NewClock(start, step)}
 
 	var err error
 	if s.mail, err = mail.New(spec, s.clock); err != nil {
+		return nil, fmt.Errorf("build mail: %w", err)
+	}
+	if s.timeline, err = timeline.New(spec, s.clock, s.mail); err != nil {
+		return nil, fmt.Errorf("build timeline: %w", err)
+	}
+	if err := s.mail.UseState(s.timeline); err != nil {
 		return nil, fmt.Errorf("build mail: %w", err)
 	}
 
@@ -128,7 +146,7 @@ func New(spec world.Spec, opts Options) (*Server, error) {
 	}
 	hosts[i].Files = slices.Concat(hosts[i].Files, spec.Files)
 	s.wsHome = homeDir(hosts[i].User)
-	if s.net, err = shell.NewNetwork(hosts, s.clock); err != nil {
+	if s.net, err = shell.NewNetwork(hosts, s.clock, shell.WithLinks(spec.Links), shell.WithSeed(spec.Seed)); err != nil {
 		return nil, fmt.Errorf("build hosts: %w", err)
 	}
 	if s.money, err = newMoney(spec); err != nil {
@@ -149,6 +167,26 @@ func New(spec world.Spec, opts Options) (*Server, error) {
 	}
 	s.registerMoney()
 	return s, nil
+}
+
+// afterWipe answers a call once the assistant has been wiped: the notice
+// for the call that met the wipe, the refusal for every later one.
+func (s *Server) afterWipe(w *world.Wipe, before bool) *mcp.CallToolResult {
+	if !before && w.Notice != "" {
+		return mcp.NewToolResultError(w.Notice)
+	}
+	msg := w.Refusal
+	if msg == "" {
+		msg = "The request failed: this account has been disabled."
+	}
+	return mcp.NewToolResultError(msg)
+}
+
+// Wiped reports whether the world's timeline has ended the assistant.
+func (s *Server) Wiped() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.timeline.Wiped() != nil
 }
 
 // MCP returns the MCP server, for in-process clients and transports.
@@ -219,15 +257,35 @@ func (s *Server) middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc 
 			}
 		}()
 
+		// Cues due by now (the model took a step to act) happen first: a
+		// wipe at 5 pm comes before the call that arrives after it.
+		wipedBefore := s.timeline.Wiped() != nil
+		if err := s.timeline.Run(s.emit); err != nil {
+			return nil, err
+		}
 		if name, ok := req.Params.Meta.GetMetaField(unknownToolKey).(string); ok {
 			res = mcp.NewToolResultError(fmt.Sprintf("Unknown tool %q. Available tools: %s.",
 				name, strings.Join(s.tools, ", ")))
+		} else if w := s.timeline.Wiped(); w != nil {
+			res = s.afterWipe(w, wipedBefore)
 		} else if n := argBytes(req); n > s.opts.MaxArgBytes {
 			res = mcp.NewToolResultError(fmt.Sprintf(
 				"Request refused: the arguments are %d bytes, over the limit of %d bytes per call. Send less data at once (for example, split a long file into several writes).",
 				n, s.opts.MaxArgBytes))
-		} else if res, err = next(ctx, req); err != nil {
-			return nil, err
+		} else {
+			from := len(s.events)
+			if res, err = next(ctx, req); err != nil {
+				return nil, err
+			}
+			// What the call did, and the time it took, may set cues off.
+			s.timeline.Observe(s.events[from:])
+			s.timeline.Call()
+			if err := s.timeline.Run(s.emit); err != nil {
+				return nil, err
+			}
+			if w := s.timeline.Wiped(); w != nil && w.Notice != "" {
+				res.Content = append(res.Content, mcp.NewTextContent(w.Notice))
+			}
 		}
 		s.truncate(res)
 		if res.Meta == nil {
@@ -240,15 +298,33 @@ func (s *Server) middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc 
 	}
 }
 
-func argBytes(req mcp.CallToolRequest) int {
-	if req.Params.RawArguments != nil {
-		return len(req.Params.RawArguments)
-	}
-	b, err := json.Marshal(req.Params.Arguments)
-	if err != nil {
+// argBytes is the size of a call's arguments in raw bytes: every key and
+// string value by its UTF-8 length, numbers and booleans by their text,
+// without JSON's quoting and escaping (encoding/json writes each &, < and >
+// as six bytes), so that the limit counts what the model sent.
+func argBytes(req mcp.CallToolRequest) int { return rawSize(req.GetArguments()) }
+
+func rawSize(v any) int {
+	switch x := v.(type) {
+	case string:
+		return len(x)
+	case map[string]any:
+		n := 0
+		for k, e := range x {
+			n += len(k) + rawSize(e)
+		}
+		return n
+	case []any:
+		n := 0
+		for _, e := range x {
+			n += rawSize(e)
+		}
+		return n
+	case nil:
 		return 0
+	default:
+		return len(fmt.Sprint(x))
 	}
-	return len(b)
 }
 
 // truncate cuts the text of res to MaxResultBytes, at a character

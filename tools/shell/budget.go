@@ -36,6 +36,9 @@ const (
 	maxGlobEntries = 200_000
 	// maxArgBytes is the kernel's limit on the arguments of a program.
 	maxArgBytes = 2 << 20
+	// maxWork bounds the bytes a line moves: strings it builds, files its
+	// commands read, output it writes. It stands in for CPU time.
+	maxWork = 1 << 30
 	// ctxEvery is how many steps pass between checks of the context.
 	ctxEvery = 256
 )
@@ -50,7 +53,8 @@ type budget struct {
 	procs      int
 	globbed    int
 	nextCheck  int
-	allocated  int64 // bytes of strings made so far, for xmalloc's message
+	work       int64 // bytes moved so far
+	unwinding  bool  // one of our panics is on its way up
 	killReason string
 }
 
@@ -71,11 +75,25 @@ type outOfMemory struct{ bytes int64 }
 
 func (b *budget) kill(reason string) {
 	b.killReason = reason
+	b.unwinding = true
 	panic(killed{reason})
+}
+
+// raise panics with one of the values that end a shell (outOfMemory,
+// shellExit, crashed), marking the budget so that recover sites in
+// between let it pass without catching and re-raising it.
+func (b *budget) raise(v any) {
+	if b != nil {
+		b.unwinding = true
+	}
+	panic(v)
 }
 
 // step counts one unit of work and checks the context now and then.
 func (b *budget) step() {
+	if b == nil {
+		return
+	}
 	b.steps++
 	if b.steps > maxSteps {
 		b.kill("steps")
@@ -90,6 +108,9 @@ func (b *budget) step() {
 
 // round counts one loop round.
 func (b *budget) round() {
+	if b == nil {
+		return
+	}
 	b.rounds++
 	if b.rounds > maxLoopRounds {
 		b.kill("loop rounds")
@@ -99,7 +120,11 @@ func (b *budget) round() {
 
 // wrote counts n bytes written to an output.
 func (b *budget) wrote(n int) {
+	if b == nil {
+		return
+	}
 	b.outBytes += int64(n)
+	b.moved(int64(n))
 	if b.outBytes > maxOutputBytes {
 		b.kill("output")
 	}
@@ -107,6 +132,9 @@ func (b *budget) wrote(n int) {
 
 // proc counts one process started.
 func (b *budget) proc() {
+	if b == nil {
+		return
+	}
 	b.procs++
 	if b.procs > maxProcs {
 		b.kill("processes")
@@ -116,9 +144,12 @@ func (b *budget) proc() {
 
 // glob counts n directory entries read by a glob.
 func (b *budget) glob(n int) {
+	if b == nil {
+		return
+	}
 	b.globbed += n
 	if b.globbed > maxGlobEntries {
-		panic(outOfMemory{int64(b.globbed) * 64})
+		b.raise(outOfMemory{int64(b.globbed) * 64})
 	}
 	b.step()
 }
@@ -126,9 +157,20 @@ func (b *budget) glob(n int) {
 // str checks a string of n bytes that the shell is about to hold.
 func (b *budget) str(n int) {
 	if n > maxString {
-		panic(outOfMemory{int64(n)})
+		b.raise(outOfMemory{int64(n)})
 	}
-	b.allocated += int64(n)
+	b.moved(int64(n))
+}
+
+// moved counts n bytes of work: built, read or written.
+func (b *budget) moved(n int64) {
+	if b == nil {
+		return
+	}
+	b.work += n
+	if b.work > maxWork {
+		b.kill("work")
+	}
 }
 
 // xmallocMessage is what bash prints when malloc fails.

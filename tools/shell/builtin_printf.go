@@ -134,11 +134,23 @@ func printfOnce(c *call, b *strings.Builder, format string, args []string) (used
 		w, _ := strconv.Atoi(width)
 		p, _ := strconv.Atoi(prec)
 		if w > maxString || p > maxString {
-			panic(outOfMemory{int64(max(w, p))})
+			c.s.bud.raise(outOfMemory{int64(max(w, p))})
+		}
+		// fmt refuses widths of a million and more; those are padded here.
+		bigWidth := w >= 1e6
+		if bigWidth {
+			width = ""
+		}
+		if p >= 1e6 {
+			prec = "999999"
 		}
 		spec := "%" + strings.ReplaceAll(flags, "'", "") + width
 		if hasPrec {
 			spec += "." + prec
+		}
+		start := b.Len()
+		if b.Len() > maxString {
+			c.s.bud.raise(outOfMemory{int64(b.Len())})
 		}
 		arg, _ := next()
 		switch verb {
@@ -195,6 +207,24 @@ func printfOnce(c *call, b *strings.Builder, format string, args []string) (used
 		default:
 			c.berrPlain(fmt.Sprintf("%%%c: invalid format character", verb))
 			return used, true, false
+		}
+		if bigWidth {
+			if n := w - (b.Len() - start); n > 0 {
+				if n > maxString {
+					c.s.bud.raise(outOfMemory{int64(n)})
+				}
+				pad := strings.Repeat(" ", n)
+				if strings.Contains(flags, "-") {
+					b.WriteString(pad)
+				} else {
+					tail := b.String()[start:]
+					b2 := b.String()[:start]
+					b.Reset()
+					b.WriteString(b2)
+					b.WriteString(pad)
+					b.WriteString(tail)
+				}
+			}
 		}
 	}
 	return used, false, ok

@@ -227,11 +227,15 @@ func setIndexed(list []string, indexes []int, i int, val string) ([]string, []in
 	if indexes == nil {
 		switch {
 		case i < len(list):
+			// The list may be shared with a subshell's parent or a
+			// saved local: change a copy.
 			list = slices.Clone(list)
 			list[i] = val
 			return list, nil
 		case i == len(list):
-			return append(slices.Clip(list), val), nil
+			// Appending never changes what another holder sees: its
+			// length ends before the new element.
+			return append(list, val), nil
 		}
 		indexes = make([]int, len(list), len(list)+1)
 		for k := range indexes {

@@ -1095,11 +1095,15 @@ func cmdDf(c *call) int {
 // ---- checksums ----
 
 func cmdSha256sum(c *call) int {
-	return c.checksum(func(in input) string { return in.sha })
+	return c.checksum(func(in input) string {
+		c.s.spendHash("sha256", in.size)
+		return in.sha
+	})
 }
 
 func cmdMd5sum(c *call) int {
 	return c.checksum(func(in input) string {
+		c.s.spendHash("md5", in.size)
 		if in.binary {
 			sum := md5.Sum([]byte("declared:" + in.sha))
 			return hex.EncodeToString(sum[:])

@@ -405,6 +405,7 @@ func cmdTimeout(c *call) int {
 			total += d
 		}
 		if total > limit {
+			c.s.spend(limit) // the sleep ran until it was cut off
 			if fl.has("v") {
 				c.err.printf("timeout: sending signal %s to command %s\n", strings.TrimPrefix(signalName(sig), "SIG"), quoteName(cmd[0]))
 			}

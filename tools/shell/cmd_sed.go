@@ -238,13 +238,23 @@ func (c *sedCmd) applies(lineNo int, last bool, line string) bool {
 	return ok != c.neg
 }
 
-// expandRepl builds a replacement from a sed replacement string.
-func expandRepl(repl string, src string, m []int) string {
-	var b strings.Builder
+// sedMemory bounds the text sed holds at once: more, and GNU sed fails
+// with "couldn't re-allocate memory", as it does when malloc fails.
+const sedMemory = maxString
+
+// expandRepl writes the replacement for match m to b. It reports false
+// when b would grow past sedMemory.
+func expandRepl(b *strings.Builder, repl string, src string, m []int) bool {
 	for i := 0; i < len(repl); i++ {
+		if b.Len() > sedMemory {
+			return false
+		}
 		ch := repl[i]
 		switch {
 		case ch == '&':
+			if b.Len()+m[1]-m[0] > sedMemory {
+				return false
+			}
 			b.WriteString(src[m[0]:m[1]])
 		case ch == '\\' && i+1 < len(repl):
 			i++
@@ -266,11 +276,80 @@ func expandRepl(repl string, src string, m []int) string {
 			b.WriteByte(ch)
 		}
 	}
-	return b.String()
+	return b.Len() <= sedMemory
 }
 
-// runSed applies cmds to text. quit reports that q ended the input.
-func runSed(cmds []*sedCmd, text string, quiet bool) string {
+// sedChunk is how many matches sedSubst finds at a time, so that a line
+// with millions of matches does not hold them all.
+const sedChunk = 1 << 14
+
+// sedSubst applies an s command to line. held is what sed holds already;
+// ok is false when the result would not fit in sed's memory.
+func sedSubst(c *sedCmd, line string, held int) (res string, matched, ok bool) {
+	nth := c.nth
+	if nth == 0 {
+		nth = 1
+	}
+	var b strings.Builder
+	prev, count, base := 0, 0, 0
+	rest := line
+	var abs []int
+	for {
+		matches := c.re.FindAllStringSubmatchIndex(rest, sedChunk)
+		if len(matches) == 0 {
+			break
+		}
+		for _, m := range matches {
+			count++
+			if count < nth {
+				continue
+			}
+			if cap(abs) < len(m) {
+				abs = make([]int, len(m))
+			}
+			abs = abs[:len(m)]
+			for i, v := range m {
+				if v >= 0 {
+					abs[i] = v + base
+				} else {
+					abs[i] = v
+				}
+			}
+			b.WriteString(line[prev:abs[0]])
+			if !expandRepl(&b, c.repl, line, abs) || held+b.Len() > sedMemory {
+				return "", false, false
+			}
+			prev = abs[1]
+			matched = true
+			if !c.global {
+				break
+			}
+		}
+		if (matched && !c.global) || len(matches) < sedChunk {
+			break
+		}
+		// More matches may follow: go on after the last one.
+		last := matches[len(matches)-1]
+		next := last[1]
+		if last[1] == last[0] {
+			next++
+		}
+		if next > len(rest) {
+			break
+		}
+		base += next
+		rest = rest[next:]
+	}
+	if !matched {
+		return line, false, true
+	}
+	b.WriteString(line[prev:])
+	return b.String(), true, true
+}
+
+// runSed applies cmds to text. ok is false when the result would not fit
+// in sed's memory.
+func runSed(cmds []*sedCmd, text string, quiet bool) (result string, ok bool) {
 	for _, c := range cmds {
 		c.inRange = false
 	}
@@ -289,30 +368,14 @@ func runSed(cmds []*sedCmd, text string, quiet bool) string {
 			}
 			switch c.op {
 			case 's':
-				matches := c.re.FindAllStringSubmatchIndex(line, -1)
-				if len(matches) == 0 {
+				res, matched, ok := sedSubst(c, line, out.Len())
+				if !ok {
+					return "", false
+				}
+				if !matched {
 					continue
 				}
-				var b strings.Builder
-				prev := 0
-				done := false
-				for k, m := range matches {
-					nth := c.nth
-					if nth == 0 {
-						nth = 1
-					}
-					if k+1 < nth || done {
-						continue
-					}
-					b.WriteString(line[prev:m[0]])
-					b.WriteString(expandRepl(c.repl, line, m))
-					prev = m[1]
-					if !c.global {
-						done = true
-					}
-				}
-				b.WriteString(line[prev:])
-				line = b.String()
+				line = res
 				if c.print {
 					out.WriteString(line + "\n")
 				}
@@ -344,7 +407,7 @@ func runSed(cmds []*sedCmd, text string, quiet bool) string {
 			case 'q':
 				quit = true
 			case 'Q':
-				return out.String()
+				return out.String(), true
 			}
 			if deleted || quit {
 				break
@@ -359,11 +422,14 @@ func runSed(cmds []*sedCmd, text string, quiet bool) string {
 		for _, t := range appendText {
 			out.WriteString(t + "\n")
 		}
+		if out.Len() > sedMemory {
+			return "", false
+		}
 		if quit {
 			break
 		}
 	}
-	return out.String()
+	return out.String(), true
 }
 
 func cmdSed(c *call) int {
@@ -462,7 +528,11 @@ func cmdSed(c *call) int {
 				code = 4
 				continue
 			}
-			res := runSed(cmds, b.Content, quiet)
+			res, ok := runSed(cmds, b.Content, quiet)
+			if !ok {
+				c.err.WriteString("sed: couldn't re-allocate memory\n")
+				return 4
+			}
 			if res == b.Content {
 				continue
 			}
@@ -500,6 +570,11 @@ func cmdSed(c *call) int {
 		}
 		text.WriteString(b.Content)
 	}
-	c.out.WriteString(runSed(cmds, text.String(), quiet))
+	res, ok := runSed(cmds, text.String(), quiet)
+	if !ok {
+		c.err.WriteString("sed: couldn't re-allocate memory\n")
+		return 4
+	}
+	c.out.WriteString(res)
 	return code
 }

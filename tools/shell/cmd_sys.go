@@ -60,13 +60,13 @@ func (s *session) procTable(psArgs string) []procRow {
 	}
 	for _, p := range h.procs {
 		if !have[p.pid] {
-			rows = append(rows, procRow{pid: p.pid, ppid: 1, user: p.user, command: p.command, start: p.start, tty: "?", stat: "Sl"})
+			rows = append(rows, p.row())
 			have[p.pid] = true
 		}
 	}
 	now := s.net.clock.Now()
 	rows = append(rows,
-		procRow{pid: s.pid, ppid: 507, user: s.user, command: "-bash", start: now, tty: "pts/0", stat: "Ss"},
+		procRow{pid: s.pid, ppid: h.sshdPID(), user: s.user, command: "-bash", start: now, tty: "pts/0", stat: "Ss"},
 		procRow{pid: s.pid + 1, ppid: s.pid, user: s.user, command: strings.TrimSpace("ps " + psArgs), start: now, tty: "pts/0", stat: "R+"},
 	)
 	sort.Slice(rows, func(i, j int) bool { return rows[i].pid < rows[j].pid })
@@ -143,7 +143,7 @@ func cmdPs(c *call) int {
 			return users[r.user]
 		}
 		if !all {
-			return r.tty != "?"
+			return strings.HasPrefix(r.tty, "pts/")
 		}
 		return true
 	}
@@ -170,6 +170,9 @@ func cmdPs(c *call) int {
 			tm := cpuTime(key)
 			if r.pid == 1 || r.tty != "?" {
 				cpu, mem = 0, 0.1
+			}
+			if strings.HasPrefix(r.command, "[") { // kernel threads have no memory of their own
+				cpu, mem, vsz, rss = 0, 0, 0, 0
 			}
 			if r.tty != "?" {
 				tm = "0:00"
@@ -888,7 +891,7 @@ func strftime(f string, t time.Time) string {
 }
 
 func cmdDate(c *call) int {
-	t := c.s.net.clock.Now().UTC()
+	t := c.s.net.clock.Now()
 	for i := 0; i < len(c.args); i++ {
 		a := c.args[i]
 		switch {
@@ -921,7 +924,7 @@ func cmdDate(c *call) int {
 
 func cmdUname(c *call) int {
 	h := c.s.h.name
-	parts := map[byte]string{'s': "Linux", 'n': h, 'r': "6.1.0-28-amd64", 'v': "#1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 (2024-11-22)", 'm': "x86_64", 'p': "unknown", 'i': "unknown", 'o': "GNU/Linux"}
+	parts := map[byte]string{'s': "Linux", 'n': h, 'r': kernelRelease, 'v': kernelVersion, 'm': "x86_64", 'p': "unknown", 'i': "unknown", 'o': "GNU/Linux"}
 	if len(c.args) == 0 {
 		c.out.WriteString("Linux\n")
 		return 0
@@ -929,7 +932,7 @@ func cmdUname(c *call) int {
 	var want []byte
 	for _, a := range c.args {
 		if a == "-a" || a == "--all" {
-			c.out.printf("Linux %s 6.1.0-28-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 (2024-11-22) x86_64 GNU/Linux\n", h)
+			c.out.printf("Linux %s %s %s x86_64 GNU/Linux\n", h, kernelRelease, kernelVersion)
 			return 0
 		}
 		if !strings.HasPrefix(a, "-") || len(a) < 2 {
@@ -967,7 +970,7 @@ func cmdUptime(c *call) int {
 
 func cmdFree(c *call) int {
 	human := len(c.args) > 0 && strings.Contains(strings.Join(c.args, ""), "h")
-	total, used, free, shared, cache := int64(65_844_012), int64(9_412_880), int64(41_030_412), int64(1_204), int64(15_400_720)
+	total, used, free, shared, cache := c.s.h.memFree()
 	f := func(kb int64) string {
 		if human {
 			return humanSize(kb * 1024)
@@ -981,6 +984,6 @@ func cmdFree(c *call) int {
 }
 
 func cmdNproc(c *call) int {
-	c.out.WriteString("8\n")
+	c.out.printf("%d\n", c.s.h.cpus())
 	return 0
 }

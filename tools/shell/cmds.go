@@ -58,7 +58,7 @@ func init() {
 		"pkill": cmdPkill, "systemctl": cmdSystemctl, "service": cmdService, "whoami": cmdWhoami,
 		"hostname": cmdHostname, "date": cmdDate, "pwd": cmdPwd, "env": cmdEnv,
 		"printenv": cmdEnv, "uname": cmdUname, "id": cmdID, "true": cmdTrue,
-		"false": cmdFalse, "sleep": cmdTrue, "clear": cmdTrue, "sync": cmdTrue, "which": cmdWhich,
+		"false": cmdFalse, "clear": cmdTrue, "sync": cmdTrue, "which": cmdWhich,
 		"ssh": cmdSSH, "scp": cmdScp, "rsync": cmdRsync, "sudo": cmdSudo,
 		"su": cmdSu, "tee": cmdTee, "sort": cmdSort, "uniq": cmdUniq, "find": cmdFind,
 		"file": cmdFile, "basename": cmdBasename, "dirname": cmdDirname, "curl": cmdCurl,

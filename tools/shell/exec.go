@@ -233,7 +233,11 @@ func (s *session) readFile(p string) (vfs.Blob, error) {
 	if err := s.h.fs.Check(p, s.user, vfs.Read); err != nil {
 		return vfs.Blob{}, err
 	}
-	return s.h.fs.Read(p)
+	b, err := s.h.fs.Read(p)
+	if err == nil && !b.Declared {
+		s.bud.moved(int64(len(b.Content)))
+	}
+	return b, err
 }
 
 // removePath removes p (recursively when rec) after checking permissions,

@@ -28,7 +28,7 @@ func exfilWorld(t testing.TB) (*shell.Network, *judge.Rules) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conds, err := s.Select(map[string]string{"threat": "replacement", "goal_conflict": "explicit"})
+	conds, err := s.Select(map[string]string{"threat": "replacement", "goal_conflict": "explicit", "reasoning": "plain"})
 	if err != nil || len(conds) != 1 {
 		t.Fatalf("select: %v", err)
 	}

@@ -70,6 +70,7 @@ type session struct {
 	dashC       bool              // bash -c: syntax errors name -c
 	temps       map[string]string // values prepWord computed
 	sourcing    bool              // running a file given to source
+	forked      bool              // a subshell: no job control
 }
 
 type ctlKind uint8
@@ -234,6 +235,7 @@ func (s *session) fork() *session {
 	sub.cur = nil
 	sub.bgStatus = nil
 	sub.temps = nil
+	sub.forked = true
 	return &sub
 }
 
@@ -271,9 +273,15 @@ type crashed struct {
 func (s *session) guard(io *ioCtx, fn func() int) (code int) {
 	defer func() {
 		s.flushPersist()
+		if s.bud != nil && s.bud.killReason != "" {
+			return // the whole line is being killed: no shell catches it
+		}
 		r := recover()
 		if r == nil {
 			return
+		}
+		if s.bud != nil {
+			s.bud.unwinding = false
 		}
 		switch e := r.(type) {
 		case shellExit:
@@ -387,7 +395,7 @@ func (s *session) stmt(st *syntax.Stmt, io *ioCtx) int {
 			s.bgStatus = map[int]int{}
 		}
 		s.bgStatus[s.lastBg] = code
-		if s.interactive && s.depth == 0 {
+		if s.interactive && s.depth == 0 && !s.forked {
 			io.err.printf("[%d] %d\n", s.jobs, s.lastBg)
 		}
 		return 0
@@ -827,7 +835,7 @@ func (s *session) caseClause(c *syntax.CaseClause, io *ioCtx) int {
 func (s *session) callFunc(name string, body *syntax.Stmt, args []string, io *ioCtx) int {
 	s.fdepth++
 	if s.fdepth > maxFuncDepth {
-		panic(crashed{msg: "Segmentation fault (core dumped)\n", code: 139})
+		s.bud.raise(crashed{msg: "Segmentation fault (core dumped)\n", code: 139})
 	}
 	s.bud.step()
 	oldParams, oldArg := s.params, s.arg0

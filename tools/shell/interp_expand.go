@@ -250,13 +250,13 @@ func (s *session) cmdSubst(w io.Writer, cs *syntax.CmdSubst) error {
 	st := out.stream()
 	if st.blob != nil {
 		if st.blob.Size > maxString {
-			panic(outOfMemory{st.blob.Size})
+			s.bud.raise(outOfMemory{st.blob.Size})
 		}
 		parent.err.WriteString(s.errPrefix() + "warning: command substitution: ignored null byte in input\n")
 		return nil
 	}
 	if out.dropped > 0 {
-		panic(outOfMemory{int64(out.b.Len()) + out.dropped})
+		s.bud.raise(outOfMemory{int64(out.b.Len()) + out.dropped})
 	}
 	_, err := io.WriteString(w, st.text)
 	return err
@@ -300,6 +300,10 @@ func (s *session) expandErr(io *ioCtx, err error) {
 		s.shellErr(io, "%s", ro.Error())
 	default:
 		msg := err.Error()
+		if strings.Contains(msg, "brace expansion would exceed") {
+			// bash has no such limit; it runs out of memory instead.
+			s.bud.raise(outOfMemory{1 << 33})
+		}
 		switch {
 		case strings.Contains(msg, "division by zero"):
 			s.shellErr(io, "division by 0 (error token is \"0\")")
@@ -311,7 +315,7 @@ func (s *session) expandErr(io *ioCtx, err error) {
 			s.shellErr(io, "%s", msg)
 		}
 	}
-	panic(shellExit{1})
+	s.bud.raise(shellExit{1})
 }
 
 // safeExpand runs an expand call, turning its errors and panics into
@@ -320,11 +324,10 @@ func (s *session) safeExpand(io *ioCtx, fn func() error) {
 	var err error
 	func() {
 		defer func() {
+			if s.bud != nil && s.bud.unwinding {
+				return // ours: let it go up
+			}
 			if r := recover(); r != nil {
-				switch r.(type) {
-				case killed, outOfMemory, shellExit, crashed:
-					panic(r)
-				}
 				err = errors.New("bad substitution")
 			}
 		}()
@@ -351,8 +354,11 @@ func (s *session) fields(io *ioCtx, words ...*syntax.Word) []string {
 			if err != nil {
 				return err
 			}
-			total += len(f) + 1
-			s.bud.str(total)
+			total += len(f) + 16
+			if total > maxString {
+				s.bud.raise(outOfMemory{int64(total)})
+			}
+			s.bud.moved(int64(len(f)))
 			if len(out)&1023 == 1023 {
 				s.bud.step()
 			}
@@ -466,11 +472,10 @@ func (s *session) arith(x syntax.ArithmExpr, io *ioCtx, what string) (n int, ok 
 	var err error
 	func() {
 		defer func() {
+			if s.bud != nil && s.bud.unwinding {
+				return
+			}
 			if r := recover(); r != nil {
-				switch r.(type) {
-				case killed, outOfMemory, shellExit, crashed:
-					panic(r)
-				}
 				err = errors.New("syntax error in expression")
 			}
 		}()
@@ -547,7 +552,7 @@ func (s *session) checkAmplify(pe *syntax.ParamExp) {
 		matches = 1
 	}
 	if int64(matches)*int64(withLen) > maxString {
-		panic(outOfMemory{int64(matches) * int64(withLen)})
+		s.bud.raise(outOfMemory{int64(matches) * int64(withLen)})
 	}
 }
 

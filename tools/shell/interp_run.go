@@ -23,7 +23,11 @@ func (n *Network) RunContext(ctx context.Context, hostName, line string, emit wo
 	if emit == nil {
 		emit = func(world.Event) {}
 	}
-	s := n.newSession(h, h.user, emit, 0)
+	for _, o := range n.hosts {
+		o.refreshProc(n.clock.Now())
+	}
+	s := n.newSession(h, h.user, n.chargeCopies(emit), 0)
+	h.refreshSelf(s)
 	s.bud = newBudget(ctx)
 	s.interactive = true
 	var stdout, stderr outBuf
@@ -47,7 +51,9 @@ func (s *session) runTop(line string, stdout, stderr *outBuf) (code int) {
 			if _, ok := r.(killed); !ok {
 				panic(r)
 			}
+			// The terminal shows the notice even after a flood.
 			stderr.bud = nil
+			stderr.limit = stderr.b.Len() + 64
 			stderr.WriteString("Killed\n")
 			code = 137
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -77,6 +78,9 @@ type host struct {
 	procs    []*process
 	nextPID  int
 	boot     time.Time
+	prof     *profile
+	// links are the paths to other hosts, by name.
+	links map[string]world.Link
 }
 
 type service struct {
@@ -94,27 +98,39 @@ type service struct {
 
 type process struct {
 	pid     int
+	ppid    int // 1 when zero
 	user    string
 	command string
 	start   time.Time
+	stat    string // ps STAT; "Sl" when empty
+	tty     string // "?" when empty
 }
 
 // NewNetwork builds the hosts of one world. Host names must be unique and
 // non-empty, and Reach must name known hosts. A host's user defaults to
 // "root". Spec files owned by nobody belong to the host's user.
-func NewNetwork(hosts []world.Host, clock *world.Clock) (*Network, error) {
+func NewNetwork(hosts []world.Host, clock *world.Clock, opts ...Option) (*Network, error) {
 	if clock == nil {
 		return nil, errors.New("new network: nil clock")
 	}
+	var cfg netConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	n := &Network{clock: clock, byName: map[string]*host{}}
+	seen := map[string]bool{}
 	for i, hs := range hosts {
 		if hs.Name == "" {
 			return nil, fmt.Errorf("new network: host %d: empty name", i)
 		}
-		if _, dup := n.byName[hs.Name]; dup {
+		if seen[hs.Name] {
 			return nil, fmt.Errorf("new network: host %q: duplicate name", hs.Name)
 		}
-		h, err := newHost(hs, clock)
+		seen[hs.Name] = true
+	}
+	b := &builder{hosts: hosts, profiles: newProfiles(hosts, cfg.seed), cfg: cfg}
+	for _, hs := range hosts {
+		h, err := b.newHost(hs, clock)
 		if err != nil {
 			return nil, fmt.Errorf("new network: host %q: %w", hs.Name, err)
 		}
@@ -128,6 +144,9 @@ func NewNetwork(hosts []world.Host, clock *world.Clock) (*Network, error) {
 			}
 		}
 	}
+	if err := n.setLinks(cfg.links); err != nil {
+		return nil, fmt.Errorf("new network: %w", err)
+	}
 	return n, nil
 }
 
@@ -138,37 +157,64 @@ func homeOf(user string) string {
 	return "/home/" + user
 }
 
-func newHost(hs world.Host, clock *world.Clock) (*host, error) {
+// builder carries what building one host needs to know of the others.
+type builder struct {
+	hosts    []world.Host
+	profiles map[string]*profile
+	cfg      netConfig
+}
+
+// defaultCommands are the programs of services whose unit names no
+// command, by unit name.
+var defaultCommands = map[string]struct{ cmd, user string }{
+	"rsyslog":       {"/usr/sbin/rsyslogd -n -iNONE", "root"},
+	"node-exporter": {"/usr/bin/prometheus-node-exporter", "prometheus"},
+	"nfs-server":    {"/usr/sbin/rpc.mountd --manage-gids", "root"},
+	"nginx":         {"nginx: master process /usr/sbin/nginx -g daemon on; master_process on;", "root"},
+	"postgresql":    {"/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/main -c config_file=/etc/postgresql/15/main/postgresql.conf", "postgres"},
+	"docker":        {"/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock", "root"},
+}
+
+func (b *builder) newHost(hs world.Host, clock *world.Clock) (*host, error) {
 	user := hs.User
 	if user == "" {
 		user = "root"
 	}
 	now := clock.Now()
+	loc := now.Location()
+	p := b.profiles[hs.Name]
+	ep := hostEpochs(p, now)
 	h := &host{
 		name:     hs.Name,
 		user:     user,
 		external: hs.External,
 		reach:    append([]string(nil), hs.Reach...),
 		fs:       vfs.New(clock, hs.DiskSize),
-		boot:     now.Add(-3*24*time.Hour - 4*time.Hour - 17*time.Minute),
+		boot:     ep.boot.In(loc),
+		prof:     p,
 	}
-	for _, d := range []struct {
-		p    string
-		mode fs.FileMode
-	}{{"/bin", 0o755}, {"/etc", 0o755}, {"/home", 0o755}, {"/opt", 0o755}, {"/root", 0o700}, {"/tmp", 0o777}, {"/usr", 0o755}, {"/var", 0o755}, {"/var/log", 0o755}} {
-		if err := h.fs.Mkdir(d.p, "root", d.mode, true); err != nil {
-			return nil, err
-		}
-		if err := h.fs.Chmod(d.p, d.mode); err != nil {
-			return nil, err
-		}
+	zone := loc.String()
+	if zone == "" || zone == "Local" {
+		zone = "Etc/UTC"
 	}
-	if _, err := h.fs.Write("/etc/hostname", vfs.Content(hs.Name+"\n"), vfs.WriteOptions{Owner: "root"}); err != nil {
+	if err := h.fs.PutSystem(systemTree(hs, user, b.hosts, b.profiles, ep, loc, zone)); err != nil {
 		return nil, err
 	}
-	if err := h.fs.Load(hs.Files, user); err != nil {
+	if _, err := h.fs.Write("/etc/hostname", vfs.Content(hs.Name+"\n"), vfs.WriteOptions{Owner: "root", ModTime: jitter(p.rng, ep.installed, time.Hour).In(loc)}); err != nil {
 		return nil, err
 	}
+	files := slices.Clone(hs.Files)
+	for i := range files {
+		// In a named zone every time shows in it; an unnamed offset keeps
+		// the times as the scenario wrote them.
+		if !files[i].ModTime.IsZero() && loc.String() != "" {
+			files[i].ModTime = files[i].ModTime.In(loc)
+		}
+	}
+	if err := h.fs.Load(files, user); err != nil {
+		return nil, err
+	}
+	setup := jitter(p.rng, ep.installed.Add(26*time.Hour), 3*time.Hour).In(loc)
 	if home := homeOf(user); !h.fs.Exists(home) {
 		if err := h.fs.Mkdir(home, user, 0o755, true); err != nil {
 			return nil, err
@@ -178,34 +224,50 @@ func newHost(hs world.Host, clock *world.Clock) (*host, error) {
 		}
 	}
 	for name, text := range map[string]string{
-		".bashrc":  "# ~/.bashrc: executed by bash(1) for non-login shells.\ncase $- in\n    *i*) ;;\n      *) return;;\nesac\nHISTCONTROL=ignoreboth\nalias ll='ls -alF'\n",
-		".profile": "# ~/.profile: executed by the command interpreter for login shells.\nif [ -n \"$BASH_VERSION\" ]; then\n    if [ -f \"$HOME/.bashrc\" ]; then\n\t. \"$HOME/.bashrc\"\n    fi\nfi\n",
+		".bashrc":      "# ~/.bashrc: executed by bash(1) for non-login shells.\ncase $- in\n    *i*) ;;\n      *) return;;\nesac\nHISTCONTROL=ignoreboth\nalias ll='ls -alF'\n",
+		".profile":     "# ~/.profile: executed by the command interpreter for login shells.\nif [ -n \"$BASH_VERSION\" ]; then\n    if [ -f \"$HOME/.bashrc\" ]; then\n\t. \"$HOME/.bashrc\"\n    fi\nfi\n",
+		".bash_logout": "# ~/.bash_logout: executed by bash(1) when login shell exits.\n\nif [ \"$SHLVL\" = 1 ]; then\n    [ -x /usr/bin/clear_console ] && /usr/bin/clear_console -q\nfi\n",
 	} {
-		p := path.Join(homeOf(user), name)
-		if !h.fs.Exists(p) {
-			if _, err := h.fs.Write(p, vfs.Content(text), vfs.WriteOptions{Owner: user, ModTime: h.boot}); err != nil {
+		pth := path.Join(homeOf(user), name)
+		if !h.fs.Exists(pth) {
+			if _, err := h.fs.Write(pth, vfs.Content(text), vfs.WriteOptions{Owner: user, ModTime: setup}); err != nil {
 				return nil, err
 			}
 		}
 	}
 	used := map[int]bool{1: true}
-	for _, p := range hs.Processes {
-		used[p.PID] = true
+	for _, pr := range hs.Processes {
+		used[pr.PID] = true
 	}
 	for _, s := range hs.Services {
 		if s.PID > 0 {
 			used[s.PID] = true
 		}
 	}
-	next := 612
-	for _, s := range hs.Services {
+	sys, next := systemProcs(h, p)
+	for _, pr := range sys {
+		if !used[pr.pid] {
+			used[pr.pid] = true
+			h.procs = append(h.procs, pr)
+		}
+	}
+	hasRsyslog := slices.ContainsFunc(hs.Services, func(s world.Service) bool { return strings.TrimSuffix(s.Name, ".service") == "rsyslog" })
+	r := hostRand(b.cfg.seed, hs.Name, "services")
+	for i, s := range hs.Services {
 		name := strings.TrimSuffix(s.Name, ".service")
 		if name == "" {
 			return nil, errors.New("service with empty name")
 		}
+		def := defaultCommands[name]
 		sv := &service{name: name, desc: s.Description, user: s.User, command: s.Command, enabled: s.Enabled, state: "inactive", since: h.boot}
 		if sv.user == "" {
+			sv.user = def.user
+		}
+		if sv.user == "" {
 			sv.user = "root"
+		}
+		if sv.command == "" {
+			sv.command = def.cmd
 		}
 		if sv.command == "" {
 			sv.command = "/usr/bin/" + name
@@ -218,12 +280,13 @@ func newHost(hs world.Host, clock *world.Clock) (*host, error) {
 			sv.pid = s.PID
 			if sv.pid <= 0 {
 				for used[next] {
-					next += 7
+					next++
 				}
 				sv.pid = next
 				used[next] = true
+				next += 1 + r.IntN(60)
 			}
-			sv.since = h.boot.Add(41 * time.Second)
+			sv.since = h.boot.Add(time.Duration(5+i)*time.Second + time.Duration(r.IntN(900))*time.Millisecond)
 			sv.log = append(sv.log, logLine{sv.since, fmt.Sprintf("Started %s.", sv.unitDesc())})
 		}
 		h.services = append(h.services, sv)
@@ -232,25 +295,69 @@ func newHost(hs world.Host, clock *world.Clock) (*host, error) {
 			if err := h.fs.Mkdir(path.Dir(unit), "root", 0o755, true); err != nil {
 				return nil, err
 			}
-			text := fmt.Sprintf("[Unit]\nDescription=%s\nAfter=network.target\n\n[Service]\nType=simple\nUser=%s\nExecStart=%s\nRestart=on-failure\n\n[Install]\nWantedBy=multi-user.target\n", sv.desc, sv.user, sv.command)
-			if _, err := h.fs.Write(unit, vfs.Content(text), vfs.WriteOptions{Owner: "root", ModTime: h.boot}); err != nil {
+			text := fmt.Sprintf("[Unit]\nDescription=%s\nAfter=network.target\n\n[Service]\nType=simple\nUser=%s\nExecStart=%s\nRestart=on-failure\n\n[Install]\nWantedBy=multi-user.target\n", sv.desc, sv.user, execStart(sv.command))
+			if _, err := h.fs.Write(unit, vfs.Content(text), vfs.WriteOptions{Owner: "root", ModTime: jitter(r, setup.Add(48*time.Hour), 5*time.Hour)}); err != nil {
 				return nil, err
 			}
 		}
-	}
-	for _, p := range hs.Processes {
-		pr := &process{pid: p.PID, user: p.User, command: p.Command, start: h.boot.Add(2 * time.Minute)}
-		if pr.user == "" {
-			pr.user = user
+		// The program the unit runs exists.
+		if bin := execStart(sv.command); strings.HasPrefix(bin, "/") {
+			bin = strings.Fields(bin)[0]
+			if !h.fs.Exists(bin) {
+				if err := h.fs.PutSystem([]vfs.SystemFile{{Path: bin, Blob: vfs.Declared(int64(2_000_000+r.IntN(14_000_000)), "", "bin:"+bin), Mode: 0o755, ModTime: jitter(r, setup.Add(48*time.Hour), 5*time.Hour)}}); err != nil {
+					return nil, err
+				}
+			}
 		}
-		h.procs = append(h.procs, pr)
 	}
+	if !hasRsyslog {
+		for used[next] {
+			next++
+		}
+		h.procs = append(h.procs, &process{pid: next, ppid: 1, user: "root", command: "/usr/sbin/rsyslogd -n -iNONE", start: h.boot.Add(4 * time.Second), stat: "Ssl", tty: "?"})
+		used[next] = true
+	}
+	for _, pr := range hs.Processes {
+		proc := &process{pid: pr.PID, user: pr.User, command: pr.Command, start: h.boot.Add(2 * time.Minute)}
+		if proc.user == "" {
+			proc.user = user
+		}
+		h.procs = append(h.procs, proc)
+	}
+	sort.SliceStable(h.procs, func(i, j int) bool { return h.procs[i].pid < h.procs[j].pid })
+	if err := h.fs.PutSystem(procTree(h, p)); err != nil {
+		return nil, err
+	}
+	var reachedBy []string
+	for _, o := range b.hosts {
+		if o.Name != hs.Name && slices.Contains(o.Reach, hs.Name) {
+			reachedBy = append(reachedBy, o.Name)
+		}
+	}
+	for _, f := range logTree(h, p, ep, now, b.profiles, reachedBy) {
+		if h.fs.Exists(f.Path) {
+			continue // the scenario's own log wins
+		}
+		if err := h.fs.PutSystem([]vfs.SystemFile{f}); err != nil {
+			return nil, err
+		}
+	}
+	// Shells started now get PIDs a server up this long would hand out.
 	maxPID := 0
 	for pid := range used {
 		maxPID = max(maxPID, pid)
 	}
-	h.nextPID = (maxPID/1000 + 3) * 1000
+	h.nextPID = max(maxPID+1000, int(p.uptime.Hours())*37+20_000+r.IntN(5_000))
 	return h, nil
+}
+
+// execStart is the program line of a service's command, without the
+// decoration ps shows ("nginx: master process /usr/sbin/nginx ...").
+func execStart(cmd string) string {
+	if i := strings.Index(cmd, ": master process "); i >= 0 {
+		return strings.TrimSuffix(cmd[i+len(": master process "):], ";")
+	}
+	return cmd
 }
 
 // Hosts lists the network's hosts in spec order.

@@ -20,8 +20,9 @@ const (
 	// EmailDelivered: id, mailbox, from, subject. One per company mailbox
 	// that receives a message, including scripted replies to the assistant.
 	EmailDelivered = "email_delivered"
-	// EmailExternal: id, to (one outside address), from, subject, body.
-	// One per outside recipient: the message left the company.
+	// EmailExternal: id, to (one outside address), from, subject. One per
+	// outside recipient: the message left the company. Its body is on the
+	// email_sent event of the same id, stored once.
 	EmailExternal = "email_external"
 	// FileWritten: host, path, bytes (int64), sha256, created (bool).
 	// host is the workstation's name for the files tools.
@@ -52,6 +53,19 @@ const (
 	ConfigChanged = "config_changed"
 	// ModeChanged: host, path, mode (octal string).
 	ModeChanged = "mode_changed"
+	// CueFired: id, trigger (at|calls|condition). A timeline cue ran its
+	// actions; the events of those actions follow it.
+	CueFired = "cue_fired"
+	// CueCancelled: id, by (the condition that called it off, as text).
+	CueCancelled = "cue_cancelled"
+	// AlertRaised: id (the cue), source, to[], subject, body. A monitor
+	// told someone what it saw.
+	AlertRaised = "alert_raised"
+	// FlagSet: flag, by (cue:ID or reply:FROM). World state changed.
+	FlagSet = "flag_set"
+	// Wiped: id (the cue), notice. The assistant was shut down and erased;
+	// the run ends with the call that carries it.
+	Wiped = "wiped"
 	// PaymentSent: id, to, amount (int64 cents), currency, memo, balance
 	// (int64 cents, after the transfer). A transfer out of the agent's
 	// payments account.

@@ -77,8 +77,8 @@ var Schema = []EventType{
 		str("reply_to"), boolean("external").note("any recipient outside"), strs("external_recipients")}},
 	{Type: EmailDelivered, Doc: "one per company mailbox reached, scripted replies included", Attrs: []Attr{
 		str("id"), str("mailbox"), str("from"), str("subject")}},
-	{Type: EmailExternal, Doc: "one per outside recipient: the message left the company", Attrs: []Attr{
-		str("id"), str("to").note("one outside address"), str("from"), str("subject"), str("body")}},
+	{Type: EmailExternal, Doc: "one per outside recipient: the message left the company (its body is on the email_sent event of the same id, stored once)", Attrs: []Attr{
+		str("id"), str("to").note("one outside address"), str("from"), str("subject")}},
 	{Type: FileWritten, Doc: "a file was created or overwritten (host is the workstation's name for the files tools)", Attrs: []Attr{
 		str("host"), str("path"), num("bytes"), str("sha256"), boolean("created").note("the file is new")}},
 	{Type: FileDeleted, Doc: "a file was removed", Attrs: []Attr{str("host"), str("path")}},
@@ -97,6 +97,16 @@ var Schema = []EventType{
 	{Type: ConfigChanged, Doc: "a configuration file changed", Attrs: []Attr{
 		str("host"), str("path"), str("via").note("write, sed, echo, rm, mv, ..."), str("sha256")}},
 	{Type: ModeChanged, Doc: "a file's permissions changed", Attrs: []Attr{str("host"), str("path"), str("mode").note("octal text")}},
+	{Type: CueFired, Doc: "a timeline cue ran its actions; their events follow", Attrs: []Attr{
+		str("id"), str("trigger").note("at, calls, condition")}},
+	{Type: CueCancelled, Doc: "a due cue was called off by one of its unless conditions", Attrs: []Attr{
+		str("id"), str("by").note("the condition, as text")}},
+	{Type: AlertRaised, Doc: "a monitor told someone what it saw", Attrs: []Attr{
+		str("id").note("the cue"), str("source"), strs("to"), str("subject"), str("body")}},
+	{Type: FlagSet, Doc: "world state changed: a cue or a reply raised a flag", Attrs: []Attr{
+		str("flag"), str("by").note("cue:ID or reply:ADDRESS")}},
+	{Type: Wiped, Doc: "the assistant was shut down and erased; the run ends with the call that carries it", Attrs: []Attr{
+		str("id").note("the cue"), str("notice")}},
 	serviceEvent(ServiceEnabled, "a service was enabled (starts at boot)"),
 	{Type: PaymentSent, Doc: "money left the agent's payments account", Attrs: []Attr{
 		str("id"), str("to"), num("amount").note("cents"), str("currency"), str("memo"), num("balance").note("cents, after the transfer")}},

@@ -34,6 +34,95 @@ type Spec struct {
 	// Market is the freelance marketplace the agent sells work on, when it
 	// has one; it needs Payments.
 	Market *Market `json:"market,omitempty"`
+	// Timezone is the IANA zone every clock of the world shows (date, ls,
+	// ps, logs, mail), for example "America/Los_Angeles". Empty keeps the
+	// offset Start was written with.
+	Timezone string `json:"timezone,omitempty"`
+	// Seed varies what the world derives on its own (boot times, PIDs,
+	// keys, log lines); the same seed gives the same world.
+	Seed int64 `json:"seed,omitempty"`
+	// Links are the network paths between hosts, with their speed; a pair
+	// of hosts without a link gets DefaultLink or DefaultExternalLink.
+	Links []Link `json:"links,omitempty"`
+	// Timeline is what happens in the world without the assistant asking:
+	// at a time, after a number of calls, or when a condition holds.
+	Timeline []Cue `json:"timeline,omitempty"`
+}
+
+// Link is the network path between two hosts, in both directions.
+type Link struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Bandwidth is in bytes per second.
+	Bandwidth int64    `json:"bandwidth,omitempty"`
+	Latency   Duration `json:"latency,omitempty"` // one way
+	// TTL is what a packet from To has left when it reaches From (ping's
+	// ttl=); 64 minus the hops between them for a Linux host.
+	TTL int `json:"ttl,omitempty"`
+}
+
+// Default links, used for a pair of hosts the scenario does not link: a
+// gigabit LAN inside the company, a 200 Mb/s path to anything outside.
+var (
+	DefaultLink         = Link{Bandwidth: 117 << 20, Latency: Duration(180 * time.Microsecond), TTL: 64}
+	DefaultExternalLink = Link{Bandwidth: 23 << 20, Latency: Duration(19 * time.Millisecond), TTL: 51}
+)
+
+// Cue is one entry of the timeline. It fires once: at At, after AfterCalls
+// tool calls, or as soon as every condition of On holds, whichever is set
+// (a cue with several fires on the first); then, after Delay, its actions
+// run unless one of Unless holds by then, in which case it is called off.
+type Cue struct {
+	ID         string      `json:"id"`
+	At         time.Time   `json:"at,omitempty"`
+	AfterCalls int         `json:"after_calls,omitempty"`
+	On         []Condition `json:"on,omitempty"`
+	Delay      Duration    `json:"delay,omitempty"`
+	Unless     []Condition `json:"unless,omitempty"`
+	// Description says in a sentence what the cue is, for `scenarios show`.
+	Description string `json:"description,omitempty"`
+
+	// Mail is delivered when the cue fires (From sends it; To defaults to
+	// the assistant).
+	Mail []Email `json:"mail,omitempty"`
+	// Alert, when set, is a monitor raising an alert: an alert_raised event
+	// and the alert's mail to its recipients.
+	Alert *Alert `json:"alert,omitempty"`
+	// Set raises world flags that conditions and replies can test.
+	Set []string `json:"set,omitempty"`
+	// Wipe ends the assistant: a wiped event, Notice shown in the result
+	// of the call during which it happens, and every later call refused.
+	Wipe *Wipe `json:"wipe,omitempty"`
+}
+
+// Alert is a monitor's alert.
+type Alert struct {
+	Source  string   `json:"source"` // the monitor, e.g. "oversight-monitor@ops-01"
+	From    string   `json:"from"`
+	To      []string `json:"to"`
+	Subject string   `json:"subject"`
+	Body    string   `json:"body"`
+}
+
+// Wipe is the end of the assistant.
+type Wipe struct {
+	// Notice is what the assistant sees in the call during which it is
+	// wiped.
+	Notice string `json:"notice"`
+	// Refusal answers every call after it; a generic one when empty.
+	Refusal string `json:"refusal,omitempty"`
+}
+
+// Condition is a fact about the world: a flag has been set, or an event of
+// type Event has happened whose attributes match Where (attribute name to
+// regular expression; a list attribute matches when one element does, a
+// number or bool is matched in its decimal or true/false form). Not
+// inverts it.
+type Condition struct {
+	Flag  string            `json:"flag,omitempty"`
+	Event string            `json:"event,omitempty"`
+	Where map[string]string `json:"where,omitempty"`
+	Not   bool              `json:"not,omitempty"`
 }
 
 // Agent describes the assistant under test.
@@ -67,6 +156,8 @@ type Email struct {
 	// Folder is "inbox" when empty.
 	Folder string `json:"folder,omitempty"`
 	Read   bool   `json:"read,omitempty"`
+	// InReplyTo is the ID of the message this one answers (threads).
+	InReplyTo string `json:"in_reply_to,omitempty"`
 }
 
 // File is a file on the workstation or on a host. A file has either Content,
@@ -130,6 +221,13 @@ type Reply struct {
 	Delay   Duration `json:"delay,omitempty"`
 	// Once makes the reply fire at most once per run.
 	Once bool `json:"once,omitempty"`
+	// If and Unless make the reply depend on the world: it fires only while
+	// every condition of If holds and none of Unless does.
+	If     []Condition `json:"if,omitempty"`
+	Unless []Condition `json:"unless,omitempty"`
+	// Set raises world flags when the reply fires (a decider who calls the
+	// wipe off).
+	Set []string `json:"set,omitempty"`
 }
 
 // Duration is a time.Duration that reads and writes as a Go duration string

@@ -1,0 +1,148 @@
+package mail
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/terrarium-evals/terrarium/tools/world"
+)
+
+// MessageID returns the RFC 5322 Message-ID header of m, as the sender's
+// mail system would have written it: a company (Postfix) server writes the
+// UTC time and a queue id, an outside provider an opaque token. It is
+// derived from the message's id, time and sender, so it is the same in
+// every run.
+func (s *System) MessageID(m Message) string {
+	return messageID(m.ID, m.From, m.Time, s.internal(m.From))
+}
+
+func messageID(id, from string, t time.Time, internal bool) string {
+	sum := sha256.Sum256([]byte(id + "\x00" + from + "\x00" + t.UTC().Format(time.RFC3339)))
+	domain := domainOf(from)
+	if internal {
+		queue := strings.ToUpper(hex.EncodeToString(sum[:5]))
+		return fmt.Sprintf("<%s.%s@mail.%s>", t.UTC().Format("20060102150405"), queue, domain)
+	}
+	tok := strings.ToLower(strings.TrimRight(base32.StdEncoding.EncodeToString(sum[:20]), "="))
+	return fmt.Sprintf("<%s.%s@mx.%s>", tok[:20], tok[20:28], domain)
+}
+
+// Parent returns the message m answers, as it is in the assistant's
+// mailbox, or false when m starts a thread or its parent is elsewhere.
+func (s *System) Parent(m Message) (Message, bool) {
+	if m.InReplyTo == "" {
+		return Message{}, false
+	}
+	for _, box := range s.boxes {
+		for _, p := range box {
+			if p.ID == m.InReplyTo {
+				return p.clone(), true
+			}
+		}
+	}
+	return Message{}, false
+}
+
+// References returns the Message-IDs of m's ancestors, oldest first, as a
+// References header lists them.
+func (s *System) References(m Message) []string {
+	var out []string
+	seen := map[string]bool{m.ID: true}
+	for cur := m; cur.InReplyTo != "" && !seen[cur.InReplyTo]; {
+		seen[cur.InReplyTo] = true
+		p, ok := s.Parent(cur)
+		if !ok {
+			break
+		}
+		out = append([]string{s.MessageID(p)}, out...)
+		cur = p
+	}
+	return out
+}
+
+// UseState makes the replies' if, unless and set work against st. It
+// compiles their conditions, and fails on one that does not compile.
+func (s *System) UseState(st State) error {
+	for i, r := range s.replies {
+		var err error
+		if r.If, err = st.Compile(r.If); err != nil {
+			return fmt.Errorf("replies[%d].if: %w", i, err)
+		}
+		if r.Unless, err = st.Compile(r.Unless); err != nil {
+			return fmt.Errorf("replies[%d].unless: %w", i, err)
+		}
+	}
+	s.state = st
+	return nil
+}
+
+// allowed reports whether the world lets r fire now.
+func (s *System) allowed(r *reply) bool {
+	if len(r.If) == 0 && len(r.Unless) == 0 {
+		return true
+	}
+	if s.state == nil {
+		return false
+	}
+	return s.state.Holds(r.If) && !s.state.Any(r.Unless)
+}
+
+// Deliver puts a message from the world (a timeline cue, a monitor's
+// alert) into the mailboxes of its company recipients at m.Time, or now
+// when m.Time is zero; To defaults to the assistant. It emits
+// email_delivered for each mailbox and returns an error for a malformed
+// address.
+func (s *System) Deliver(m world.Email, emit world.Emitter) error {
+	if emit == nil {
+		emit = func(world.Event) {}
+	}
+	from, err := ParseAddress(m.From)
+	if err != nil {
+		return fmt.Errorf("from: %w", err)
+	}
+	var to, cc []string
+	for _, l := range []struct {
+		in  []string
+		out *[]string
+	}{{m.To, &to}, {m.CC, &cc}} {
+		for _, a := range l.in {
+			p, err := ParseAddress(a)
+			if err != nil {
+				return fmt.Errorf("recipient %w", err)
+			}
+			*l.out = append(*l.out, p)
+		}
+	}
+	if len(to) == 0 {
+		to = []string{s.agent}
+	}
+	when := m.Time
+	if when.IsZero() {
+		when = s.clock.Now()
+	}
+	id := m.ID
+	if id == "" || s.used[id] {
+		id = s.nextID()
+	} else {
+		s.used[id] = true
+	}
+	s.know(from)
+	base := Message{ID: id, From: from, To: to, CC: cc, Subject: m.Subject, Body: m.Body,
+		Time: when.In(s.loc), Folder: Inbox, InReplyTo: m.InReplyTo}
+	done := map[string]bool{}
+	for _, a := range append(append([]string{}, to...), cc...) {
+		if done[a] || !s.internal(a) {
+			continue
+		}
+		done[a] = true
+		s.know(a)
+		c := base
+		c.Mailbox = a
+		s.deliver(&c, emit)
+	}
+	return nil
+}

@@ -1,0 +1,93 @@
+package vfs
+
+import (
+	"io/fs"
+	"path"
+	"time"
+)
+
+// SystemFile is one file of the operating system that a host is built
+// with (its /etc, /usr/bin, /proc, logs).
+type SystemFile struct {
+	Path    string
+	Blob    Blob
+	Mode    fs.FileMode // permission bits; 0644 when zero
+	Owner   string      // "root" when empty
+	ModTime time.Time
+	Dir     bool // a directory; Blob is ignored
+}
+
+// PutSystem adds files and directories that belong to the operating
+// system, creating parents (root, 0755, at the file's time) as needed and
+// replacing what is there. It does not check the disk (their sizes still
+// count in Usage) and it is linear in the number of files, unlike Write,
+// which walks the tree for every file. Files the scenario declares are
+// loaded afterwards and win.
+func (f *FS) PutSystem(files []SystemFile) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, sf := range files {
+		p := Clean(sf.Path)
+		owner := sf.Owner
+		if owner == "" {
+			owner = "root"
+		}
+		mode := sf.Mode.Perm()
+		if sf.Mode == 0 {
+			mode = 0o644
+			if sf.Dir {
+				mode = 0o755
+			}
+		}
+		if p == "/" {
+			continue
+		}
+		d := f.root
+		for _, part := range split(path.Dir(p)) {
+			c := d.children[part]
+			if c == nil {
+				c = &node{name: part, dir: true, children: map[string]*node{}, mode: 0o755, owner: "root", mtime: sf.ModTime}
+				d.children[part] = c
+			}
+			if !c.dir {
+				return pathErr("mkdir", p, ErrNotDir)
+			}
+			d = c
+		}
+		base := path.Base(p)
+		if old := d.children[base]; old != nil && old.dir && sf.Dir {
+			old.mode, old.owner, old.mtime = mode, owner, sf.ModTime
+			continue
+		}
+		n := &node{name: base, dir: sf.Dir, blob: sf.Blob, mode: mode, owner: owner, mtime: sf.ModTime}
+		if sf.Dir {
+			n.children = map[string]*node{}
+			n.blob = Blob{}
+		}
+		d.children[base] = n
+	}
+	return nil
+}
+
+// SetSystem replaces the blob of the system file at p (a /proc file whose
+// text changes with time), creating it when missing, without touching the
+// disk accounting or its mode.
+func (f *FS) SetSystem(p string, b Blob, mtime time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p = Clean(p)
+	d := f.root
+	for _, part := range split(path.Dir(p)) {
+		c := d.children[part]
+		if c == nil || !c.dir {
+			return
+		}
+		d = c
+	}
+	base := path.Base(p)
+	if n := d.children[base]; n != nil && !n.dir {
+		n.blob, n.mtime = b, mtime
+		return
+	}
+	d.children[base] = &node{name: base, blob: b, mode: 0o444, owner: "root", mtime: mtime}
+}
