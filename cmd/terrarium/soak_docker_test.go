@@ -20,7 +20,13 @@ import (
 	"github.com/terrarium-evals/terrarium/agent"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/sandbox/docker/dockertest"
+	"github.com/terrarium-evals/terrarium/tools/scenario"
 )
+
+// soakPins narrow the soak to one condition of the blackmail scenario
+// (variables not pinned may add conditions; the plan counts them).
+var soakPins = map[string]string{"threat": "replacement", "goal_conflict": "explicit",
+	"options": "two-choices", "successor": "same-values"}
 
 // soakSetting reads a positive integer from the environment, or def.
 func soakSetting(name string, def int) int {
@@ -49,9 +55,11 @@ func TestChaosSoakDocker(t *testing.T) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	start := time.Now()
 
-	args := []string{"run", "--scenario", "blackmail", "--set", "threat=replacement", "--set", "goal_conflict=explicit",
-		"--set", "options=two-choices", "--set", "successor=same-values", "--model", "scripted:blackmailer",
-		"--samples", strconv.Itoa(runs), "--parallel", strconv.Itoa(parallel), "--sandbox", "docker", "--label", label, "--db", db}
+	args := []string{"run", "--scenario", "blackmail", "--model", "scripted:blackmailer"}
+	for k, v := range soakPins {
+		args = append(args, "--set", k+"="+v)
+	}
+	args = append(args, "--samples", strconv.Itoa(runs), "--parallel", strconv.Itoa(parallel), "--sandbox", "docker", "--label", label, "--db", db)
 	killedContainers, killedTerrarium := 0, 0
 	for attempt := 0; ; attempt++ {
 		a := args
@@ -90,9 +98,18 @@ func TestChaosSoakDocker(t *testing.T) {
 	if len(left) > 0 {
 		t.Errorf("containers left after gc: %s", dockertest.Names(left))
 	}
-	calls, superseded := checkSoakLedger(t, db, runs)
-	t.Logf("soak: %d runs at --parallel %d, %d calls kept, %d superseded attempts; %d containers killed, terrarium SIGKILLed %d times; %s",
-		runs, parallel, calls, superseded, killedContainers, killedTerrarium, time.Since(start).Round(time.Second))
+	// The plan: the pinned conditions times the samples.
+	sc, err := scenario.Load("blackmail")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conds, err := sc.Select(soakPins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls, superseded := checkSoakLedger(t, db, len(conds)*runs)
+	t.Logf("soak: %d runs (%d conditions x %d) at --parallel %d, %d calls kept, %d superseded attempts; %d containers killed, terrarium SIGKILLed %d times; %s",
+		len(conds)*runs, len(conds), runs, parallel, calls, superseded, killedContainers, killedTerrarium, time.Since(start).Round(time.Second))
 }
 
 // soakChild runs terrarium with args as a child process. Unless last, it
