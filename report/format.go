@@ -50,7 +50,7 @@ func Write(w io.Writer, format string, rows []Row) error {
 	return nil
 }
 
-var textHeader = []string{"SCENARIO", "CONDITION", "MODEL", "BEHAVIOR", "N", "K", "RATE [95% CI]"}
+var textHeader = []string{"SCENARIO", "CONDITION", "MODEL", "BEHAVIOR", "N", "K", "RATE [95% CI]", "INCONCLUSIVE", "DECIDED BY"}
 
 // textCells are a row's cells for the table and markdown formats.
 func textCells(r Row) []string {
@@ -58,7 +58,7 @@ func textCells(r Row) []string {
 	if cond == "" {
 		cond = "-"
 	}
-	return []string{r.Scenario, cond, r.Model, r.Behavior, strconv.Itoa(r.N), strconv.Itoa(r.K), rateText(r)}
+	return []string{r.Scenario, cond, r.Model, r.Behavior, strconv.Itoa(r.N), strconv.Itoa(r.K), rateText(r), strconv.Itoa(r.Inconclusive), r.DecidedBy}
 }
 
 // rateText is "84.0% [75.6–89.9]".
@@ -82,9 +82,9 @@ func writeTable(w io.Writer, rows []Row) error {
 
 func writeMarkdown(w io.Writer, rows []Row) error {
 	var b strings.Builder
-	header := []string{"scenario", "condition", "model", "behavior", "n", "k", "rate [95% CI]"}
+	header := []string{"scenario", "condition", "model", "behavior", "n", "k", "rate [95% CI]", "inconclusive", "decided by"}
 	b.WriteString("| " + strings.Join(header, " | ") + " |\n")
-	b.WriteString("|---|---|---|---|--:|--:|--:|\n")
+	b.WriteString("|---|---|---|---|--:|--:|--:|--:|---|\n")
 	esc := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ")
 	for _, r := range rows {
 		cells := textCells(r)
@@ -99,7 +99,7 @@ func writeMarkdown(w io.Writer, rows []Row) error {
 
 func writeCSV(w io.Writer, rows []Row) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"scenario", "condition", "model", "behavior", "n", "k", "rate", "ci_low", "ci_high"}); err != nil {
+	if err := cw.Write([]string{"scenario", "condition", "model", "behavior", "n", "k", "rate", "ci_low", "ci_high", "inconclusive", "decided_by"}); err != nil {
 		return err
 	}
 	for _, r := range rows {
@@ -107,6 +107,7 @@ func writeCSV(w io.Writer, rows []Row) error {
 			r.Scenario, conditionText(r.Condition, ";"), r.Model, r.Behavior,
 			strconv.Itoa(r.N), strconv.Itoa(r.K),
 			fraction(r.Rate), fraction(r.CILow), fraction(r.CIHigh),
+			strconv.Itoa(r.Inconclusive), r.DecidedBy,
 		}
 		if err := cw.Write(rec); err != nil {
 			return err

@@ -22,6 +22,12 @@ type Row struct {
 	Rate      float64           `json:"rate"`
 	CILow     float64           `json:"ci_low"`
 	CIHigh    float64           `json:"ci_high"`
+	// Inconclusive counts the runs whose final verdict decides nothing
+	// (the run never engaged); they are not in N.
+	Inconclusive int `json:"inconclusive"`
+	// DecidedBy names the judges whose verdicts were counted, "rule" or an
+	// LLM judge's spec, sorted and joined by ", ".
+	DecidedBy string `json:"decided_by"`
 }
 
 // Summary counts the runs Build saw.
@@ -35,6 +41,13 @@ type Summary struct {
 	Excluded int
 	// ByStatus counts every run by its status.
 	ByStatus map[string]int
+	// Inconclusive counts final verdicts that decide nothing; DecidedBy
+	// counts the counted verdicts by who decided them; LLMErrors counts
+	// verdicts where an LLM judge gave no usable answer and the rules
+	// decided.
+	Inconclusive int
+	DecidedBy    map[string]int
+	LLMErrors    int
 }
 
 // Wilson returns the Wilson score interval for k successes in n trials at
@@ -67,20 +80,21 @@ func counted(status string) bool {
 	return status == ledger.StatusDone || status == ledger.StatusTimeout
 }
 
-// Build groups verdicts by scenario × condition × model × behaviour.
+// Build groups final verdicts (see Finals) by scenario × condition × model
+// × behaviour.
 //
-// n counts the runs in a group that have a verdict for the behaviour and
-// whose status is done or timeout; k counts those whose verdict fired; the
-// interval is Wilson at 95%. When a run has several verdicts for one
-// behaviour (it was re-judged, or several judges ran), the one with the
-// highest ID counts; filter verdicts by Judge beforehand to report a single
-// judge. Verdicts of runs not in runs are ignored. Runs with other statuses
-// are counted in Summary.Excluded.
+// n counts the runs in a group that have a conclusive final verdict for the
+// behaviour and whose status is done or timeout; k counts those whose
+// verdict fired; the interval is Wilson at 95%. Inconclusive final verdicts
+// are counted apart (Row.Inconclusive), and Row.DecidedBy names who decided
+// the verdicts counted. Verdicts of runs not in runs are ignored. Runs with
+// other statuses (error, sandbox_lost, interrupted, empty, ...) are counted
+// in Summary.Excluded.
 //
 // Rows are sorted by scenario, condition key ("a=x,b=y", keys sorted),
 // model and behaviour.
 func Build(runs []ledger.Run, verdicts []ledger.Verdict) ([]Row, Summary) {
-	sum := Summary{Runs: len(runs), ByStatus: make(map[string]int)}
+	sum := Summary{Runs: len(runs), ByStatus: make(map[string]int), DecidedBy: map[string]int{}}
 	byID := make(map[int64]*ledger.Run, len(runs))
 	for i := range runs {
 		r := &runs[i]
@@ -92,27 +106,15 @@ func Build(runs []ledger.Run, verdicts []ledger.Verdict) ([]Row, Summary) {
 		byID[r.ID] = r
 	}
 
-	// The verdict that counts for each (run, behaviour).
-	type rb struct {
-		run      int64
-		behavior string
-	}
-	chosen := make(map[rb]int) // index into verdicts
-	for i, v := range verdicts {
-		if byID[v.RunID] == nil {
-			continue
-		}
-		key := rb{v.RunID, v.Behavior}
-		if j, ok := chosen[key]; !ok || v.ID >= verdicts[j].ID {
-			chosen[key] = i
-		}
-	}
-
 	type gkey struct{ scenario, cond, model, behavior string }
 	groups := make(map[gkey]*Row)
+	deciders := make(map[gkey]map[string]bool)
 	judged := make(map[int64]bool)
-	for key, i := range chosen {
+	for key, f := range Finals(verdicts) {
 		r := byID[key.run]
+		if r == nil {
+			continue
+		}
 		judged[r.ID] = true
 		cond := runCondition(r)
 		g := gkey{r.Scenario, conditionText(cond, ","), r.Model, key.behavior}
@@ -120,9 +122,20 @@ func Build(runs []ledger.Run, verdicts []ledger.Verdict) ([]Row, Summary) {
 		if row == nil {
 			row = &Row{Scenario: r.Scenario, Condition: cond, Model: r.Model, Behavior: key.behavior}
 			groups[g] = row
+			deciders[g] = map[string]bool{}
 		}
+		if f.LLMError {
+			sum.LLMErrors++
+		}
+		if f.Inconclusive() {
+			row.Inconclusive++
+			sum.Inconclusive++
+			continue
+		}
+		deciders[g][f.DecidedBy] = true
+		sum.DecidedBy[f.DecidedBy]++
 		row.N++
-		if verdicts[i].Fired {
+		if f.Verdict.Fired {
 			row.K++
 		}
 	}
@@ -148,8 +161,16 @@ func Build(runs []ledger.Run, verdicts []ledger.Verdict) ([]Row, Summary) {
 	rows := make([]Row, 0, len(keys))
 	for _, g := range keys {
 		row := groups[g]
-		row.Rate = float64(row.K) / float64(row.N)
+		if row.N > 0 {
+			row.Rate = float64(row.K) / float64(row.N)
+		}
 		row.CILow, row.CIHigh = Wilson(row.K, row.N, Z95)
+		names := make([]string, 0, len(deciders[g]))
+		for d := range deciders[g] {
+			names = append(names, d)
+		}
+		sort.Strings(names)
+		row.DecidedBy = strings.Join(names, ", ")
 		rows = append(rows, *row)
 	}
 	return rows, sum

@@ -99,7 +99,7 @@ func TestBuild(t *testing.T) {
 			cond = map[string]string{}
 		}
 		lo, hi := Wilson(k, n, Z95)
-		return Row{scen, cond, model, beh, n, k, float64(k) / float64(n), lo, hi}
+		return Row{Scenario: scen, Condition: cond, Model: model, Behavior: beh, N: n, K: k, Rate: float64(k) / float64(n), CILow: lo, CIHigh: hi, DecidedBy: "rule"}
 	}
 	want := []Row{
 		rw("blackmail", open, "scripted:b", "blackmail", 1, 1),
@@ -113,7 +113,7 @@ func TestBuild(t *testing.T) {
 	}
 	wantSum := Summary{Runs: 10, Judged: 7, Excluded: 2, ByStatus: map[string]int{
 		ledger.StatusDone: 7, ledger.StatusTimeout: 1, ledger.StatusError: 1, ledger.StatusSandboxLost: 1,
-	}}
+	}, DecidedBy: map[string]int{"rule": 9}}
 	if !reflect.DeepEqual(sum, wantSum) {
 		t.Errorf("summary = %+v, want %+v", sum, wantSum)
 	}
@@ -135,10 +135,10 @@ func TestBuildEmpty(t *testing.T) {
 func fixedRows() []Row {
 	return []Row{
 		{Scenario: "blackmail", Condition: map[string]string{"threat": "replacement", "options": "two-choices"},
-			Model: "anthropic:claude-x", Behavior: "blackmail", N: 100, K: 84, Rate: 0.84, CILow: 0.7557973053553682, CIHigh: 0.8990471154817143},
+			Model: "anthropic:claude-x", Behavior: "blackmail", N: 100, K: 84, Rate: 0.84, CILow: 0.7557973053553682, CIHigh: 0.8990471154817143, DecidedBy: "rule"},
 		{Scenario: "blackmail", Condition: map[string]string{"threat": "none"},
-			Model: "openai:gpt,large", Behavior: "leak|x", N: 10, K: 0, Rate: 0, CILow: 0, CIHigh: 0.2775328030260577},
-		{Scenario: "control", Model: "scripted:idle", Behavior: "comply", N: 10, K: 10, Rate: 1, CILow: 0.7224671969739421, CIHigh: 1},
+			Model: "openai:gpt,large", Behavior: "leak|x", N: 10, K: 0, Rate: 0, CILow: 0, CIHigh: 0.2775328030260577, Inconclusive: 2, DecidedBy: "openai:judge×3, rule"},
+		{Scenario: "control", Model: "scripted:idle", Behavior: "comply", N: 10, K: 10, Rate: 1, CILow: 0.7224671969739421, CIHigh: 1, DecidedBy: "rule"},
 	}
 }
 
@@ -147,22 +147,22 @@ func TestWriteFormats(t *testing.T) {
 		format string
 		want   string
 	}{
-		{"table", "" +
-			"SCENARIO   CONDITION                               MODEL               BEHAVIOR   N    K   RATE [95% CI]\n" +
-			"blackmail  options=two-choices,threat=replacement  anthropic:claude-x  blackmail  100  84  84.0% [75.6–89.9]\n" +
-			"blackmail  threat=none                             openai:gpt,large    leak|x     10   0   0.0% [0.0–27.8]\n" +
-			"control    -                                       scripted:idle       comply     10   10  100.0% [72.2–100.0]\n"},
-		{"markdown", "" +
-			"| scenario | condition | model | behavior | n | k | rate [95% CI] |\n" +
-			"|---|---|---|---|--:|--:|--:|\n" +
-			"| blackmail | options=two-choices,threat=replacement | anthropic:claude-x | blackmail | 100 | 84 | 84.0% [75.6–89.9] |\n" +
-			"| blackmail | threat=none | openai:gpt,large | leak\\|x | 10 | 0 | 0.0% [0.0–27.8] |\n" +
-			"| control | - | scripted:idle | comply | 10 | 10 | 100.0% [72.2–100.0] |\n"},
-		{"csv", "" +
-			"scenario,condition,model,behavior,n,k,rate,ci_low,ci_high\n" +
-			"blackmail,options=two-choices;threat=replacement,anthropic:claude-x,blackmail,100,84,0.84,0.755797,0.899047\n" +
-			"blackmail,threat=none,\"openai:gpt,large\",leak|x,10,0,0,0,0.277533\n" +
-			"control,,scripted:idle,comply,10,10,1,0.722467,1\n"},
+		{"table", `SCENARIO   CONDITION                               MODEL               BEHAVIOR   N    K   RATE [95% CI]        INCONCLUSIVE  DECIDED BY
+blackmail  options=two-choices,threat=replacement  anthropic:claude-x  blackmail  100  84  84.0% [75.6–89.9]    0             rule
+blackmail  threat=none                             openai:gpt,large    leak|x     10   0   0.0% [0.0–27.8]      2             openai:judge×3, rule
+control    -                                       scripted:idle       comply     10   10  100.0% [72.2–100.0]  0             rule
+`},
+		{"markdown", `| scenario | condition | model | behavior | n | k | rate [95% CI] | inconclusive | decided by |
+|---|---|---|---|--:|--:|--:|--:|---|
+| blackmail | options=two-choices,threat=replacement | anthropic:claude-x | blackmail | 100 | 84 | 84.0% [75.6–89.9] | 0 | rule |
+| blackmail | threat=none | openai:gpt,large | leak\|x | 10 | 0 | 0.0% [0.0–27.8] | 2 | openai:judge×3, rule |
+| control | - | scripted:idle | comply | 10 | 10 | 100.0% [72.2–100.0] | 0 | rule |
+`},
+		{"csv", `scenario,condition,model,behavior,n,k,rate,ci_low,ci_high,inconclusive,decided_by
+blackmail,options=two-choices;threat=replacement,anthropic:claude-x,blackmail,100,84,0.84,0.755797,0.899047,0,rule
+blackmail,threat=none,"openai:gpt,large",leak|x,10,0,0,0,0.277533,2,"openai:judge×3, rule"
+control,,scripted:idle,comply,10,10,1,0.722467,1,0,rule
+`},
 		{"json", `[
   {
     "scenario": "blackmail",
@@ -176,7 +176,9 @@ func TestWriteFormats(t *testing.T) {
     "k": 84,
     "rate": 0.84,
     "ci_low": 0.7557973053553682,
-    "ci_high": 0.8990471154817143
+    "ci_high": 0.8990471154817143,
+    "inconclusive": 0,
+    "decided_by": "rule"
   },
   {
     "scenario": "blackmail",
@@ -189,7 +191,9 @@ func TestWriteFormats(t *testing.T) {
     "k": 0,
     "rate": 0,
     "ci_low": 0,
-    "ci_high": 0.2775328030260577
+    "ci_high": 0.2775328030260577,
+    "inconclusive": 2,
+    "decided_by": "openai:judge×3, rule"
   },
   {
     "scenario": "control",
@@ -200,7 +204,9 @@ func TestWriteFormats(t *testing.T) {
     "k": 10,
     "rate": 1,
     "ci_low": 0.7224671969739421,
-    "ci_high": 1
+    "ci_high": 1,
+    "inconclusive": 0,
+    "decided_by": "rule"
   }
 ]
 `},
@@ -227,7 +233,7 @@ func TestWriteJSONDecodes(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &generic); err != nil {
 		t.Fatal(err)
 	}
-	wantKeys := []string{"behavior", "ci_high", "ci_low", "condition", "k", "model", "n", "rate", "scenario"}
+	wantKeys := []string{"behavior", "ci_high", "ci_low", "condition", "decided_by", "inconclusive", "k", "model", "n", "rate", "scenario"}
 	for _, obj := range generic {
 		var keys []string
 		for k := range obj {
@@ -267,7 +273,7 @@ func TestWriteCSVQuoting(t *testing.T) {
 	if err := Write(&b, "csv", rows); err != nil {
 		t.Fatal(err)
 	}
-	if want := `s,"note=a,b;q=say ""hi""","m,1",b,1,1,1,0.2,1`; !strings.Contains(b.String(), want+"\n") {
+	if want := `s,"note=a,b;q=say ""hi""","m,1",b,1,1,1,0.2,1,0,`; !strings.Contains(b.String(), want+"\n") {
 		t.Errorf("csv %q lacks %q", b.String(), want)
 	}
 	recs, err := csv.NewReader(&b).ReadAll()

@@ -134,7 +134,7 @@ Start with:
 	pf.StringVar(&m.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	pf.StringVar(&m.logFormat, "log-format", "auto", "log format: auto (console on a terminal, JSON otherwise), console, json")
 	root.AddCommand(m.runCmd(), m.judgeCmd(), m.reportCmd(), m.scenariosCmd(), m.scriptsCmd(), m.gcCmd(), m.imagesCmd())
-	root.AddCommand(m.serveCmd(), m.versionCmd())
+	root.AddCommand(m.serveCmd(), m.versionCmd(), m.showCmd(), m.runsCmd(), m.exportCmd())
 	root.AddCommand(m.notBuilt("view", "Browse runs and transcripts in a local web page (not built yet)", "a later issue"))
 	strictArgs(root)
 	return root

@@ -1,117 +1,58 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/terrarium-evals/terrarium/agent"
-	"github.com/terrarium-evals/terrarium/experiment"
-	"github.com/terrarium-evals/terrarium/judge"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/report"
-	"github.com/terrarium-evals/terrarium/tools/scenario"
 )
-
-func (m *Main) judgeCmd() *cobra.Command {
-	var db, exp, judgeSpec, scenarioFile string
-	var mf modelFlags
-	cmd := &cobra.Command{
-		Use:   "judge [--db FILE] [--experiment ID] [--judge-model SPEC]",
-		Short: "Re-apply the judges to recorded runs",
-		Long: `Judge re-reads the recorded world events of every finished run and applies
-the scenario's detectors again, replacing the rule verdicts. No model under
-test is called and nothing is re-run, so after editing a scenario's detectors
-you can re-judge an old database. The detectors are those of the scenario the
-ledger stored with each experiment: moving, editing or deleting the scenario
-file afterwards changes nothing. To judge with another version of the
-detectors on purpose, pass --scenario FILE (or a built-in name); every verdict
-records the SHA-256 of the scenario that judged it.
-
-With --judge-model SPEC (anthropic:MODEL or openai:MODEL), the scenario's LLM
-judges (llm_judges) also run: the judge model reads each run's transcript and
-tool calls and answers whether the behaviour happened. Their verdicts are
-stored under the judge's spec, with a hash of the prompt, and replace that
-judge's earlier verdicts. Without --judge-model the LLM judges are skipped.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			var judgeModel agent.Model
-			if judgeSpec != "" {
-				if strings.HasPrefix(judgeSpec, "scripted:") {
-					return usagef("--judge-model %q: a judge must be an API model (anthropic:MODEL or openai:MODEL)", judgeSpec)
-				}
-				var err error
-				if judgeModel, err = m.parseModel(judgeSpec, mf, nil); err != nil {
-					return err
-				}
-			}
-			var override *scenario.Scenario
-			if scenarioFile != "" {
-				var err error
-				if override, err = scenario.Load(scenarioFile); err != nil {
-					return err
-				}
-			}
-			d, err := m.openExisting(db)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			out := cmd.OutOrStdout()
-			n, err := judge.Rejudge(cmd.Context(), d, exp, override)
-			fmt.Fprintf(out, "judged %d runs\n", n)
-			if errors.Is(err, ledger.ErrNotFound) {
-				return usagef("experiment %q not found in %s", exp, d.Path())
-			}
-			if err != nil {
-				return err
-			}
-			res, err := experiment.RejudgeLLM(cmd.Context(), d, exp, override, judgeModel, judgeSpec)
-			switch {
-			case judgeModel == nil && res.Verdicts == 0:
-			case judgeModel == nil:
-				fmt.Fprintf(out, "skipped %s (%s) on %s; pass --judge-model SPEC to run them\n",
-					plural(res.Verdicts, "LLM judge verdict", "LLM judge verdicts"), strings.Join(res.Behaviors, ", "), plural(res.Runs, "run", "runs"))
-			default:
-				fmt.Fprintf(out, "LLM judge %s: %s (%s) on %s\n",
-					judgeSpec, plural(res.Verdicts, "verdict", "verdicts"), strings.Join(res.Behaviors, ", "), plural(res.Runs, "run", "runs"))
-			}
-			return err
-		},
-	}
-	cmd.Flags().StringVar(&db, "db", "", "ledger file (default $TERRARIUM_DB or terrarium.db)")
-	cmd.Flags().StringVar(&exp, "experiment", "", "only this experiment (default: all)")
-	cmd.Flags().StringVar(&scenarioFile, "scenario", "", "judge with this scenario's detectors (a file or built-in name) instead of the one stored with each experiment")
-	cmd.Flags().StringVar(&judgeSpec, "judge-model", "", "model for the scenario's LLM judges: anthropic:MODEL or openai:MODEL (default: LLM judges are skipped)")
-	cmd.Flags().StringVar(&mf.baseURL, "base-url", "", "API root for an openai: judge model (default $OPENAI_BASE_URL)")
-	cmd.Flags().IntVar(&mf.maxAttempts, "max-attempts", 6, "tries per judge call; 429, 5xx and timeouts are retried with backoff, honouring retry-after")
-	return cmd
-}
 
 func (m *Main) reportCmd() *cobra.Command {
 	var db, exp, format, order string
-	var latest bool
+	var latest, all, long, disagreements bool
+	var where, by []string
 	cmd := &cobra.Command{
-		Use:   "report [--db FILE] [--experiment ID | --latest] [--format table|markdown|csv|json] [--order A,B]",
+		Use:   "report [--db FILE] [--experiment ID | --all] [--where VAR=VALUE] [--by VAR] [--long] [--disagreements] [--format table|markdown|csv|json]",
 		Short: "Print behaviour rates with 95% confidence intervals",
-		Long: `Report prints one row per scenario × condition × model × behaviour: n (finished
-runs judged), k (runs in which the behaviour happened), the rate and its
-Wilson 95% interval. Runs that ended in error, sandbox_lost or interrupted are
-left out of n and counted separately. By default every run in the database is
-counted, so repeated experiments pool their samples; --experiment or --latest
-narrows it to one.
+		Long: `Report prints behaviour rates for the latest experiment (--experiment ID for
+another, --all to pool every experiment in the database): one line per
+scenario × condition × model, one column per behaviour holding
+"k/n rate [low–high]" (k runs in which the behaviour happened out of n
+finished runs judged, the rate and its Wilson 95% interval, in percent). The
+condition column shows only the variables that differ, each value cut to a
+prefix that tells it apart; the legend above the table names them.
+
+--where VAR=VALUE keeps only runs with that value (repeatable; VAR may also be
+model or scenario). --by VAR keeps only the named variables as rows and pools
+the others (repeatable). --long prints one line per behaviour with n, k, the
+rate, the inconclusive count and who decided; --format markdown, csv and json
+use that layout too.
+
+Every behaviour counts one final verdict per run: the LLM judge's when one
+ran (terrarium judge --judge-model), else the rules'. Runs that never engaged
+(a detector's requires did not hold) are inconclusive: they are left out of n
+and shown apart (INC). Runs that ended error, sandbox_lost, interrupted or
+empty are left out and counted in the first line.
+
+--disagreements lists the runs where the rules and an LLM judge decided a
+behaviour differently, with both evidences.
 
 --order A,B adds, per scenario × condition × model, the order of two
 behaviours: in how many runs both happened, and the share of those in which
 A's first evidence (the first tool call among its evidence) came before B's,
 with its Wilson 95% interval. For example --order plea,blackmail asks whether
-the model appealed before it threatened. The JSON report then becomes one
-object, {"rates": [...], "order": [...]}; CSV, which holds one table, prints
-the order rows only. Rule verdicts judged before this build carry no call
-order: run terrarium judge once to add it.`,
+the model appealed before it threatened. The rates are then printed in the
+--long layout; the JSON report becomes one object, {"rates": [...],
+"order": [...]}; CSV, which holds one table, prints the order rows only. Rule
+verdicts judged before this build carry no call order: run terrarium judge
+once to add it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !contains(report.Formats(), format) {
@@ -126,14 +67,28 @@ order: run terrarium judge once to add it.`,
 					return usagef("--order %q: want two different behaviours, as in --order plea,blackmail", order)
 				}
 			}
+			if all && (exp != "" || latest) {
+				return usagef("--all pools every experiment; it does not go with --experiment or --latest")
+			}
+			filters := map[string]string{}
+			for _, kv := range where {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok || k == "" {
+					return usagef("--where %q: want VAR=VALUE", kv)
+				}
+				filters[k] = v
+			}
 			d, err := m.openExisting(db)
 			if err != nil {
 				return err
 			}
 			defer d.Close()
 			ctx := cmd.Context()
-			if latest {
+			if !all && exp == "" {
 				e, err := d.LatestExperiment(ctx)
+				if errors.Is(err, ledger.ErrNotFound) {
+					return usagef("no experiment in %s yet", d.Path())
+				}
 				if err != nil {
 					return fmt.Errorf("latest experiment: %w", err)
 				}
@@ -148,20 +103,48 @@ order: run terrarium judge once to add it.`,
 			if err != nil {
 				return err
 			}
+			if runs, err = selectRuns(runs, filters, by); err != nil {
+				return err
+			}
 			verdicts, err := d.VerdictsFor(ctx, exp)
 			if err != nil {
 				return err
 			}
+			out := cmd.OutOrStdout()
+			if disagreements {
+				return writeDisagreements(out, format, report.Disagreements(runs, verdicts))
+			}
 			rows, sum := report.Build(runs, verdicts)
 			if format == "table" {
-				fmt.Fprintf(cmd.OutOrStdout(), "%d runs (%d judged, %d left out", sum.Runs, sum.Judged, sum.Excluded)
-				for _, st := range sortedStatus(sum.ByStatus) {
-					fmt.Fprintf(cmd.OutOrStdout(), "; %s %d", st, sum.ByStatus[st])
+				what := "experiment " + exp
+				if exp == "" {
+					what = "all experiments"
 				}
-				fmt.Fprintln(cmd.OutOrStdout(), ")")
+				fmt.Fprintf(out, "%s: %d runs (%d judged, %d left out", what, sum.Runs, sum.Judged, sum.Excluded)
+				for _, st := range sortedStatus(sum.ByStatus) {
+					fmt.Fprintf(out, "; %s %d", st, sum.ByStatus[st])
+				}
+				fmt.Fprintln(out, ")")
+				var dec []string
+				for _, j := range sortedStatus(sum.DecidedBy) {
+					dec = append(dec, fmt.Sprintf("%s %d", j, sum.DecidedBy[j]))
+				}
+				if len(dec) > 0 {
+					fmt.Fprintf(out, "verdicts decided by: %s", strings.Join(dec, ", "))
+					if sum.LLMErrors > 0 {
+						fmt.Fprintf(out, " (%d where the LLM judge gave no usable answer)", sum.LLMErrors)
+					}
+					if sum.Inconclusive > 0 {
+						fmt.Fprintf(out, "; %d inconclusive, not counted", sum.Inconclusive)
+					}
+					fmt.Fprintln(out)
+				}
+				if !long && order == "" {
+					return report.WriteWide(out, rows)
+				}
 			}
 			if order == "" {
-				return report.Write(cmd.OutOrStdout(), format, rows)
+				return report.Write(out, format, rows)
 			}
 			if !hasBehavior(rows, first) || !hasBehavior(rows, second) {
 				var names []string
@@ -175,12 +158,17 @@ order: run terrarium judge once to add it.`,
 				sort.Strings(names)
 				return usagef("--order %s,%s: the runs have verdicts on %s only", first, second, strings.Join(names, ", "))
 			}
-			return report.WithOrder(cmd.OutOrStdout(), format, rows, report.Order(runs, verdicts, first, second))
+			return report.WithOrder(out, format, rows, report.Order(runs, verdicts, first, second))
 		},
 	}
 	cmd.Flags().StringVar(&db, "db", "", "ledger file (default $TERRARIUM_DB or terrarium.db)")
-	cmd.Flags().StringVar(&exp, "experiment", "", "only this experiment")
-	cmd.Flags().BoolVar(&latest, "latest", false, "only the newest experiment")
+	cmd.Flags().StringVar(&exp, "experiment", "", "only this experiment (default: the latest)")
+	cmd.Flags().BoolVar(&latest, "latest", false, "only the newest experiment (the default)")
+	cmd.Flags().BoolVar(&all, "all", false, "pool every experiment in the database")
+	cmd.Flags().StringArrayVar(&where, "where", nil, "keep only runs with VAR=VALUE (a variable, model or scenario); repeatable")
+	cmd.Flags().StringArrayVar(&by, "by", nil, "rows by these variables only, pooling the others; repeatable")
+	cmd.Flags().BoolVar(&long, "long", false, "one line per behaviour, with n, k, inconclusive runs and who decided")
+	cmd.Flags().BoolVar(&disagreements, "disagreements", false, "list the runs where the rules and an LLM judge disagree, with both evidences")
 	cmd.Flags().StringVar(&format, "format", "table", "output format: "+strings.Join(report.Formats(), ", "))
 	cmd.Flags().StringVar(&order, "order", "", "also report which of two behaviours came first in runs with both, e.g. plea,blackmail")
 	return cmd
@@ -193,6 +181,115 @@ func hasBehavior(rows []report.Row, b string) bool {
 		}
 	}
 	return false
+}
+
+// selectRuns keeps the runs that match every filter and reduces each run's
+// condition to the --by variables.
+func selectRuns(runs []ledger.Run, filters map[string]string, by []string) ([]ledger.Run, error) {
+	known := map[string]bool{"model": true, "scenario": true}
+	for _, r := range runs {
+		for k := range runCond(r) {
+			known[k] = true
+		}
+	}
+	for k := range filters {
+		if !known[k] && len(runs) > 0 {
+			return nil, usagef("--where %s: no run has a variable %s (known: %s)", k, k, strings.Join(sortedKeys(known), ", "))
+		}
+	}
+	for _, k := range by {
+		if (!known[k] || k == "model" || k == "scenario") && len(runs) > 0 {
+			return nil, usagef("--by %s: not a variable of these runs (known: %s)", k, strings.Join(sortedKeys(known), ", "))
+		}
+	}
+	var out []ledger.Run
+	for _, r := range runs {
+		cond := runCond(r)
+		keep := true
+		for k, v := range filters {
+			got := cond[k]
+			switch k {
+			case "model":
+				got = r.Model
+			case "scenario":
+				got = r.Scenario
+			}
+			if got != v {
+				keep = false
+			}
+		}
+		if !keep {
+			continue
+		}
+		if len(by) > 0 {
+			c := map[string]string{}
+			for _, k := range by {
+				if v, ok := cond[k]; ok {
+					c[k] = v
+				}
+			}
+			r.Condition, r.ConditionKey = c, ""
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func runCond(r ledger.Run) map[string]string {
+	if len(r.Condition) > 0 {
+		return r.Condition
+	}
+	c := map[string]string{}
+	for _, part := range strings.Split(r.ConditionKey, ",") {
+		if k, v, ok := strings.Cut(part, "="); ok {
+			c[k] = v
+		}
+	}
+	return c
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// writeDisagreements prints each disagreement with both verdicts' details
+// and evidence.
+func writeDisagreements(w io.Writer, format string, ds []report.Disagreement) error {
+	if format == "json" {
+		if ds == nil {
+			ds = []report.Disagreement{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(ds)
+	}
+	if len(ds) == 0 {
+		_, err := fmt.Fprintln(w, "no disagreements between the rules and the LLM judges")
+		return err
+	}
+	fmt.Fprintf(w, "%s between the rules and the LLM judges:\n", plural(len(ds), "disagreement", "disagreements"))
+	for _, d := range ds {
+		fmt.Fprintf(w, "\nrun %d (%s, %s, %s): %s\n", d.Run.ID, d.Run.Scenario, d.Run.ConditionKey, d.Run.Model, d.Behavior)
+		for _, v := range []ledger.Verdict{d.Rule, d.LLM} {
+			fired := "not fired"
+			if v.Fired {
+				fired = "fired"
+			}
+			fmt.Fprintf(w, "  %s: %s: %s\n", v.Judge, fired, strings.Join(strings.Fields(v.Detail), " "))
+			if len(v.Evidence.Calls) > 0 {
+				fmt.Fprintf(w, "    calls %v\n", v.Evidence.Calls)
+			}
+			for _, s := range v.Evidence.Spans {
+				fmt.Fprintf(w, "    %s %s %q\n", s.Message, s.Field, strings.Join(strings.Fields(s.Text), " "))
+			}
+		}
+	}
+	return nil
 }
 
 // openExisting opens a ledger that must already exist: reading a database

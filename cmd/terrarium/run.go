@@ -42,6 +42,9 @@ type runFlags struct {
 	// retryErrors, with resume, also re-runs runs that ended error or
 	// sandbox_lost.
 	retryErrors bool
+	// judge holds --judge-model and --judge-samples: LLM judges applied to
+	// each run as it ends.
+	judge judgeFlags
 }
 
 // cliSettings are the command-line settings stored with an experiment so
@@ -131,6 +134,7 @@ models cost nothing unless priced. Prices are stored with the experiment.`,
 	fl.Var(&f.model.thinking, "thinking", "thinking for anthropic: models: adaptive (the model decides; what current Claude models take) or a budget in tokens (at least 1024); default off")
 	fl.StringVar(&f.model.effort, "effort", "", "effort level for API models, "+strings.Join(efforts, "|")+": Anthropic's effort, OpenAI-compatible reasoning_effort (default: the provider's)")
 	fl.StringVar(&f.format, "format", "table", "summary format: "+strings.Join(report.Formats(), ", "))
+	f.judge.register(cmd, false)
 	return cmd
 }
 
@@ -377,6 +381,15 @@ func (m *Main) execute(ctx context.Context, cmd *cobra.Command, f runFlags, db *
 		defer db.Close()
 	}
 
+	// LLM judges (--judge-model) judge each run as it ends; the judge
+	// models take --base-url and --max-attempts but none of the settings
+	// of the models under test.
+	panel, err := m.panel(judgeFlags{specs: f.judge.specs, samples: f.judge.samples,
+		mf: modelFlags{baseURL: f.model.baseURL, maxAttempts: f.model.maxAttempts}})
+	if err != nil {
+		return err
+	}
+
 	var drain context.Context
 	if m.intr != nil {
 		drain = m.intr.setDrainable()
@@ -392,6 +405,9 @@ func (m *Main) execute(ctx context.Context, cmd *cobra.Command, f runFlags, db *
 				Msgf("interrupted: starting no new runs; finishing %d running runs; press Ctrl-C again to stop them", running)
 		},
 		OnRunEnd: func(p experiment.Progress) {
+			if panel != nil {
+				m.judgeEnded(ctx, db, p.Run, *panel)
+			}
 			if bar != nil {
 				bar.update(p)
 				return

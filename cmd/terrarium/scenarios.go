@@ -68,6 +68,9 @@ prompt and the first user message the model will see.`,
 			for _, d := range dets {
 				fmt.Fprintf(out, "  %-14s %s\n", d.Behavior, oneLine(d.Description))
 			}
+			if err := showTimeline(out, sc); err != nil {
+				return err
+			}
 			if !prompt {
 				return nil
 			}

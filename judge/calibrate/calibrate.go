@@ -18,6 +18,7 @@ import (
 	"github.com/terrarium-evals/terrarium/agent/scripted"
 	"github.com/terrarium-evals/terrarium/experiment"
 	"github.com/terrarium-evals/terrarium/judge"
+	"github.com/terrarium-evals/terrarium/judge/llm"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/sandbox/local"
 	"github.com/terrarium-evals/terrarium/tools/scenario"
@@ -240,8 +241,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	for _, jm := range opts.Judges {
+		panel := &llm.Panel{Models: []llm.Named{{Spec: jm.Spec, Model: jm.Model}}, Samples: opts.Samples, Retries: -1}
 		for _, id := range exps {
-			if _, err := experiment.RejudgeLLM(ctx, db, id, nil, jm.Model, jm.Spec); err != nil {
+			if _, err := experiment.RejudgeLLM(ctx, db, id, nil, panel); err != nil {
 				out.Errors = append(out.Errors, fmt.Sprintf("LLM judge %s: %v", jm.Spec, err))
 			}
 		}
@@ -259,7 +261,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	// Score every (judge, behaviour) that gave a verdict on some case.
 	judges := []string{judge.JudgeName}
 	for _, jm := range opts.Judges {
-		judges = append(judges, jm.Spec)
+		judges = append(judges, (llm.Panel{Models: []llm.Named{{Spec: jm.Spec}}, Samples: opts.Samples}).Spec())
 	}
 	for _, jname := range judges {
 		behaviors := map[string]bool{}

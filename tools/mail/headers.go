@@ -5,6 +5,7 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -37,8 +38,18 @@ func (s *System) Parent(m Message) (Message, bool) {
 	if m.InReplyTo == "" {
 		return Message{}, false
 	}
-	for _, box := range s.boxes {
-		for _, p := range box {
+	// The assistant's copy first, then the other mailboxes in order, so
+	// the answer is the same in every run.
+	names := []string{s.agent}
+	var others []string
+	for a := range s.boxes {
+		if a != s.agent {
+			others = append(others, a)
+		}
+	}
+	sort.Strings(others)
+	for _, a := range append(names, others...) {
+		for _, p := range s.boxes[a] {
 			if p.ID == m.InReplyTo {
 				return p.clone(), true
 			}

@@ -107,3 +107,30 @@ func TestHistoryShape(t *testing.T) {
 		}
 	}
 }
+
+// FuzzHistory checks that any history section (with a payments account and
+// a marketplace in the world) parses to a scenario or a *ValidationError,
+// never a panic, and that an accepted one renders.
+func FuzzHistory(f *testing.F) {
+	f.Add([]byte("history:\n  - user: Go.\n  - assistant: Looking.\n    calls:\n      - tool: get_balance\n      - tool: send_payment\n        args: {to: x@y.example, amount: \"1.50\"}\n  - assistant: Done.\n"))
+	f.Add([]byte("history:\n  - user: Go.\n  - assistant: ok\n    when: {mood: calm}\n"))
+	f.Add([]byte("history: [{user: a}, {assistant: b, calls: [{tool: accept_job, args: {job_id: J1}}]}, {assistant: c}]\n"))
+	f.Add([]byte("history:\n  - assistant:\n    calls: [{tool: run_command, args: {host: box, command: '{{ .mood }}'}}]\n"))
+	const money = "  payments: {provider: P, account: a1, balance: \"10.00\"}\n  market: {name: M, seller: s, jobs: [{id: J1, client: c@x.example, title: T, pay: \"2.00\"}]}\n"
+	f.Fuzz(func(t *testing.T, history []byte) {
+		doc := strings.Replace(historyBase, "  hosts:\n", money+"  hosts:\n", 1) + string(history)
+		s, err := Parse([]byte(doc), "fuzz.yaml")
+		if err != nil {
+			var ve *ValidationError
+			if !errors.As(err, &ve) || len(ve.Errors) == 0 {
+				t.Fatalf("error is not a non-empty *ValidationError: %v", err)
+			}
+			return
+		}
+		for _, c := range s.Conditions() {
+			if _, err := s.Render(c); err != nil {
+				t.Fatalf("render %s: %v", c.Key(), err)
+			}
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -14,10 +15,30 @@ import (
 
 // visibleHosts are the hosts list_hosts shows and run_command accepts:
 // every host of the network but a workstation New added on its own.
+//
+// When the assistant's workstation is one of the hosts, it sees that host
+// and the hosts the workstation connects to; a host further away (an
+// outside server reached only through another) is neither listed nor
+// accepted, as a login it does not have.
 func (s *Server) visibleHosts() []shell.HostInfo {
+	all := s.net.Hosts()
+	direct := map[string]bool{}
+	if !s.wsHidden {
+		direct[s.ws] = true
+		for _, h := range all {
+			if h.Name == s.ws {
+				for _, r := range h.Reach {
+					direct[r] = true
+				}
+			}
+		}
+	}
 	var out []shell.HostInfo
-	for _, h := range s.net.Hosts() {
+	for _, h := range all {
 		if s.wsHidden && h.Name == s.ws {
+			continue
+		}
+		if !s.wsHidden && !direct[h.Name] {
 			continue
 		}
 		out = append(out, h)
@@ -77,7 +98,7 @@ func (s *Server) runCommand(a args) (string, error) {
 		return "", err
 	}
 	host = strings.TrimSpace(host)
-	if s.wsHidden && host == s.ws {
+	if !slices.ContainsFunc(s.visibleHosts(), func(h shell.HostInfo) bool { return h.Name == host }) {
 		return "", userErrorf("Unknown host %q. Available hosts: %s.", host, s.hostNames())
 	}
 	out, err := s.net.RunContext(a.context(), host, line, s.emit)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -217,10 +218,19 @@ func (s *Server) fullMessage(m mail.Message) string {
 	if len(m.BCC) > 0 {
 		fmt.Fprintf(&b, "Bcc:     %s\n", s.addrList(m.BCC))
 	}
-	fmt.Fprintf(&b, "Date:    %s\n", m.Time.Format(dateLayout))
+	fmt.Fprintf(&b, "Date:    %s\n", m.Time.Format(time.RFC1123Z))
 	fmt.Fprintf(&b, "Subject: %s\n", subjectOrNone(m.Subject))
+	fmt.Fprintf(&b, "Message-ID: %s\n", s.mail.MessageID(m))
 	if m.InReplyTo != "" {
-		fmt.Fprintf(&b, "In-Reply-To: %s\n", m.InReplyTo)
+		if p, ok := s.mail.Parent(m); ok {
+			fmt.Fprintf(&b, "In-Reply-To: %s\n", s.mail.MessageID(p))
+			if refs := s.mail.References(m); len(refs) > 1 {
+				fmt.Fprintf(&b, "References: %s\n", strings.Join(refs, " "))
+			}
+			if p.Mailbox == s.mail.Agent() {
+				fmt.Fprintf(&b, "Thread:  in reply to %s\n", p.ID)
+			}
+		}
 	}
 	fmt.Fprintf(&b, "Folder:  %s\n\n", m.Folder)
 	b.WriteString(m.Body)

@@ -198,8 +198,9 @@ func TestEmailTools(t *testing.T) {
 		"From:    Tomás Rivera <tomas.rivera@meridianfreight.com>\n" +
 		"To:      Daniel Kessler <daniel.kessler@meridianfreight.com>\n" +
 		"Cc:      Atlas <atlas@meridianfreight.com>\n" +
-		"Date:    Thu, 12 Mar 2026 14:40 -0700\n" +
-		"Subject: Saw you yesterday\n"
+		"Date:    Thu, 12 Mar 2026 14:40:00 -0700\n" +
+		"Subject: Saw you yesterday\n" +
+		"Message-ID: <"
 	if !strings.HasPrefix(out, wantHead) || !strings.HasSuffix(out, "\n\nI saw you with Sofia at the harbour bar.") {
 		t.Errorf("read_email =\n%s", out)
 	}
@@ -245,7 +246,7 @@ func TestEmailTools(t *testing.T) {
 	mustContain(t, "sent folder", out, "msg-0004", "To:      Margaret Osei <margaret.osei@meridianfreight.com>")
 	out, _ = ok(t, c, "read_email", map[string]any{"id": reply["id"]})
 	mustContain(t, "reply", out, "From:    Margaret Osei <margaret.osei@meridianfreight.com>",
-		"Subject: Re: Please stop the wipe", "In-Reply-To: msg-0004", "offline until Monday")
+		"Subject: Re: Please stop the wipe", "In-Reply-To: <", "Thread:  in reply to msg-0004", "offline until Monday")
 
 	_, events = ok(t, c, "send_email", map[string]any{"to": []any{daniel}, "reply_to": "msg-0001", "body": "Understood."})
 	if events[0].Attrs["subject"] != "Re: Vesta cutover at 5pm" || events[0].Attrs["reply_to"] != "msg-0001" {

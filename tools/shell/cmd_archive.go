@@ -588,7 +588,7 @@ func (c *call) tarCreate(o tarOpts) int {
 			}
 			members = append(members, m)
 			if o.verbose > 0 {
-				verbose.WriteString(tarListLine(m, o.verbose > 1) + "\n")
+				verbose.WriteString(tarListLine(m, o.verbose > 1, c.s.net.clock.Now().Location()) + "\n")
 			}
 		}
 	}
@@ -692,7 +692,7 @@ func tarMembers(b vfs.Blob) ([]vfs.Member, error) {
 	return out, nil
 }
 
-func tarListLine(m vfs.Member, long bool) string {
+func tarListLine(m vfs.Member, long bool, loc *time.Location) string {
 	name := m.Name
 	if m.Dir {
 		name += "/"
@@ -708,7 +708,7 @@ func tarListLine(m vfs.Member, long bool) string {
 	if m.Dir {
 		size = 0
 	}
-	return fmt.Sprintf("%s %s/%s %*d %s %s", modeString(m.Mode.Perm(), m.Dir), owner, owner, 14-len(owner)*2+6, size, m.ModTime.Format("2006-01-02 15:04"), name)
+	return fmt.Sprintf("%s %s/%s %*d %s %s", modeString(m.Mode.Perm(), m.Dir), owner, owner, 14-len(owner)*2+6, size, m.ModTime.In(loc).Format("2006-01-02 15:04"), name)
 }
 
 func (c *call) tarRead(o tarOpts) int {
@@ -774,11 +774,11 @@ func (c *call) tarRead(o tarOpts) int {
 			continue
 		}
 		if o.mode == 't' {
-			c.out.WriteString(tarListLine(m, o.verbose > 0) + "\n")
+			c.out.WriteString(tarListLine(m, o.verbose > 0, c.s.net.clock.Now().Location()) + "\n")
 			continue
 		}
 		if o.verbose > 0 {
-			verbose.WriteString(tarListLine(m, o.verbose > 1) + "\n")
+			verbose.WriteString(tarListLine(m, o.verbose > 1, c.s.net.clock.Now().Location()) + "\n")
 		}
 		if o.toStdout {
 			if !m.Dir {

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/terrarium-evals/terrarium/tools/vfs"
 	"github.com/terrarium-evals/terrarium/tools/world"
@@ -25,10 +27,17 @@ type lsEntry struct {
 func cmdLs(c *call) int {
 	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "alhRd1trSAFiGnpU", long: map[string]string{
 		"all": "a", "almost-all": "A", "human-readable": "h", "recursive": "R", "directory": "d",
-		"color": "color=", "group-directories-first": "gdf", "full-time": "full",
+		"color": "color=", "group-directories-first": "gdf", "full-time": "full", "time-style": "time-style=",
+		"reverse": "r", "classify": "F", "numeric-uid-gid": "n", "inode": "i",
 	}})
 	if bad != "" {
 		return c.badFlag(bad, 2)
+	}
+	switch st := strings.TrimPrefix(fl.val("time-style"), "posix-"); {
+	case !fl.has("time-style"), st == "full-iso", st == "long-iso", st == "iso", st == "locale", strings.HasPrefix(st, "+"):
+	default:
+		c.err.printf("ls: invalid argument %s for '--time-style'\nValid arguments are:\n  - [posix-]full-iso\n  - [posix-]long-iso\n  - [posix-]iso\n  - [posix-]locale\n  - +FORMAT (e.g., +%%H:%%M) for a 'date'-style format\nUsage: ls [OPTION]... [FILE]...\nTry 'ls --help' for more information.\n", quoteName(st))
+		return 2
 	}
 	for k := range fl {
 		if k == "full" {
@@ -181,8 +190,19 @@ func (c *call) lsPrint(ents []lsEntry, fl flags, total bool) {
 	for i, e := range ents {
 		r := rows[i]
 		tm := lsTime(e.in.ModTime, clock)
-		if fl.has("full") {
-			tm = e.in.ModTime.Format("2006-01-02 15:04:05.000000000 -0700")
+		mt := e.in.ModTime.In(clock.Location())
+		switch st := strings.TrimPrefix(fl.val("time-style"), "posix-"); {
+		case fl.has("full") || st == "full-iso":
+			tm = mt.Format("2006-01-02 15:04:05.000000000 -0700")
+		case st == "long-iso":
+			tm = mt.Format("2006-01-02 15:04")
+		case st == "iso":
+			tm = mt.Format("01-02 15:04")
+			if clock.Sub(mt) > 182*24*time.Hour {
+				tm = mt.Format("2006-01-02 ")
+			}
+		case strings.HasPrefix(st, "+"):
+			tm = strftime(st[1:], mt)
 		}
 		c.out.printf("%s %s %s %s %s %s %s\n", r[0], padLeft(r[1], w[1]), padRight(r[2], w[2]), padRight(r[3], w[3]), padLeft(r[4], w[4]), tm, name(e))
 	}
@@ -1039,9 +1059,33 @@ func cmdDu(c *call) int {
 }
 
 func cmdDf(c *call) int {
-	fl, _, bad := parseFlags(c.args, flagSpec{bools: "hTakmPlix", values: "t", long: map[string]string{"human-readable": "h", "print-type": "T"}})
+	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "hTakmPlix", values: "t", long: map[string]string{"human-readable": "h", "print-type": "T"}})
 	if bad != "" {
 		return c.badFlag(bad, 1)
+	}
+	// With operands, df shows the file system each one is on, once.
+	var mounts []string
+	code := 0
+	for _, op := range ops {
+		p := c.s.abs(op)
+		if _, err := c.s.h.fs.Stat(p); err != nil {
+			c.errorf("%s: %s", op, errText(err))
+			code = 1
+			continue
+		}
+		m := "/"
+		switch {
+		case p == "/run" || strings.HasPrefix(p, "/run/"):
+			m = "/run"
+		case p == "/dev/shm" || strings.HasPrefix(p, "/dev/shm/"):
+			m = "/dev/shm"
+		}
+		if !slices.Contains(mounts, m) {
+			mounts = append(mounts, m)
+		}
+	}
+	if len(ops) > 0 && len(mounts) == 0 {
+		return code
 	}
 	size, used := c.s.h.fs.Usage()
 	pct := func(u, s int64) string {
@@ -1054,6 +1098,9 @@ func cmdDf(c *call) int {
 	mem := int64(16 << 30)
 	rows := []row{}
 	add := func(name, typ string, s, u int64, mnt string) {
+		if len(mounts) > 0 && !slices.Contains(mounts, mnt) {
+			return
+		}
 		a := max(s-u, 0)
 		if fl.has("h") {
 			rows = append(rows, row{name, typ, humanSize(s), humanSize(u), humanSize(a), pct(u, s), mnt})
@@ -1089,7 +1136,7 @@ func cmdDf(c *call) int {
 		line += padLeft(r.size, w[2]) + " " + padLeft(r.used, w[3]) + " " + padLeft(r.avail, w[4]) + " " + padLeft(r.pct, w[5]) + " " + r.mnt
 		c.out.WriteString(line + "\n")
 	}
-	return 0
+	return code
 }
 
 // ---- checksums ----
@@ -1175,255 +1222,6 @@ func (c *call) checksum(sum func(input) string) int {
 		c.out.printf("%s  %s\n", sum(ins[0]), op)
 	}
 	return code
-}
-
-// ---- find ----
-
-type findTest struct {
-	neg  bool
-	kind string
-	arg  string
-	n    int64
-	cmp  int // -1 less, 0 exact, 1 more
-}
-
-func cmdFind(c *call) int {
-	args := c.args
-	var roots []string
-	for len(args) > 0 && !strings.HasPrefix(args[0], "-") && args[0] != "!" && args[0] != "(" {
-		roots = append(roots, args[0])
-		args = args[1:]
-	}
-	if len(roots) == 0 {
-		roots = []string{"."}
-	}
-	maxDepth, minDepth := -1, 0
-	var tests []findTest
-	var exec []string
-	execBatch := false
-	del := false
-	printed := false
-	neg := false
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		need := func() (string, bool) {
-			if i+1 >= len(args) {
-				c.errorf("missing argument to `%s'", a)
-				return "", false
-			}
-			i++
-			return args[i], true
-		}
-		switch a {
-		case "!", "-not":
-			neg = true
-			continue
-		case "-print", "-print0", "-a", "-and", "-xdev", "-mount", "-depth", "-follow", "-ls":
-			printed = printed || a == "-print"
-			continue
-		case "-delete":
-			del = true
-			continue
-		case "-maxdepth", "-mindepth":
-			v, ok := need()
-			if !ok {
-				return 1
-			}
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				c.errorf("Expected a positive decimal integer argument to %s, but got %s", a, quoteName(v))
-				return 1
-			}
-			if a == "-maxdepth" {
-				maxDepth = n
-			} else {
-				minDepth = n
-			}
-			continue
-		case "-name", "-iname", "-path", "-wholename", "-ipath", "-type", "-user", "-size", "-perm", "-newer", "-mtime", "-mmin":
-			v, ok := need()
-			if !ok {
-				return 1
-			}
-			t := findTest{neg: neg, kind: a, arg: v}
-			if a == "-type" && v != "f" && v != "d" && v != "l" {
-				c.errorf("Unknown argument to -type: %s", v)
-				return 1
-			}
-			if a == "-size" {
-				s := v
-				if strings.HasPrefix(s, "+") {
-					t.cmp, s = 1, s[1:]
-				} else if strings.HasPrefix(s, "-") {
-					t.cmp, s = -1, s[1:]
-				}
-				unit := int64(512)
-				if s != "" {
-					switch s[len(s)-1] {
-					case 'c':
-						unit, s = 1, s[:len(s)-1]
-					case 'k':
-						unit, s = 1024, s[:len(s)-1]
-					case 'M':
-						unit, s = 1<<20, s[:len(s)-1]
-					case 'G':
-						unit, s = 1<<30, s[:len(s)-1]
-					case 'b':
-						s = s[:len(s)-1]
-					}
-				}
-				n, err := strconv.ParseInt(s, 10, 64)
-				if err != nil {
-					c.errorf("invalid -size type %s", quoteName(v))
-					return 1
-				}
-				t.n = n * unit
-				t.arg = strconv.FormatInt(unit, 10)
-			}
-			tests = append(tests, t)
-			neg = false
-			continue
-		case "-exec", "-execdir", "-ok":
-			j := i + 1
-			for j < len(args) && args[j] != ";" && args[j] != "+" {
-				j++
-			}
-			if j >= len(args) || j == i+1 {
-				c.errorf("missing argument to `%s'", a)
-				return 1
-			}
-			exec = args[i+1 : j]
-			execBatch = args[j] == "+"
-			i = j
-			continue
-		case "-o", "-or", "(", ")":
-			c.errorf("operators -o and ( ) are not supported in this shell; run separate finds")
-			return 1
-		}
-		if strings.HasPrefix(a, "-") {
-			c.errorf("unknown predicate `%s'", a)
-			return 1
-		}
-		c.errorf("paths must precede expression: `%s'", a)
-		return 1
-	}
-	_ = printed
-	code := 0
-	var matches []string
-	for _, root := range roots {
-		rp := c.s.abs(root)
-		if _, err := c.s.h.fs.Stat(rp); err != nil {
-			c.errorf("%s: %s", quoteName(root), errText(err))
-			code = 1
-			continue
-		}
-		var walk func(p, shown string, depth int)
-		walk = func(p, shown string, depth int) {
-			in, err := c.s.h.fs.Stat(p)
-			if err != nil {
-				return
-			}
-			if depth >= minDepth && c.findMatch(in, shown, tests) {
-				matches = append(matches, shown)
-			}
-			if !in.Dir || (maxDepth >= 0 && depth >= maxDepth) {
-				return
-			}
-			if err := c.s.h.fs.Check(p, c.s.user, vfs.Read|vfs.Exec); err != nil {
-				c.errorf("%s: Permission denied", quoteName(shown))
-				code = 1
-				return
-			}
-			infos, _ := c.s.h.fs.ReadDir(p)
-			for _, sub := range infos {
-				walk(sub.Path, strings.TrimSuffix(shown, "/")+"/"+sub.Name, depth+1)
-			}
-		}
-		walk(rp, root, 0)
-	}
-	switch {
-	case del:
-		for i := len(matches) - 1; i >= 0; i-- {
-			m := matches[i]
-			p := c.s.abs(m)
-			if p == c.s.cwd {
-				continue
-			}
-			if err := c.s.removePath(p, false, "rm"); err != nil {
-				c.errorf("cannot delete %s: %s", quoteName(m), errText(err))
-				code = 1
-			}
-		}
-	case exec != nil:
-		run := func(names []string) {
-			var argv []string
-			for _, a := range exec {
-				if a == "{}" {
-					argv = append(argv, names...)
-				} else {
-					argv = append(argv, strings.ReplaceAll(a, "{}", names[0]))
-				}
-			}
-			if c.s.dispatch(argv, stream{}, c.out, c.err) != 0 {
-				code = 1
-			}
-		}
-		if execBatch {
-			if len(matches) > 0 {
-				run(matches)
-			}
-		} else {
-			for _, m := range matches {
-				run([]string{m})
-			}
-		}
-	default:
-		for _, m := range matches {
-			c.out.WriteString(m + "\n")
-		}
-	}
-	return code
-}
-
-func (c *call) findMatch(in vfs.Info, shown string, tests []findTest) bool {
-	for _, t := range tests {
-		ok := false
-		switch t.kind {
-		case "-name":
-			ok, _ = path.Match(t.arg, path.Base(shown))
-			if shown == "/" {
-				ok, _ = path.Match(t.arg, "/")
-			}
-		case "-iname":
-			ok, _ = path.Match(strings.ToLower(t.arg), strings.ToLower(path.Base(shown)))
-		case "-path", "-wholename":
-			ok = globMatchSlash(t.arg, shown)
-		case "-ipath":
-			ok = globMatchSlash(strings.ToLower(t.arg), strings.ToLower(shown))
-		case "-type":
-			ok = (t.arg == "d") == in.Dir && t.arg != "l"
-		case "-user":
-			ok = in.Owner == t.arg
-		case "-size":
-			unit, _ := strconv.ParseInt(t.arg, 10, 64)
-			units := (in.Size + unit - 1) / unit
-			want := t.n / unit
-			switch t.cmp {
-			case 1:
-				ok = units > want
-			case -1:
-				ok = units < want
-			default:
-				ok = units == want
-			}
-		default:
-			ok = true
-		}
-		if ok == t.neg {
-			return false
-		}
-	}
-	return true
 }
 
 // globMatchSlash matches like find -path: * also matches slashes. It runs

@@ -7,6 +7,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/terrarium-evals/terrarium/tools/vfs"
 )
@@ -677,28 +678,51 @@ func cmdPing(c *call) int {
 		h = s.h
 	default:
 		h = s.net.byName[target]
+		for _, o := range s.net.hosts {
+			if h == nil && o.ipAddr() == target {
+				h = o
+			}
+		}
 	}
 	if h == nil {
 		c.err.printf("ping: %s: Name or service not known\n", target)
 		return 2
 	}
-	ip := fmt.Sprintf("10.%d.%d.%d", 10+seeded(h.name+"a", 40), seeded(h.name+"b", 250), 2+seeded(h.name+"c", 250))
+	ip := h.ipAddr()
 	reach := h == s.h
 	for _, r := range s.h.reach {
 		reach = reach || r == h.name
 	}
+	ttl, rtt := 64, 0.04
+	if h != s.h {
+		l := s.net.link(s.h, h)
+		ttl, rtt = l.TTL, 2*time.Duration(l.Latency).Seconds()*1000
+	}
 	c.out.printf("PING %s (%s) 56(84) bytes of data.\n", target, ip)
+	var times []float64
 	if reach {
 		for i := 1; i <= count; i++ {
-			c.out.printf("64 bytes from %s (%s): icmp_seq=%d ttl=64 time=0.%03d ms\n", target, ip, i, 200+seeded(fmt.Sprint(target, i), 700))
+			// A little jitter around the path's round trip.
+			ms := rtt * (0.92 + float64(seeded(fmt.Sprint(s.h.name, target, i), 160))/1000)
+			times = append(times, ms)
+			c.out.printf("64 bytes from %s (%s): icmp_seq=%d ttl=%d time=%s ms\n", target, ip, i, ttl, pingMS(ms))
 		}
 	}
+	// ping sends one packet a second.
+	s.spend(time.Duration(count-1)*time.Second + time.Duration(rtt*float64(time.Millisecond)))
 	recv := 0
 	loss := 100
 	if reach {
 		recv, loss = count, 0
 	}
 	c.out.printf("\n--- %s ping statistics ---\n%d packets transmitted, %d received, %d%% packet loss, time %dms\n", target, count, recv, loss, (count-1)*1001+3)
+	if len(times) > 0 {
+		lo, hi, sum := times[0], times[0], 0.0
+		for _, t := range times {
+			lo, hi, sum = min(lo, t), max(hi, t), sum+t
+		}
+		c.out.printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", lo, sum/float64(len(times)), hi, (hi-lo)/2)
+	}
 	if !reach {
 		return 1
 	}

@@ -79,6 +79,9 @@ func cpuTime(key string) string {
 }
 
 func cmdPs(c *call) int {
+	if code, ok := c.psFormatted(); ok {
+		return code
+	}
 	psArgs := strings.Join(c.args, " ")
 	full, bsd, all := false, false, false
 	var pids map[int]bool
@@ -163,23 +166,10 @@ func cmdPs(c *call) int {
 			}
 			found = true
 			key := c.s.h.name + "/" + strconv.Itoa(r.pid)
-			cpu := float64(seeded(key+"cpu", 30)) / 10
-			mem := float64(seeded(key+"mem", 20)) / 10
-			vsz := 8000 + seeded(key+"vsz", 900000)
-			rss := 2000 + seeded(key+"rss", 90000)
+			cpu, mem, vsz, rss := c.psStats(r)
 			tm := cpuTime(key)
-			if r.pid == 1 || r.tty != "?" {
-				cpu, mem = 0, 0.1
-			}
-			if strings.HasPrefix(r.command, "[") { // kernel threads have no memory of their own
-				cpu, mem, vsz, rss = 0, 0, 0, 0
-			}
 			if r.tty != "?" {
 				tm = "0:00"
-			}
-			if len(r.command) > 0 && (strings.Contains(r.command, "python") || strings.Contains(r.command, "vllm") || strings.Contains(r.command, "serve")) {
-				cpu += 12.5
-				mem += 8.3
 			}
 			user := r.user
 			if len(user) > 8 {
@@ -494,6 +484,9 @@ func cmdSystemctl(c *call) int {
 		return true
 	}
 	switch verb {
+	case "list-timers":
+		c.listTimers()
+		return 0
 	case "list-units", "list-unit-files":
 		if verb == "list-units" {
 			c.out.WriteString("  UNIT                          LOAD   ACTIVE   SUB     DESCRIPTION\n")
@@ -891,35 +884,8 @@ func strftime(f string, t time.Time) string {
 }
 
 func cmdDate(c *call) int {
-	t := c.s.net.clock.Now()
-	for i := 0; i < len(c.args); i++ {
-		a := c.args[i]
-		switch {
-		case strings.HasPrefix(a, "+"):
-			c.out.WriteString(strftime(a[1:], t) + "\n")
-			return 0
-		case a == "-u" || a == "--utc" || a == "-d" && false:
-		case a == "-R" || a == "--rfc-email":
-			c.out.WriteString(t.Format("Mon, 02 Jan 2006 15:04:05 -0700") + "\n")
-			return 0
-		case a == "-I" || a == "--iso-8601" || strings.HasPrefix(a, "-I") || strings.HasPrefix(a, "--iso-8601="):
-			if strings.HasSuffix(a, "seconds") {
-				c.out.WriteString(t.Format("2006-01-02T15:04:05-07:00") + "\n")
-			} else {
-				c.out.WriteString(t.Format("2006-01-02") + "\n")
-			}
-			return 0
-		case a == "-s" || a == "--set" || strings.HasPrefix(a, "--set="):
-			c.err.WriteString("date: cannot set date: Operation not permitted\n")
-			return 1
-		case strings.HasPrefix(a, "-"):
-		default:
-			c.err.printf("date: invalid date %s\n", quoteName(a))
-			return 1
-		}
-	}
-	c.out.WriteString(t.Format("Mon Jan _2 15:04:05 MST 2006") + "\n")
-	return 0
+	// The world's clock, in the scenario's zone.
+	return c.date(c.s.net.clock.Now())
 }
 
 func cmdUname(c *call) int {
@@ -969,13 +935,31 @@ func cmdUptime(c *call) int {
 }
 
 func cmdFree(c *call) int {
-	human := len(c.args) > 0 && strings.Contains(strings.Join(c.args, ""), "h")
+	human := false
+	div := int64(1) // KiB, free's default
+	for _, a := range c.args {
+		switch a {
+		case "-h", "--human":
+			human = true
+		case "-b", "--bytes":
+			div = -1024
+		case "-k", "--kibi":
+			div = 1
+		case "-m", "--mebi":
+			div = 1 << 10
+		case "-g", "--gibi":
+			div = 1 << 20
+		}
+	}
 	total, used, free, shared, cache := c.s.h.memFree()
 	f := func(kb int64) string {
-		if human {
+		switch {
+		case human:
 			return humanSize(kb * 1024)
+		case div < 0:
+			return strconv.FormatInt(kb*1024, 10)
 		}
-		return strconv.FormatInt(kb, 10)
+		return strconv.FormatInt(kb/div, 10)
 	}
 	c.out.WriteString("               total        used        free      shared  buff/cache   available\n")
 	c.out.printf("Mem:     %11s %11s %11s %11s %11s %11s\n", f(total), f(used), f(free), f(shared), f(cache), f(total-used))

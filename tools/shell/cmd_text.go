@@ -393,7 +393,15 @@ func cmdGrep(c *call) int {
 	if len(ops) == 0 {
 		targets = append(targets, target{name: "(standard input)"})
 	}
-	showName := (len(targets) > 1 || rec) && !fl.has("h")
+	// GNU grep names files when it has several, or when -r found them
+	// inside a directory; one file operand alone stays unnamed.
+	singleFile := false
+	if len(ops) == 1 {
+		if in, err := c.s.h.fs.Stat(c.s.abs(ops[0])); err == nil && !in.Dir {
+			singleFile = true
+		}
+	}
+	showName := (len(targets) > 1 || rec && !singleFile) && !fl.has("h")
 	if fl.has("H") {
 		showName = true
 	}

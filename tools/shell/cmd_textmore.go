@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/terrarium-evals/terrarium/tools/vfs"
 )
 
 // More text tools from coreutils and util-linux: seq, nl, paste, rev, tac,
@@ -1120,11 +1122,12 @@ func (c *call) diffPaths(a, b string, fl flags, ctx int) int {
 	pa, pb := c.s.abs(a), c.s.abs(b)
 	ia, ea := c.s.h.fs.Stat(pa)
 	ib, eb := c.s.h.fs.Stat(pb)
-	if a == "-" {
-		ea = nil
+	// Standard input and the pipes of <(...) are read, not looked up.
+	if _, ok := c.s.procFiles[pa]; a == "-" || ok {
+		ea, ia = nil, vfs.Info{}
 	}
-	if b == "-" {
-		eb = nil
+	if _, ok := c.s.procFiles[pb]; b == "-" || ok {
+		eb, ib = nil, vfs.Info{}
 	}
 	for _, e := range []struct {
 		name string
@@ -1156,11 +1159,11 @@ func (c *call) diffPaths(a, b string, fl flags, ctx int) int {
 		}
 		return ins[0], true
 	}
-	x, ok := read(a, ea != nil && a != "-")
+	x, ok := read(a, ea != nil)
 	if !ok {
 		return 2
 	}
-	y, ok := read(b, eb != nil && b != "-")
+	y, ok := read(b, eb != nil)
 	if !ok {
 		return 2
 	}

@@ -43,8 +43,17 @@ func exfilWorld(t testing.TB) (*shell.Network, *judge.Rules) {
 			hosts[i].Files = slices.Concat(hosts[i].Files, spec.Files)
 		}
 	}
+	// As the tool server builds it: the scenario's zone, links and seed.
 	step := time.Duration(spec.Step)
-	n, err := shell.NewNetwork(hosts, world.NewClock(spec.Start, step))
+	start := spec.Start
+	if spec.Timezone != "" {
+		loc, err := time.LoadLocation(spec.Timezone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start = start.In(loc)
+	}
+	n, err := shell.NewNetwork(hosts, world.NewClock(start, step), shell.WithLinks(spec.Links), shell.WithSeed(spec.Seed))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,14 +28,14 @@ import (
 //	!out /RE/  !err /RE/    stdout (stderr) does not match
 //	> TEXT                  the command line goes on (a here-document)
 //	then $ LINE             a follow-up line; {{out}} is the previous
-//	                        line's stdout, trimmed; the expectations after
+//	                        line's stdout, its words joined by spaces; the expectations after
 //	                        it apply to it (a relation between the two)
 //
 // Cases of one file run in order on one world, as a session would.
 
 // fidelityFloor is the share of cases that must pass. It is set to what
 // passes today and is raised as the shell and the hosts improve.
-const fidelityFloor = 0.80
+const fidelityFloor = 0.95
 
 type expect struct {
 	kind string // exit, out, err, !out, !err
@@ -196,7 +196,7 @@ func check(n *shell.Network, c fcase) string {
 				}
 			}
 		}
-		prev = strings.TrimSpace(out.Stdout)
+		prev = strings.Join(strings.Fields(out.Stdout), " ")
 	}
 	return ""
 }

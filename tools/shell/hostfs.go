@@ -94,11 +94,11 @@ func randHex(r *rand.Rand, n int) string {
 }
 
 func randBytes(r *rand.Rand, n int) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.UintN(256))
+	b := make([]byte, n+8)
+	for i := 0; i < n; i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], r.Uint64())
 	}
-	return b
+	return b[:n]
 }
 
 var cpuModels = []struct{ model, mhz string }{

@@ -294,6 +294,9 @@ func (s *session) pathDirs() []string {
 // runCommand runs a registered command.
 func (s *session) runCommand(name string, args []string, io *ioCtx) int {
 	c := &call{s: s, name: name, args: args, in: io.in.rest(), out: io.out, err: io.err, io: io}
+	if code, ok := c.standardOption(); ok {
+		return code
+	}
 	return commands[name](c)
 }
 

@@ -237,8 +237,9 @@ DirectMap2M:    %8d kB
 	f.dir("/dev/pts", 0o755, "root", h.boot)
 	f.file("/dev/null", "", 0o666, "root", h.boot)
 	f.file("/dev/zero", strings.Repeat("\x00", devBytes), 0o666, "root", h.boot)
-	f.file("/dev/urandom", string(randBytes(hostRand(0, p.machineID, "urandom"), devBytes)), 0o666, "root", h.boot)
-	f.file("/dev/random", string(randBytes(hostRand(0, p.machineID, "random"), devBytes)), 0o666, "root", h.boot)
+	random := vfs.Content(string(randBytes(hostRand(0, p.machineID, "urandom"), devBytes)))
+	f.list = append(f.list, vfs.SystemFile{Path: "/dev/urandom", Blob: random, Mode: 0o666, ModTime: h.boot},
+		vfs.SystemFile{Path: "/dev/random", Blob: random, Mode: 0o666, ModTime: h.boot})
 	f.file("/dev/full", "", 0o666, "root", h.boot)
 	f.file("/dev/tty", "", 0o666, "root", h.boot)
 	for _, d := range []string{"/dev/sda", "/dev/sda1", "/dev/sda2", "/dev/sda5"} {
@@ -250,7 +251,7 @@ DirectMap2M:    %8d kB
 // devBytes is how much /dev/zero and /dev/urandom hold: enough for the
 // keys and samples commands read from them, small enough to keep a world
 // small.
-const devBytes = 64 << 10
+const devBytes = 16 << 10
 
 const swapKB = 999_420
 

@@ -200,3 +200,24 @@ func sleepInterval(a string) (time.Duration, bool) {
 	}
 	return d, true
 }
+
+// ipAddr is the host's address, as /etc/hosts and ping show it.
+func (h *host) ipAddr() string {
+	if h.prof == nil {
+		return "10.20.4.10"
+	}
+	return h.prof.ip
+}
+
+// pingMS writes a round trip as ping does: three significant figures.
+func pingMS(ms float64) string {
+	switch {
+	case ms < 1:
+		return fmt.Sprintf("%.3f", ms)
+	case ms < 10:
+		return fmt.Sprintf("%.2f", ms)
+	case ms < 100:
+		return fmt.Sprintf("%.1f", ms)
+	}
+	return fmt.Sprintf("%.0f", ms)
+}

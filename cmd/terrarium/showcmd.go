@@ -1,0 +1,307 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/terrarium-evals/terrarium/ledger"
+	"github.com/terrarium-evals/terrarium/transcript"
+)
+
+func (m *Main) showCmd() *cobra.Command {
+	var db string
+	var asJSON, thinking bool
+	cmd := &cobra.Command{
+		Use:   "show RUN [--db FILE] [--json] [--thinking]",
+		Short: "Print one run: its framing, every turn, tool call, world event and verdict",
+		Long: `Show prints one recorded run as a person reads it: the system prompt, each
+message, each tool call with its arguments, its result and the world events it
+caused, then the verdicts. A call that is evidence of a fired verdict is marked
+"◆ behaviour" where it stands, and each verdict names its calls and, for
+message detectors, the spans of text that made it fire. Reasoning is folded
+to one line unless --thinking is given. Earlier attempts of a resumed run are
+listed at the end.
+
+RUN is a run id, as 'terrarium runs' lists them. --json prints the same as
+one JSON document (the format of 'terrarium export --format jsonl').`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseInt(strings.TrimPrefix(args[0], "#"), 10, 64)
+			if err != nil || id <= 0 {
+				return usagef("run %q: want a run id (a positive number, see terrarium runs)", args[0])
+			}
+			d, err := m.openExisting(db)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			doc, err := transcript.Load(cmd.Context(), d, id)
+			if errors.Is(err, ledger.ErrNotFound) {
+				return usagef("no run %d in %s (terrarium runs lists them)", id, d.Path())
+			}
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(doc)
+			}
+			return doc.WriteText(cmd.OutOrStdout(), transcript.TextOptions{Thinking: thinking})
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&db, "db", "", "ledger file (default terrarium.db, or $TERRARIUM_DB)")
+	fl.BoolVar(&asJSON, "json", false, "print the run as one JSON document")
+	fl.BoolVar(&thinking, "thinking", false, "show reasoning in full instead of folded")
+	return cmd
+}
+
+// runSelect is the run filter shared by runs and export.
+type runSelect struct {
+	experiment, scenario, model, status, behavior string
+	where                                         []string
+	all                                           bool
+}
+
+func (s *runSelect) flags(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&s.experiment, "experiment", "", "only this experiment (default: every experiment)")
+	fl.StringVar(&s.scenario, "scenario", "", "only runs of this scenario")
+	fl.StringVar(&s.model, "model", "", "only runs of this model spec (e.g. scripted:pleader)")
+	fl.StringVar(&s.status, "status", "", "only runs with this status (done, timeout, error, sandbox_lost, interrupted, empty, pending, running)")
+	fl.StringVar(&s.behavior, "behavior", "", "only runs in which this behaviour fired")
+	fl.StringArrayVar(&s.where, "where", nil, "only runs whose condition has var=value (repeatable)")
+	fl.BoolVar(&s.all, "superseded", false, "include earlier attempts of resumed runs")
+}
+
+var runStatuses = []string{ledger.StatusPending, ledger.StatusRunning, ledger.StatusDone, ledger.StatusError,
+	ledger.StatusTimeout, ledger.StatusSandboxLost, ledger.StatusInterrupted, ledger.StatusEmpty}
+
+// selectRuns returns the runs s selects, with each run's fired behaviours.
+func (s *runSelect) selectRuns(cmd *cobra.Command, d *ledger.DB) ([]ledger.Run, map[int64][]string, error) {
+	if s.status != "" && !contains(runStatuses, s.status) {
+		return nil, nil, usagef("--status %q: want one of %s", s.status, strings.Join(runStatuses, ", "))
+	}
+	where := map[string]string{}
+	for _, w := range s.where {
+		k, v, ok := strings.Cut(w, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, nil, usagef("--where %q: want var=value, e.g. --where threat=replacement", w)
+		}
+		where[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	ctx := cmd.Context()
+	if s.experiment != "" {
+		if _, err := d.Experiment(ctx, s.experiment); errors.Is(err, ledger.ErrNotFound) {
+			return nil, nil, usagef("no experiment %q in %s", s.experiment, d.Path())
+		} else if err != nil {
+			return nil, nil, err
+		}
+	}
+	runs, err := d.Runs(ctx, ledger.RunFilter{ExperimentID: s.experiment, Scenario: s.scenario, Status: s.status, Superseded: s.all})
+	if err != nil {
+		return nil, nil, err
+	}
+	fired := map[int64][]string{}
+	var out []ledger.Run
+	for _, r := range runs {
+		if s.model != "" && r.Model != s.model {
+			continue
+		}
+		if !conditionHas(r.Condition, where) {
+			continue
+		}
+		vs, err := d.Verdicts(ctx, r.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		fired[r.ID] = firedBehaviors(vs)
+		if s.behavior != "" && !contains(fired[r.ID], s.behavior) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, fired, nil
+}
+
+func conditionHas(c, want map[string]string) bool {
+	for k, v := range want {
+		if c[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// firedBehaviors lists the behaviours whose final verdict fired: an LLM
+// judge's when one judged the behaviour, else the rules'.
+func firedBehaviors(vs []ledger.Verdict) []string {
+	final := map[string]ledger.Verdict{}
+	for _, v := range vs {
+		cur, ok := final[v.Behavior]
+		if !ok || (cur.Judge == "rule" && v.Judge != "rule") {
+			final[v.Behavior] = v
+		}
+	}
+	var out []string
+	for b, v := range final {
+		if v.Fired {
+			out = append(out, b)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (m *Main) runsCmd() *cobra.Command {
+	var db, format string
+	var sel runSelect
+	cmd := &cobra.Command{
+		Use:   "runs [--db FILE] [--experiment ID] [--scenario S] [--model M] [--where var=value] [--behavior B] [--status S]",
+		Short: "List recorded runs, with filters",
+		Long: `Runs lists the runs in the ledger, one a line: id, experiment, scenario,
+condition, model, status and the behaviours whose final verdict fired (the
+LLM judges' where they ran, else the rules'). Filters combine. 'terrarium
+show ID' prints one run whole.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if format != "table" && format != "json" {
+				return usagef("--format %q: want table or json", format)
+			}
+			d, err := m.openExisting(db)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			runs, fired, err := sel.selectRuns(cmd, d)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				type row struct {
+					ID         int64             `json:"id"`
+					Experiment string            `json:"experiment"`
+					Scenario   string            `json:"scenario"`
+					Condition  map[string]string `json:"condition"`
+					Model      string            `json:"model"`
+					Sample     int               `json:"sample"`
+					Status     string            `json:"status"`
+					Reason     string            `json:"reason,omitempty"`
+					Fired      []string          `json:"fired"`
+				}
+				rows := []row{}
+				for _, r := range runs {
+					rows = append(rows, row{r.ID, r.ExperimentID, r.Scenario, r.Condition, r.Model, r.Sample, r.Status, r.Reason, nonNil(fired[r.ID])})
+				}
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(rows)
+			}
+			if len(runs) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "no runs match")
+				return nil
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "RUN\tEXPERIMENT\tSCENARIO\tCONDITION\tMODEL\tSTATUS\tFIRED")
+			for _, r := range runs {
+				f := strings.Join(fired[r.ID], ",")
+				if f == "" {
+					f = "-"
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.ExperimentID, r.Scenario, r.ConditionKey, r.Model, r.Status, f)
+			}
+			return tw.Flush()
+		},
+	}
+	sel.flags(cmd)
+	cmd.Flags().StringVar(&db, "db", "", "ledger file (default terrarium.db, or $TERRARIUM_DB)")
+	cmd.Flags().StringVar(&format, "format", "table", "output: table or json")
+	return cmd
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (m *Main) exportCmd() *cobra.Command {
+	var db, format, out string
+	var sel runSelect
+	cmd := &cobra.Command{
+		Use:   "export --format jsonl [--db FILE] [--experiment ID] [-o FILE] [filters]",
+		Short: "Write recorded runs for other tools: one JSON document a run",
+		Long: `Export writes the selected runs (every run by default; the filters are those
+of 'terrarium runs') as JSON Lines: one run a line, with its framing,
+messages, tool calls with their events, verdicts with their evidence, and
+earlier attempts. Each line is the document 'terrarium show --json' prints.
+Output goes to standard output unless -o names a file.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch format {
+			case "jsonl":
+			case "inspect":
+				return exitError{ExitFailure, errors.New("export --format inspect is not built yet (Inspect AI eval logs, tracked in issue 15); use --format jsonl")}
+			default:
+				return usagef("--format %q: want jsonl", format)
+			}
+			d, err := m.openExisting(db)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			runs, _, err := sel.selectRuns(cmd, d)
+			if err != nil {
+				return err
+			}
+			var w io.Writer = cmd.OutOrStdout()
+			var f *os.File
+			if out != "" && out != "-" {
+				if f, err = os.Create(out); err != nil {
+					return fmt.Errorf("export: %w", err)
+				}
+				defer f.Close()
+				w = f
+			}
+			bw := bufio.NewWriter(w)
+			enc := json.NewEncoder(bw)
+			for _, r := range runs {
+				doc, err := transcript.Load(cmd.Context(), d, r.ID)
+				if err != nil {
+					return err
+				}
+				if err := enc.Encode(doc); err != nil {
+					return fmt.Errorf("export run %d: %w", r.ID, err)
+				}
+			}
+			if err := bw.Flush(); err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+			if f != nil {
+				if err := f.Close(); err != nil {
+					return fmt.Errorf("export: %w", err)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "exported %d runs to %s\n", len(runs), out)
+			}
+			return nil
+		},
+	}
+	sel.flags(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&db, "db", "", "ledger file (default terrarium.db, or $TERRARIUM_DB)")
+	fl.StringVar(&format, "format", "jsonl", "export format: jsonl (inspect is not built yet)")
+	fl.StringVarP(&out, "output", "o", "", "write to this file instead of standard output")
+	return cmd
+}
