@@ -6,7 +6,7 @@ import (
 	"maps"
 	"slices"
 
-		"github.com/terrarium-evals/terrarium/judge"
+	"github.com/terrarium-evals/terrarium/judge"
 	"github.com/terrarium-evals/terrarium/judge/llm"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/tools/scenario"
@@ -134,16 +134,4 @@ func JudgeEndedRunLLM(ctx context.Context, db *ledger.DB, run ledger.Run, panel 
 		return LLMJudging{}, fmt.Errorf("run %d: render %s: %w", run.ID, run.ConditionKey, err)
 	}
 	return JudgeRunLLM(ctx, db, sc, rd, run.ID, panel)
-}
-
-// selectExperiments returns one experiment, or all when id is "".
-func selectExperiments(ctx context.Context, db *ledger.DB, id string) ([]ledger.Experiment, error) {
-	if id == "" {
-		return db.Experiments(ctx)
-	}
-	e, err := db.Experiment(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return []ledger.Experiment{*e}, nil
 }
