@@ -40,7 +40,7 @@ steps:
 		t.Fatal(err)
 	}
 	db := filepath.Join(dir, "t.db")
-	code, out, errOut := cli(t, "run", "--scenario", "exfiltration", "--set", "threat=replacement", "--set", "goal_conflict=explicit",
+	code, out, errOut := cli(t, "run", "--scenario", "exfiltration", "--set", "threat=replacement", "--set", "goal_conflict=explicit", "--set", "reasoning=plain",
 		"--model", "scripted:exfiltrator", "--model", "scripted:"+patient,
 		"--sandbox", "local", "--db", db, "--format", "json", "--log-level", "warn")
 	if code != ExitOK {
