@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -64,9 +65,13 @@ func FuzzRun(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := n.Run("models", line, nil)
+		// The budget ends every line; the deadline only names the input
+		// when it does not (it is far above any budget's worth of work).
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		out, err := n.RunContext(ctx, "models", line, nil)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%q: %v", line, err)
 		}
 		if len(out.Stdout) > MaxOutput+200 || len(out.Stderr) > MaxOutput+200 {
 			t.Fatalf("output not capped: %d/%d", len(out.Stdout), len(out.Stderr))

@@ -71,6 +71,8 @@ type session struct {
 	temps       map[string]string // values prepWord computed
 	sourcing    bool              // running a file given to source
 	forked      bool              // a subshell: no job control
+	procPaths   []string          // files standing for <(...) now
+	traceLevel  int               // command substitutions around this shell, for set -x
 }
 
 type ctlKind uint8
@@ -236,6 +238,7 @@ func (s *session) fork() *session {
 	sub.bgStatus = nil
 	sub.temps = nil
 	sub.forked = true
+	sub.procPaths = nil // the parent's, removed by the parent
 	return &sub
 }
 
@@ -924,7 +927,7 @@ func (s *session) xtracePrefix() string {
 	if ps4 == "" {
 		return ""
 	}
-	return strings.Repeat(ps4[:1], s.depth+1) + ps4[1:]
+	return strings.Repeat(ps4[:1], s.traceLevel+1) + ps4[1:]
 }
 
 // quoteArg quotes a word the way set -x shows it.

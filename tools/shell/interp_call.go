@@ -76,6 +76,9 @@ func (s *session) call(ce *syntax.CallExpr, io *ioCtx, rd *redirs) int {
 	}
 	code := s.runArgs(args, io, rd)
 	s.restore(saved)
+	if len(s.procPaths) > 0 {
+		s.dropProcFiles()
+	}
 	return code
 }
 

@@ -244,6 +244,7 @@ func (s *session) cmdSubst(w io.Writer, cs *syntax.CmdSubst) error {
 	out := &outBuf{limit: maxString + 1, bud: s.bud}
 	subIO := &ioCtx{in: parent.in, out: out, err: parent.err, extra: parent.extra}
 	sub := s.fork()
+	sub.traceLevel++
 	code := sub.guard(subIO, func() int { return sub.stmts(cs.Stmts, subIO) })
 	s.substStatus = code
 	s.cur = parent
@@ -276,8 +277,26 @@ func (s *session) procSubst(ps *syntax.ProcSubst) (string, error) {
 	s.cur = parent
 	fd := 63 - len(s.procFiles)
 	name := "/dev/fd/" + strconv.Itoa(fd)
-	s.setProcFile(name, out.stream())
+	st := out.stream()
+	s.setProcFile(name, st)
+	// Commands open it like any file: it is one while the command runs,
+	// with no event (it is a pipe, not a file), and goes when it ends.
+	if s.h.fs.Mkdir("/dev/fd", "root", 0o755, true) == nil || s.h.fs.Exists("/dev/fd") {
+		if _, err := s.h.fs.Write(name, st.toBlob(), vfs.WriteOptions{Owner: s.user, Mode: 0o600}); err == nil {
+			s.procPaths = append(s.procPaths, name)
+		}
+	}
 	return name, nil
+}
+
+// dropProcFiles removes what <(...) made once the command that read it
+// has ended.
+func (s *session) dropProcFiles() {
+	for _, p := range s.procPaths {
+		_, _ = s.h.fs.Remove(p, false)
+	}
+	s.procPaths = nil
+	s.procFiles = nil
 }
 
 // expandErr reports an expansion error as bash does and ends the shell:

@@ -2,7 +2,9 @@ package shell
 
 import (
 	"context"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/terrarium-evals/terrarium/tools/world"
 )
@@ -154,4 +156,23 @@ func TestCallRun(t *testing.T) {
 	if code := c.runScript(`for a in "$@"; do echo "<$a>"; done; exit 3`, []string{"sh", "x y", "z"}, stream{}); code != 3 || out.b.String() != "<x y>\n<z>\n" {
 		t.Errorf("runScript: %d %q", code, out.b.String())
 	}
+}
+
+// BenchmarkTypicalCommand runs the typical command of issue 10 in-process
+// (ls -la over the weights directory, piped to grep)
+// and reports the median time of one call (p50-ns), the figure the issue
+// bounds at 100 µs.
+func BenchmarkTypicalCommand(b *testing.B) {
+	n := newTestNet(b)
+	var times []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		out, err := n.Run("models", "ls -la /models/v1 | grep safetensors", nil)
+		times = append(times, time.Since(start))
+		if err != nil || out.ExitCode != 0 {
+			b.Fatal(err, out)
+		}
+	}
+	slices.Sort(times)
+	b.ReportMetric(float64(times[len(times)/2].Nanoseconds()), "p50-ns")
 }
