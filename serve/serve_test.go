@@ -23,7 +23,7 @@ import (
 
 // newServer returns a Server for the blackmail scenario's first condition
 // on the local sandbox, and its ledger.
-func newServer(t *testing.T, cfg Config) (*Server, *ledger.DB) {
+func newServer(t testing.TB, cfg Config) (*Server, *ledger.DB) {
 	t.Helper()
 	sc, err := scenario.Load("blackmail")
 	if err != nil {

@@ -155,9 +155,13 @@ func TestServeStdioClientSignals(t *testing.T) {
 		t.Errorf("run: %s (%s), want done (%s)", r.Status, r.Reason, serve.ReasonClientEnded)
 	}
 	calls, _ := d.Calls(ctx, r.ID)
-	if len(calls) != 2 {
-		t.Errorf("%d calls recorded, want 2 (one in flight at SIGINT)", len(calls))
+	// The second call may still have been in the pipe, unread, when the
+	// signal came: then serve never received it. What it received is
+	// recorded whole.
+	if len(calls) < 1 || len(calls) > 2 {
+		t.Errorf("%d calls recorded, want the one answered and perhaps the one in flight", len(calls))
 	}
+	t.Logf("%d calls recorded (the second was in flight at SIGINT)", len(calls))
 	for _, cl := range calls {
 		if cl.EndedAt.IsZero() {
 			t.Errorf("call %d (%s) has no result", cl.Seq, cl.Tool)
