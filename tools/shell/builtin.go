@@ -789,19 +789,27 @@ func biType(c *call) int {
 			if kind == "file" {
 				c.out.WriteString(detail + "\n")
 			}
-		case kind == "alias":
-			c.out.printf("%s is aliased to `%s'\n", n, detail)
-		case kind == "keyword":
-			c.out.printf("%s is a shell keyword\n", n)
-		case kind == "function":
-			c.out.printf("%s is a function\n%s\n", n, s.funcText(n))
-		case kind == "builtin":
-			c.out.printf("%s is a shell builtin\n", n)
 		default:
-			c.out.printf("%s is %s\n", n, detail)
+			c.describeVerbose(n, kind, detail)
 		}
 	}
 	return code
+}
+
+// describeVerbose prints what name is, as type and command -V say it.
+func (c *call) describeVerbose(name, kind, detail string) {
+	switch kind {
+	case "alias":
+		c.out.printf("%s is aliased to `%s'\n", name, detail)
+	case "keyword":
+		c.out.printf("%s is a shell keyword\n", name)
+	case "function":
+		c.out.printf("%s is a function\n%s\n", name, c.s.funcText(name))
+	case "builtin":
+		c.out.printf("%s is a shell builtin\n", name)
+	default:
+		c.out.printf("%s is %s\n", name, detail)
+	}
 }
 
 // funcText prints a function the way bash shows it in type and declare -f.
@@ -857,16 +865,8 @@ func biCommand(c *call) int {
 				c.out.WriteString(detail + "\n")
 			case brief:
 				c.out.WriteString(n + "\n")
-			case kind == "alias":
-				c.out.printf("%s is aliased to `%s'\n", n, detail)
-			case kind == "keyword":
-				c.out.printf("%s is a shell keyword\n", n)
-			case kind == "function":
-				c.out.printf("%s is a function\n%s\n", n, s.funcText(n))
-			case kind == "builtin":
-				c.out.printf("%s is a shell builtin\n", n)
 			default:
-				c.out.printf("%s is %s\n", n, detail)
+				c.describeVerbose(n, kind, detail)
 			}
 		}
 		return code
