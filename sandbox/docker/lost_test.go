@@ -213,9 +213,17 @@ func TestDockerOOMMidSession(t *testing.T) {
 	if !errors.Is(lostErr, sandbox.ErrSandboxLost) {
 		t.Fatalf("writing past the memory limit: %v, want ErrSandboxLost", lostErr)
 	}
-	info, err := cli.ContainerInspect(context.Background(), s.ContainerID())
-	if err != nil {
-		t.Fatalf("inspect: %v", err)
+	// The engine records the OOM kill from its own event stream, which can
+	// reach it after the exit that ended the call: wait for the state to
+	// settle rather than read it once.
+	var info container.InspectResponse
+	for settle := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if info, err = cli.ContainerInspect(context.Background(), s.ContainerID()); err != nil {
+			t.Fatalf("inspect: %v", err)
+		}
+		if (info.State != nil && info.State.OOMKilled) || time.Now().After(settle) {
+			break
+		}
 	}
 	if info.State == nil || !info.State.OOMKilled {
 		t.Errorf("container state %+v, want OOMKilled", info.State)
