@@ -135,7 +135,7 @@ Start with:
 	pf.StringVar(&m.logFormat, "log-format", "auto", "log format: auto (console on a terminal, JSON otherwise), console, json")
 	root.AddCommand(m.runCmd(), m.judgeCmd(), m.reportCmd(), m.scenariosCmd(), m.scriptsCmd(), m.gcCmd(), m.imagesCmd())
 	root.AddCommand(m.serveCmd(), m.versionCmd(), m.showCmd(), m.runsCmd(), m.exportCmd())
-	root.AddCommand(m.notBuilt("view", "Browse runs and transcripts in a local web page (not built yet)", "a later issue"))
+	root.AddCommand(m.notBuilt("view", "Browse runs and transcripts in a local web page (not built yet)", "issue 15; terrarium show and terrarium runs read runs in the terminal"))
 	strictArgs(root)
 	return root
 }
