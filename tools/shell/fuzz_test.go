@@ -45,7 +45,9 @@ func hasCommand(line string) bool {
 		switch c := line[i]; {
 		case c == '\n':
 			inComment = false
-		case inComment, c == ' ', c == '\t', c == ';' && false:
+		// The parser drops NUL bytes, as bash does, and carriage returns, as
+		// mvdan.cc/sh does (bash would run $'\r' as a command).
+		case inComment, c == ' ', c == '\t', c == 0, c == '\r':
 		case c == '#':
 			inComment = true
 		default:
