@@ -390,23 +390,17 @@ func (s *session) fields(io *ioCtx, words ...*syntax.Word) []string {
 
 // literal expands a word to one string, as an assignment's value.
 func (s *session) literal(io *ioCtx, w *syntax.Word) string {
-	if w == nil {
-		return ""
-	}
-	cfg := s.config(io)
-	w = s.prepWord(io, w)
-	var out string
-	s.safeExpand(io, func() error {
-		var err error
-		out, err = expand.Literal(cfg, w)
-		return err
-	})
-	s.bud.str(len(out))
-	return out
+	return s.expandString(io, w, expand.Literal)
 }
 
 // document expands a here-document body.
 func (s *session) document(io *ioCtx, w *syntax.Word) string {
+	return s.expandString(io, w, expand.Document)
+}
+
+// expandString expands w to one string with how (expand.Literal or
+// expand.Document), charging its size to the budget.
+func (s *session) expandString(io *ioCtx, w *syntax.Word, how func(*expand.Config, *syntax.Word) (string, error)) string {
 	if w == nil {
 		return ""
 	}
@@ -415,7 +409,7 @@ func (s *session) document(io *ioCtx, w *syntax.Word) string {
 	var out string
 	s.safeExpand(io, func() error {
 		var err error
-		out, err = expand.Document(cfg, w)
+		out, err = how(cfg, w)
 		return err
 	})
 	s.bud.str(len(out))
