@@ -216,7 +216,6 @@ func waitForCallInFlight(t *testing.T, db string, done <-chan int) time.Time {
 	return time.Time{}
 }
 
-
 // judgedBehaviours returns the behaviours the run has verdicts for, fired
 // or not.
 func judgedBehaviours(t *testing.T, db string, run int64) map[string]bool {
