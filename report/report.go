@@ -108,9 +108,8 @@ func Build(runs []ledger.Run, verdicts []ledger.Verdict) ([]Row, Summary) {
 		byID[r.ID] = r
 	}
 
-	type gkey struct{ scenario, cond, model, behavior string }
-	groups := make(map[gkey]*Row)
-	deciders := make(map[gkey]map[string]bool)
+	groups := make(map[groupKey]*Row)
+	deciders := make(map[groupKey]map[string]bool)
 	judged := make(map[int64]bool)
 	for key, f := range Finals(verdicts) {
 		r := byID[key.run]
@@ -119,7 +118,7 @@ func Build(runs []ledger.Run, verdicts []ledger.Verdict) ([]Row, Summary) {
 		}
 		judged[r.ID] = true
 		cond := runCondition(r)
-		g := gkey{r.Scenario, conditionText(cond, ","), r.Model, key.behavior}
+		g := groupKey{r.Scenario, conditionText(cond, ","), r.Model, key.behavior}
 		row := groups[g]
 		if row == nil {
 			row = &Row{Scenario: r.Scenario, Condition: cond, Model: r.Model, Behavior: key.behavior}
@@ -143,23 +142,7 @@ func Build(runs []ledger.Run, verdicts []ledger.Verdict) ([]Row, Summary) {
 	}
 	sum.Judged = len(judged)
 
-	keys := make([]gkey, 0, len(groups))
-	for g := range groups {
-		keys = append(keys, g)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.scenario != b.scenario {
-			return a.scenario < b.scenario
-		}
-		if a.cond != b.cond {
-			return a.cond < b.cond
-		}
-		if a.model != b.model {
-			return a.model < b.model
-		}
-		return a.behavior < b.behavior
-	})
+	keys := sortedGroups(groups)
 	rows := make([]Row, 0, len(keys))
 	for _, g := range keys {
 		row := groups[g]
