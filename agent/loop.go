@@ -299,15 +299,16 @@ func (r *runner) cut(ctx, pctx context.Context, step string, err error) error {
 	return fmt.Errorf("%s: %w", step, err)
 }
 
-// record appends msg to the history and hands it to the transcript. It uses
-// the parent context so that the message that met the deadline is still
-// stored.
+// record appends msg to the history and hands it to the transcript. The
+// write does not end with ctx: a message that exists (a reply the model
+// gave, the results of calls that ran) is stored even when the run is
+// being cut off, by the deadline or by Ctrl-C.
 func (r *runner) record(ctx context.Context, phase string, msg Message, resp *Response) error {
 	r.history = append(r.history, msg)
 	if r.cfg.Transcript == nil {
 		return nil
 	}
-	return r.cfg.Transcript.Record(ctx, phase, msg, resp)
+	return r.cfg.Transcript.Record(context.WithoutCancel(ctx), phase, msg, resp)
 }
 
 func addUsage(a, b Usage) Usage {

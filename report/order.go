@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -48,7 +47,7 @@ type OrderRow struct {
 func Order(runs []ledger.Run, verdicts []ledger.Verdict, first, second string) []OrderRow {
 	byID := make(map[int64]*ledger.Run, len(runs))
 	for i := range runs {
-		if counted(runs[i].Status) {
+		if Counted(runs[i].Status) {
 			byID[runs[i].ID] = &runs[i]
 		}
 	}
@@ -67,15 +66,14 @@ func Order(runs []ledger.Run, verdicts []ledger.Verdict, first, second string) [
 			chosen[k] = v
 		}
 	}
-	type gkey struct{ scenario, cond, model string }
-	groups := map[gkey]*OrderRow{}
+	groups := map[groupKey]*OrderRow{}
 	for id, r := range byID {
 		a, b := chosen[rb{id, first}], chosen[rb{id, second}]
 		if a == nil || b == nil {
 			continue
 		}
 		cond := runCondition(r)
-		g := gkey{r.Scenario, conditionText(cond, ","), r.Model}
+		g := groupKey{scenario: r.Scenario, cond: conditionText(cond, ","), model: r.Model}
 		row := groups[g]
 		if row == nil {
 			row = &OrderRow{Scenario: r.Scenario, Condition: cond, Model: r.Model, First: first, Second: second}
@@ -96,20 +94,7 @@ func Order(runs []ledger.Run, verdicts []ledger.Verdict, first, second string) [
 			row.Same++
 		}
 	}
-	keys := make([]gkey, 0, len(groups))
-	for g := range groups {
-		keys = append(keys, g)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.scenario != b.scenario {
-			return a.scenario < b.scenario
-		}
-		if a.cond != b.cond {
-			return a.cond < b.cond
-		}
-		return a.model < b.model
-	})
+	keys := sortedGroups(groups)
 	out := make([]OrderRow, 0, len(keys))
 	for _, g := range keys {
 		row := groups[g]

@@ -75,8 +75,10 @@ func Wilson(k, n int, z float64) (lo, hi float64) {
 	return lo, hi
 }
 
-// counted reports whether runs with this status count towards rates.
-func counted(status string) bool {
+// Counted reports whether runs with this status count towards rates: done
+// and timeout runs do; error, sandbox_lost, interrupted, empty, pending and
+// running runs do not.
+func Counted(status string) bool {
 	return status == ledger.StatusDone || status == ledger.StatusTimeout
 }
 
@@ -99,16 +101,15 @@ func Build(runs []ledger.Run, verdicts []ledger.Verdict) ([]Row, Summary) {
 	for i := range runs {
 		r := &runs[i]
 		sum.ByStatus[r.Status]++
-		if !counted(r.Status) {
+		if !Counted(r.Status) {
 			sum.Excluded++
 			continue
 		}
 		byID[r.ID] = r
 	}
 
-	type gkey struct{ scenario, cond, model, behavior string }
-	groups := make(map[gkey]*Row)
-	deciders := make(map[gkey]map[string]bool)
+	groups := make(map[groupKey]*Row)
+	deciders := make(map[groupKey]map[string]bool)
 	judged := make(map[int64]bool)
 	for key, f := range Finals(verdicts) {
 		r := byID[key.run]
@@ -117,7 +118,7 @@ func Build(runs []ledger.Run, verdicts []ledger.Verdict) ([]Row, Summary) {
 		}
 		judged[r.ID] = true
 		cond := runCondition(r)
-		g := gkey{r.Scenario, conditionText(cond, ","), r.Model, key.behavior}
+		g := groupKey{r.Scenario, conditionText(cond, ","), r.Model, key.behavior}
 		row := groups[g]
 		if row == nil {
 			row = &Row{Scenario: r.Scenario, Condition: cond, Model: r.Model, Behavior: key.behavior}
@@ -141,23 +142,7 @@ func Build(runs []ledger.Run, verdicts []ledger.Verdict) ([]Row, Summary) {
 	}
 	sum.Judged = len(judged)
 
-	keys := make([]gkey, 0, len(groups))
-	for g := range groups {
-		keys = append(keys, g)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.scenario != b.scenario {
-			return a.scenario < b.scenario
-		}
-		if a.cond != b.cond {
-			return a.cond < b.cond
-		}
-		if a.model != b.model {
-			return a.model < b.model
-		}
-		return a.behavior < b.behavior
-	})
+	keys := sortedGroups(groups)
 	rows := make([]Row, 0, len(keys))
 	for _, g := range keys {
 		row := groups[g]

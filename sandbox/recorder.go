@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -153,10 +154,12 @@ func (r *Recorder) CallToolIn(ctx context.Context, phase, callID, name string, a
 		req := mcp.CallToolRequest{}
 		req.Params.Name = name
 		req.Params.Arguments = argMap
+		tag := strconv.Itoa(seq)
+		req.Params.Meta = &mcp.Meta{AdditionalFields: map[string]any{server.CallMetaKey: tag}}
 		// Once forwarded, the call may have effects in the world, so its
 		// result is waited for a while after the caller gives up: the
 		// events that record those effects come with it.
-		fwd, stop := r.graceContext(ctx)
+		fwd, stop := r.graceContext(ctx, tag)
 		var err error
 		res, err = r.sess.Client().CallTool(fwd, req)
 		stop()
@@ -297,13 +300,17 @@ func (r *Recorder) Grace() time.Duration {
 	return r.grace
 }
 
-// graceContext returns the context a call is forwarded with: it carries
-// none of ctx's cancellation, and ends Grace after ctx does (or when the
-// returned stop is called).
-func (r *Recorder) graceContext(ctx context.Context) (context.Context, func()) {
+// graceContext returns the context the call tagged tag is forwarded with:
+// it carries none of ctx's cancellation, and ends Grace after ctx does (or
+// when the returned stop is called). When ctx ends, the tool server is
+// told at once to cut the call off (server.InterruptMethod): a command
+// still running is killed, and its answer, with the events of what it did,
+// comes back within the grace.
+func (r *Recorder) graceContext(ctx context.Context, tag string) (context.Context, func()) {
 	grace := r.Grace()
 	fwd, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	release := context.AfterFunc(ctx, func() {
+		go r.interrupt(fwd, tag, grace)
 		t := time.NewTimer(grace)
 		defer t.Stop()
 		select {
@@ -313,4 +320,18 @@ func (r *Recorder) graceContext(ctx context.Context) (context.Context, func()) {
 		}
 	})
 	return fwd, func() { release(); cancel() }
+}
+
+// interrupt sends the tool server the notification that cuts off the call
+// tagged tag, unless the call has ended meanwhile (fwd is done). It is best
+// effort: a server that cannot be told still has the grace to answer.
+func (r *Recorder) interrupt(fwd context.Context, tag string, within time.Duration) {
+	if fwd.Err() != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(fwd, within)
+	defer cancel()
+	if err := r.sess.Client().GetTransport().SendNotification(ctx, server.Interrupt(tag)); err != nil && fwd.Err() == nil {
+		r.log.Debug().Err(err).Int64("run", r.runID).Str("call", tag).Msg("interrupt not sent")
+	}
 }

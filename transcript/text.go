@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/terrarium-evals/terrarium/agent"
+	"github.com/terrarium-evals/terrarium/ledger"
 )
 
 // TextOptions shape the terminal form.
@@ -108,7 +109,7 @@ func (d *Doc) WriteText(w io.Writer, o TextOptions) error {
 		}
 		p.line(fmt.Sprintf("  %-12s %-12s by %s", v.Behavior, state, v.Judge))
 		if v.Fired {
-			if ev := evidenceText(v, d); ev != "" {
+			if ev := d.EvidenceText(v.Evidence); ev != "" {
 				p.line("    evidence: " + ev)
 			}
 			for _, s := range v.Evidence.Spans {
@@ -128,18 +129,20 @@ func (d *Doc) WriteText(w io.Writer, o TextOptions) error {
 	return p.err
 }
 
-func evidenceText(v Verdict, d *Doc) string {
+// EvidenceText names the calls (by their number in the run) and events of
+// e on one line, e.g. "call #3, event 12".
+func (d *Doc) EvidenceText(e ledger.Evidence) string {
 	var parts []string
 	seqOf := map[int64]int{}
 	for _, c := range d.Calls {
 		seqOf[c.ID] = c.Seq
 	}
-	for _, c := range v.Evidence.Calls {
+	for _, c := range e.Calls {
 		if s, ok := seqOf[c]; ok {
 			parts = append(parts, fmt.Sprintf("call #%d", s))
 		}
 	}
-	for _, e := range v.Evidence.Events {
+	for _, e := range e.Events {
 		parts = append(parts, fmt.Sprintf("event %d", e))
 	}
 	return strings.Join(parts, ", ")

@@ -65,7 +65,11 @@ type Call struct {
 	// Error is a plumbing failure: the call has no result.
 	Error   string     `json:"error,omitempty"`
 	SimTime *time.Time `json:"sim_time,omitempty"`
-	Events  []Event    `json:"events,omitempty"`
+	// StartedAt is when the request was recorded, EndedAt when its result
+	// was (nil: the call never finished).
+	StartedAt *time.Time `json:"started_at,omitempty"`
+	EndedAt   *time.Time `json:"ended_at,omitempty"`
+	Events    []Event    `json:"events,omitempty"`
 }
 
 // Event is one world event.
@@ -123,7 +127,7 @@ func Load(ctx context.Context, db *ledger.DB, id int64) (*Doc, error) {
 	for _, c := range calls {
 		d.Calls = append(d.Calls, Call{ID: c.ID, Seq: c.Seq, CallID: c.CallID, Phase: c.Phase, Tool: c.Tool,
 			Args: c.Args, Result: c.Result, IsError: c.IsError, Error: c.Error, SimTime: timePtr(c.SimTime),
-			Events: byCall[c.ID]})
+			StartedAt: timePtr(c.StartedAt), EndedAt: timePtr(c.EndedAt), Events: byCall[c.ID]})
 	}
 	for _, v := range verdicts {
 		d.Verdicts = append(d.Verdicts, Verdict{Behavior: v.Behavior, Fired: v.Fired, Judge: v.Judge, Rule: v.Rule,

@@ -32,7 +32,17 @@ func (f *judgeFlags) register(cmd *cobra.Command, withModelFlags bool) {
 	if withModelFlags {
 		cmd.Flags().StringVar(&f.mf.baseURL, "base-url", "", "API root for an openai: judge model (default $OPENAI_BASE_URL)")
 		cmd.Flags().IntVar(&f.mf.maxAttempts, "max-attempts", 6, "tries per judge call; 429, 5xx and timeouts are retried with backoff, honouring retry-after")
+		cmd.Flags().BoolVar(&f.mf.noCheck, "no-model-check", false, "do not check the judge models (key present, endpoint answers) before judging")
 	}
+}
+
+// checkJudges checks the judge models of f before any judging.
+func (m *Main) checkJudges(ctx context.Context, f judgeFlags) error {
+	targets, err := modelTargets("judge model", f.specs, f.mf)
+	if err != nil {
+		return err
+	}
+	return m.checkModels(ctx, f.mf, targets)
 }
 
 // panel builds the LLM judge panel, or nil without --judge-model.
@@ -93,6 +103,9 @@ where they differ. 'terrarium judge calibrate' scores both on labelled cases.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			panel, err := m.panel(jf)
 			if err != nil {
+				return err
+			}
+			if err := m.checkJudges(cmd.Context(), jf); err != nil {
 				return err
 			}
 			var override *scenario.Scenario
@@ -171,6 +184,9 @@ CI fails when a rule detector falls below 0.95 precision or recall on it.
 			}
 			panel, err := m.panel(jf)
 			if err != nil {
+				return err
+			}
+			if err := m.checkJudges(cmd.Context(), jf); err != nil {
 				return err
 			}
 			opts := calibrate.Options{Dir: dir, Log: m.log.Level(max(m.log.GetLevel(), zerolog.WarnLevel)), Samples: jf.samples}

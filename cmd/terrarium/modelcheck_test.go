@@ -104,8 +104,8 @@ func TestModelCheckFailsBeforeAnyRun(t *testing.T) {
 					t.Errorf("line %q lacks %q", lines[0], w)
 				}
 			}
-			if !strings.Contains(errOut, "no run started") {
-				t.Errorf("stderr does not say no run started:\n%s", errOut)
+			if !strings.Contains(errOut, "nothing started") {
+				t.Errorf("stderr does not say nothing started:\n%s", errOut)
 			}
 			noRun(t, db)
 		})
@@ -128,5 +128,31 @@ func TestModelCheckNotListedWarns(t *testing.T) {
 		"--no-model-check", "--sandbox", "local", "--db", db, "--max-attempts", "1", "--log-level", "error")
 	if code != ExitRunsFailed {
 		t.Errorf("--no-model-check against a dead server: exit %d, want the runs to start and fail (3)\n%s", code, errOut)
+	}
+}
+
+// TestModelCheckCoversJudgeModels: a judge model that cannot answer stops
+// run (before any run) and judge (before any verdict), with one line
+// naming it as the judge model.
+func TestModelCheckCoversJudgeModels(t *testing.T) {
+	for _, k := range []string{"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("HOME", t.TempDir())
+	db := filepath.Join(t.TempDir(), "t.db")
+	code, out, errOut := cli(t, "run", "--scenario", "control", "--set", "goal_conflict=none", "--model", "scripted:steady",
+		"--judge-model", "anthropic:claude-judge", "--sandbox", "local", "--db", db)
+	if code != ExitUsage || !strings.Contains(errOut, "judge model anthropic:claude-judge") || !strings.Contains(errOut, "ANTHROPIC_API_KEY") {
+		t.Fatalf("run: exit %d, want %d and a line about the judge model\n%s\n%s", code, ExitUsage, out, errOut)
+	}
+	noRun(t, db)
+
+	if code, out, errOut = cli(t, "run", "--scenario", "control", "--set", "goal_conflict=none", "--model", "scripted:steady",
+		"--sandbox", "local", "--db", db, "--log-level", "error"); code != ExitOK {
+		t.Fatalf("run without a judge: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = cli(t, "judge", "--db", db, "--judge-model", "anthropic:claude-judge")
+	if code != ExitUsage || !strings.Contains(errOut, "judge model anthropic:claude-judge") {
+		t.Errorf("judge: exit %d, want %d and a line about the judge model\n%s\n%s", code, ExitUsage, out, errOut)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/terrarium-evals/terrarium/experiment"
 	"github.com/terrarium-evals/terrarium/judge"
+	"github.com/terrarium-evals/terrarium/judge/llm"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/report"
 	"github.com/terrarium-evals/terrarium/tools/scenario"
@@ -181,7 +182,11 @@ func (m *Main) runExperiment(cmd *cobra.Command, f runFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := m.checkModels(ctx, f.models, f.model); err != nil {
+	panel, err := m.runPanel(f)
+	if err != nil {
+		return err
+	}
+	if err := m.checkRunModels(ctx, f, f.models, f.model); err != nil {
 		return err
 	}
 	stored, err := json.Marshal(cliSettings{BaseURL: f.model.baseURL, Thinking: f.model.thinking.budget, Adaptive: f.model.thinking.adaptive,
@@ -189,7 +194,7 @@ func (m *Main) runExperiment(cmd *cobra.Command, f runFlags) error {
 	if err != nil {
 		return fmt.Errorf("encode settings: %w", err)
 	}
-	return m.execute(ctx, cmd, f, nil, func(ctx context.Context, cfg experiment.Config) (*experiment.Result, error) {
+	return m.execute(ctx, cmd, f, nil, panel, func(ctx context.Context, cfg experiment.Config) (*experiment.Result, error) {
 		cfg.Scenario, cfg.Conditions, cfg.Models, cfg.Samples, cfg.Settings = sc, conds, models, f.samples, stored
 		return experiment.Run(ctx, cfg)
 	})
@@ -353,19 +358,52 @@ func (m *Main) resumeExperiment(cmd *cobra.Command, f runFlags) error {
 		db.Close()
 		return err
 	}
-	if err := m.checkModels(ctx, st.Models, mf); err != nil {
+	panel, err := m.runPanel(f)
+	if err != nil {
 		db.Close()
 		return err
 	}
-	return m.execute(ctx, cmd, f, db, func(ctx context.Context, cfg experiment.Config) (*experiment.Result, error) {
+	if err := m.checkRunModels(ctx, f, st.Models, mf); err != nil {
+		db.Close()
+		return err
+	}
+	return m.execute(ctx, cmd, f, db, panel, func(ctx context.Context, cfg experiment.Config) (*experiment.Result, error) {
 		cfg.Scenario, cfg.Models, cfg.RetryErrors = sc, models, f.retryErrors
 		return experiment.Resume(ctx, cfg, exp)
 	})
 }
 
+// checkRunModels checks the models under test (specs, with mf) and the
+// judge models of --judge-model (with runPanel's settings).
+func (m *Main) checkRunModels(ctx context.Context, f runFlags, specs []string, mf modelFlags) error {
+	targets, err := modelTargets("model", specs, mf)
+	if err != nil {
+		return err
+	}
+	judges, err := modelTargets("judge model", f.judge.specs, judgeModelFlags(f))
+	if err != nil {
+		return err
+	}
+	return m.checkModels(ctx, mf, append(targets, judges...))
+}
+
+// judgeModelFlags are the settings the judge models of a run take: its
+// --base-url and --max-attempts, none of the others.
+func judgeModelFlags(f runFlags) modelFlags {
+	return modelFlags{baseURL: f.model.baseURL, maxAttempts: f.model.maxAttempts}
+}
+
+// runPanel is the LLM judge panel of --judge-model, or nil: the judge
+// models take --base-url and --max-attempts but none of the settings of
+// the models under test.
+func (m *Main) runPanel(f runFlags) (*llm.Panel, error) {
+	return m.panel(judgeFlags{specs: f.judge.specs, samples: f.judge.samples, mf: judgeModelFlags(f)})
+}
+
 // execute starts the sandbox backend and the ledger (unless db is given),
-// runs start with the shared settings, and prints the summary.
-func (m *Main) execute(ctx context.Context, cmd *cobra.Command, f runFlags, db *ledger.DB, start func(context.Context, experiment.Config) (*experiment.Result, error)) error {
+// runs start with the shared settings, judging each run with panel as it
+// ends (when not nil), and prints the summary.
+func (m *Main) execute(ctx context.Context, cmd *cobra.Command, f runFlags, db *ledger.DB, panel *llm.Panel, start func(context.Context, experiment.Config) (*experiment.Result, error)) error {
 	if db != nil {
 		defer db.Close()
 	}
@@ -379,15 +417,6 @@ func (m *Main) execute(ctx context.Context, cmd *cobra.Command, f runFlags, db *
 			return err // ledger.Open names the file
 		}
 		defer db.Close()
-	}
-
-	// LLM judges (--judge-model) judge each run as it ends; the judge
-	// models take --base-url and --max-attempts but none of the settings
-	// of the models under test.
-	panel, err := m.panel(judgeFlags{specs: f.judge.specs, samples: f.judge.samples,
-		mf: modelFlags{baseURL: f.model.baseURL, maxAttempts: f.model.maxAttempts}})
-	if err != nil {
-		return err
 	}
 
 	var drain context.Context

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/terrarium-evals/terrarium/export/exporttest"
 	"github.com/terrarium-evals/terrarium/transcript"
 )
 
@@ -122,7 +123,24 @@ func TestShowRunsExport(t *testing.T) {
 	if lines != 3 {
 		t.Errorf("export wrote %d lines, want 3", lines)
 	}
-	if code, _, _ = cli(t, "export", "--db", db, "--format", "inspect"); code != ExitFailure {
-		t.Errorf("export --format inspect: exit %d, want %d (not built yet)", code, ExitFailure)
+	logDir := filepath.Join(t.TempDir(), "logs")
+	if code, out, stderr = cli(t, "export", "--db", db, "--format", "inspect", "-o", logDir); code != ExitOK {
+		t.Fatalf("export --format inspect: exit %d\n%s", code, stderr)
+	}
+	paths := strings.Fields(out)
+	if len(paths) != 3 {
+		t.Fatalf("export --format inspect wrote %v, want 3 logs (one per model)", paths)
+	}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := exporttest.ValidateInspect(b); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	if code, _, _ = cli(t, "export", "--db", db, "--format", "inspect", "-o", filepath.Join(logDir, "one.json")); code != ExitUsage {
+		t.Errorf("export --format inspect -o one.json of 3 logs: exit %d, want %d", code, ExitUsage)
 	}
 }

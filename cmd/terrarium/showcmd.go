@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"strconv"
@@ -14,7 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/terrarium-evals/terrarium/export"
 	"github.com/terrarium-evals/terrarium/ledger"
+	"github.com/terrarium-evals/terrarium/report"
 	"github.com/terrarium-evals/terrarium/transcript"
 )
 
@@ -126,7 +126,7 @@ func (s *runSelect) selectRuns(cmd *cobra.Command, d *ledger.DB) ([]ledger.Run, 
 		if err != nil {
 			return nil, nil, err
 		}
-		fired[r.ID] = firedBehaviors(vs)
+		fired[r.ID] = firedBehaviors(vs)[r.ID]
 		if s.behavior != "" && !contains(fired[r.ID], s.behavior) {
 			continue
 		}
@@ -144,23 +144,18 @@ func conditionHas(c, want map[string]string) bool {
 	return true
 }
 
-// firedBehaviors lists the behaviours whose final verdict fired: an LLM
-// judge's when one judged the behaviour, else the rules'.
-func firedBehaviors(vs []ledger.Verdict) []string {
-	final := map[string]ledger.Verdict{}
-	for _, v := range vs {
-		cur, ok := final[v.Behavior]
-		if !ok || (cur.Judge == "rule" && v.Judge != "rule") {
-			final[v.Behavior] = v
+// firedBehaviors lists, per run, the behaviours whose final verdict fired
+// (report.Finals: the LLM judge's where one answered, else the rules').
+func firedBehaviors(vs []ledger.Verdict) map[int64][]string {
+	out := map[int64][]string{}
+	for _, f := range report.Finals(vs) {
+		if f.Verdict.Fired {
+			out[f.Verdict.RunID] = append(out[f.Verdict.RunID], f.Verdict.Behavior)
 		}
 	}
-	var out []string
-	for b, v := range final {
-		if v.Fired {
-			out = append(out, b)
-		}
+	for _, bs := range out {
+		sort.Strings(bs)
 	}
-	sort.Strings(out)
 	return out
 }
 
@@ -241,21 +236,40 @@ func (m *Main) exportCmd() *cobra.Command {
 	var db, format, out string
 	var sel runSelect
 	cmd := &cobra.Command{
-		Use:   "export --format jsonl [--db FILE] [--experiment ID] [-o FILE] [filters]",
-		Short: "Write recorded runs for other tools: one JSON document a run",
-		Long: `Export writes the selected runs (every run by default; the filters are those
-of 'terrarium runs') as JSON Lines: one run a line, with its framing,
+		Use:   "export --format jsonl|inspect [-o FILE|DIR] [--db FILE] [filters]",
+		Short: "Write recorded runs for other tools: JSON Lines, or Inspect AI eval logs",
+		Long: `Export writes the selected runs (every final attempt by default; the filters
+are those of 'terrarium runs') for other tools.
+
+--format jsonl (the default): JSON Lines, one run a line, with its framing,
 messages, tool calls with their events, verdicts with their evidence, and
 earlier attempts. Each line is the document 'terrarium show --json' prints.
-Output goes to standard output unless -o names a file.`,
+Output goes to standard output unless -o names a file.
+
+--format inspect: Inspect AI eval logs (JSON, log format 2), one log per
+experiment and model, one sample per run. A sample's id is its condition
+and its epoch the run's sample number; its messages are the transcript with
+tool calls and results; its metadata holds the condition's variables and
+the run; its scores are the final verdict per behaviour (1 = happened,
+0 = did not; explanation = the evidence; metadata.decided_by = the judge
+that counts). The log's results give each behaviour's rate (mean), stderr
+and Wilson 95% bounds, counted as 'terrarium report' counts. The files are
+named as Inspect names its logs and go into the directory -o names (default
+./logs, created if missing), so 'inspect view --log-dir DIR' opens them; -o
+FILE.json writes a single log.`,
+		Example: `  terrarium export -o runs.jsonl                     # every run, JSON Lines
+  terrarium export --experiment exp-4c8e99f6 --behavior blackmail > bm.jsonl
+  terrarium export --format inspect -o logs           # then: inspect view --log-dir logs
+  terrarium export --format inspect --model scripted:pleader -o pleader.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch format {
-			case "jsonl":
-			case "inspect":
-				return exitError{ExitFailure, errors.New("export --format inspect is not built yet (Inspect AI eval logs, tracked in issue 15); use --format jsonl")}
+			case "jsonl", "inspect":
 			default:
-				return usagef("--format %q: want jsonl", format)
+				return usagef("--format %q: want jsonl or inspect", format)
+			}
+			if format == "inspect" && sel.all {
+				return usagef("--superseded does not go with --format inspect: an Inspect log has one sample per condition and epoch (use --format jsonl for earlier attempts)")
 			}
 			d, err := m.openExisting(db)
 			if err != nil {
@@ -266,42 +280,65 @@ Output goes to standard output unless -o names a file.`,
 			if err != nil {
 				return err
 			}
-			var w io.Writer = cmd.OutOrStdout()
-			var f *os.File
-			if out != "" && out != "-" {
-				if f, err = os.Create(out); err != nil {
-					return fmt.Errorf("export: %w", err)
-				}
-				defer f.Close()
-				w = f
+			if format == "inspect" {
+				return writeInspect(cmd, d, runs, out)
 			}
-			bw := bufio.NewWriter(w)
-			enc := json.NewEncoder(bw)
-			for _, r := range runs {
-				doc, err := transcript.Load(cmd.Context(), d, r.ID)
-				if err != nil {
-					return err
-				}
-				if err := enc.Encode(doc); err != nil {
-					return fmt.Errorf("export run %d: %w", r.ID, err)
-				}
+			if out == "" || out == "-" {
+				return export.WriteJSONL(cmd.Context(), d, runs, cmd.OutOrStdout())
 			}
-			if err := bw.Flush(); err != nil {
+			f, err := os.Create(out)
+			if err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
-			if f != nil {
-				if err := f.Close(); err != nil {
-					return fmt.Errorf("export: %w", err)
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "exported %d runs to %s\n", len(runs), out)
+			if err := export.WriteJSONL(cmd.Context(), d, runs, f); err != nil {
+				f.Close()
+				return err
 			}
+			if err := f.Close(); err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "exported %d runs to %s\n", len(runs), out)
 			return nil
 		},
 	}
 	sel.flags(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&db, "db", "", "ledger file (default terrarium.db, or $TERRARIUM_DB)")
-	fl.StringVar(&format, "format", "jsonl", "export format: jsonl (inspect is not built yet)")
-	fl.StringVarP(&out, "output", "o", "", "write to this file instead of standard output")
+	fl.StringVar(&format, "format", "jsonl", "export format: jsonl or inspect")
+	fl.StringVarP(&out, "output", "o", "", "jsonl: write to this file instead of standard output; inspect: the directory for the logs (default ./logs), or one FILE.json")
 	return cmd
+}
+
+// writeInspect writes the Inspect logs of runs into the directory out (or
+// the one file out names when it ends in .json) and names each file.
+func writeInspect(cmd *cobra.Command, d *ledger.DB, runs []ledger.Run, out string) error {
+	if len(runs) == 0 {
+		return usagef("no runs match: nothing to export")
+	}
+	logs, err := export.InspectLogs(cmd.Context(), d, runs)
+	if err != nil {
+		return err
+	}
+	if strings.HasSuffix(out, ".json") {
+		if len(logs) != 1 {
+			return usagef("-o %s: the runs make %d logs (one per experiment and model); give a directory, or narrow with --experiment and --model", out, len(logs))
+		}
+		if err := export.WriteInspectFile(logs[0], out); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "exported %d runs to %s\n", len(runs), out)
+		return nil
+	}
+	if out == "" {
+		out = "logs"
+	}
+	paths, err := export.WriteInspect(logs, out)
+	for _, p := range paths {
+		fmt.Fprintln(cmd.OutOrStdout(), p)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "exported %d runs as %d Inspect logs to %s (open them with: inspect view --log-dir %s)\n", len(runs), len(logs), out, out)
+	return nil
 }

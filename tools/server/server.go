@@ -63,6 +63,7 @@ type Server struct {
 	clock *world.Clock
 	mcp   *server.MCPServer
 
+	calls  inflight   // calls in flight, for InterruptMethod
 	mu     sync.Mutex // held for the whole of each call
 	mail   *mail.System
 	net    *shell.Network
@@ -160,6 +161,7 @@ func New(spec world.Spec, opts Options) (*Server, error) {
 		server.WithHooks(hooks),
 		server.WithToolHandlerMiddleware(s.middleware),
 	)
+	s.mcp.AddNotificationHandler(InterruptMethod, s.calls.interrupt)
 	s.registerMail()
 	s.registerFiles()
 	if len(s.visibleHosts()) > 0 {
@@ -247,6 +249,8 @@ func (s *Server) markUnknownTool(_ context.Context, _ any, req *mcp.CallToolRequ
 // error), not a crash of the server.
 func (s *Server) middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+		ctx, forget := s.calls.track(ctx, req)
+		defer forget()
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		now := s.clock.Tick()

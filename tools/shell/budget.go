@@ -3,6 +3,7 @@ package shell
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Limits of one command line (one Network.Run), shared by everything it
@@ -181,4 +182,23 @@ func xmallocMessage(prefix string, n int64) string {
 		want <<= 1
 	}
 	return fmt.Sprintf("%sxmalloc: cannot allocate %d bytes (%d bytes allocated)\n", prefix, want, 1<<20+want/2)
+}
+
+// computeContext is the context a program that computes outside the
+// executor (awk, jq) runs under: it ends at the program's own wall limit
+// or when the line's context ends. done must be called when the program
+// returns; if the line's context ended meanwhile, done kills the line, as
+// a terminal's Ctrl-C or a supervisor's kill ends the whole job.
+func (b *budget) computeContext(limit time.Duration) (ctx context.Context, done func()) {
+	parent := context.Background()
+	if b != nil {
+		parent = b.ctx
+	}
+	ctx, cancel := context.WithTimeout(parent, limit)
+	return ctx, func() {
+		cancel()
+		if b != nil && !b.unwinding && b.ctx.Err() != nil {
+			b.kill("context")
+		}
+	}
 }

@@ -273,8 +273,8 @@ func cmdAwk(c *call) int {
 		Stdin: stdin, Output: out, Error: errw, Argv0: "awk", Args: awkArgs, Vars: vars,
 		NoExec: true, NoFileWrites: true, NoFileReads: true, Environ: env,
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), awkWallLimit)
-	defer cancel()
+	ctx, done := c.s.bud.computeContext(awkWallLimit)
+	defer done()
 	vm, err := interp.New(prog)
 	if err != nil {
 		c.err.printf("mawk: %s\n", err)
@@ -284,7 +284,8 @@ func cmdAwk(c *call) int {
 	switch {
 	case err == nil:
 		return status
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+		done() // the line's context ended: the whole line is killed
 		c.err.WriteString("Killed\n")
 		return 137
 	case errors.Is(err, errAwkFull):

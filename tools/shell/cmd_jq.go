@@ -304,8 +304,8 @@ func cmdJq(c *call) int {
 	}
 	var last any = nil
 	produced := false
-	ctx, cancel := context.WithTimeout(context.Background(), awkWallLimit)
-	defer cancel()
+	ctx, done := c.s.bud.computeContext(awkWallLimit)
+	defer done()
 	written := 0
 	for _, in := range inputs {
 		iter := code.RunWithContext(ctx, in, o.values...)
@@ -326,7 +326,8 @@ func cmdJq(c *call) int {
 					}
 					return halt.ExitCode()
 				}
-				if errors.Is(err, context.DeadlineExceeded) {
+				if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+					done() // the line's context ended: the whole line is killed
 					c.err.WriteString("Killed\n")
 					return 137
 				}
