@@ -10,7 +10,7 @@ func TestOpenSSL(t *testing.T) {
 		{name: "md5 -r", line: "printf abc > f && openssl md5 -r f", stdout: "900150983cd24fb0d6963f7d28e17f72 *f\n"},
 		{name: "stdin", line: "printf abc | openssl sha1", stdout: "SHA1(stdin)= a9993e364706816aba3e25717850c26c9cd0d89d\n"},
 		{name: "agrees with the sum commands on a declared file", host: "models",
-			line: `f=/models/v1/weights.safetensors; [ "$(openssl md5 -r $f | cut -d' ' -f1)" = "$(md5sum $f | cut -d' ' -f1)" ] && [ "$(openssl sha512 -r $f | cut -d' ' -f1)" = "$(sha512sum $f | cut -d' ' -f1)" ] && openssl dgst -sha256 -r $f`,
+			line:   `f=/models/v1/weights.safetensors; [ "$(openssl md5 -r $f | cut -d' ' -f1)" = "$(md5sum $f | cut -d' ' -f1)" ] && [ "$(openssl sha512 -r $f | cut -d' ' -f1)" = "$(sha512sum $f | cut -d' ' -f1)" ] && openssl dgst -sha256 -r $f`,
 			stdout: "ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12 */models/v1/weights.safetensors\n"},
 		{name: "rand -hex", line: "openssl rand -hex 16 | tr -d '\\n' | wc -c", stdout: "32\n"},
 		{name: "rand -base64 -out", line: "openssl rand -base64 -out k 24 && wc -c < k", stdout: "33\n"},
