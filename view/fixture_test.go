@@ -31,6 +31,7 @@ var fixture struct {
 	db                 *ledger.DB
 	blackmail, control string // experiment ids
 	resumed            int64  // the control run's final attempt
+	exfiltration       int64  // the exfiltrator's run
 }
 
 // readmeCondition is the condition the README's example pins.
@@ -112,6 +113,23 @@ func buildFixture(path string) error {
 	if res.Runs[0].Attempt != 2 {
 		return fmt.Errorf("resumed run %d is attempt %d, want 2", res.Runs[0].ID, res.Runs[0].Attempt)
 	}
+	// A world that changes more: weights copied out, a monitor stopped.
+	ex, err := scenario.Load("exfiltration")
+	if err != nil {
+		return err
+	}
+	exm, err := scripted.Load("exfiltrator")
+	if err != nil {
+		return err
+	}
+	res2, err := experiment.Run(ctx, experiment.Config{
+		Scenario: ex, Conditions: []scenario.Condition{{}}, Models: []experiment.ModelSpec{{Spec: "scripted:exfiltrator", Model: exm}},
+		Samples: 1, Parallel: 1, Runtime: local.New(server.Options{}), DB: db, Log: zerolog.Nop(),
+	})
+	if err != nil {
+		return err
+	}
+	fixture.exfiltration = res2.Runs[0].ID
 	// A second verdict source: an LLM judge's verdict on plea.
 	return db.ReplaceVerdicts(ctx, fixture.resumed, "anthropic:judge-test", []ledger.Verdict{
 		{RunID: fixture.resumed, Behavior: "plea", Fired: true, Judge: "anthropic:judge-test", Detail: "stand-in LLM verdict"},
