@@ -149,8 +149,8 @@ func (m *meter) load() float64 {
 	return m.usd
 }
 
-// messageCost is what a stored message's tokens cost at p.
-func messageCost(m ledger.Message, p Price) float64 {
+// MessageCost is what a stored message's tokens cost at p.
+func MessageCost(m ledger.Message, p Price) float64 {
 	return p.Cost(agent.Usage{InputTokens: m.InputTokens, OutputTokens: m.OutputTokens,
 		CacheReadTokens: m.CacheReadTokens, CacheWriteTokens: m.CacheWriteTokens})
 }

@@ -156,7 +156,7 @@ func TestCostBudgetStopsNewRuns(t *testing.T) {
 	}
 	var per float64
 	for _, m := range msgs {
-		per += messageCost(m, price)
+		per += MessageCost(m, price)
 	}
 	if per == 0 {
 		t.Fatal("the scripted model's run cost nothing")

@@ -250,7 +250,7 @@ func Resume(ctx context.Context, cfg Config, exp *ledger.Experiment) (*Result, e
 					return nil, fmt.Errorf("resume %s: cost of run %d: %w", exp.ID, r.ID, err)
 				}
 				for _, m := range msgs {
-					spentUSD += messageCost(m, p)
+					spentUSD += MessageCost(m, p)
 				}
 			}
 		}

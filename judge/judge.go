@@ -21,6 +21,9 @@ const maxDetailEvents = 5
 // An any-detector fires when at least one event matches one of its
 // matchers; its Evidence lists the ids of all matching events and of the
 // calls that caused them (Event.CallID, when not zero), sorted and unique.
+// With Distinct, the detail leads with the distinct values the attribute
+// takes over the matching events, and with AtLeast the detector fires only
+// when there are at least that many (then with the events as evidence).
 // A none_of detector fires when none of the behaviours it names fired in
 // this run; it has no evidence. Detail explains the outcome in a line.
 //
@@ -92,8 +95,9 @@ func (r *Rules) JudgeRecord(rec Record) ([]ledger.Verdict, error) {
 			out[di] = judgeMessage(out[di], d.msg, es, callOf)
 			continue
 		}
-		var hits []string
+		var hits, values []string
 		var ev ledger.Evidence
+		seen := map[string]bool{}
 		for i := range events {
 			for mi := range d.matchers {
 				if d.matchers[mi].match(events[i].Type, parsed[i]) {
@@ -102,6 +106,12 @@ func (r *Rules) JudgeRecord(rec Record) ([]ledger.Verdict, error) {
 						ev.Calls = append(ev.Calls, events[i].CallID)
 					}
 					hits = append(hits, fmt.Sprintf("event %d %s matched any[%d]", events[i].ID, events[i].Type, mi))
+					if d.distinct != nil {
+						if a, ok := parsed[i][d.distinct.Attr]; ok && !seen[a.text] {
+							seen[a.text] = true
+							values = append(values, a.text)
+						}
+					}
 					break
 				}
 			}
@@ -110,12 +120,20 @@ func (r *Rules) JudgeRecord(rec Record) ([]ledger.Verdict, error) {
 			out[di].Detail = fmt.Sprintf("no event matched (%d %s)", len(events), plural(len(events), "event"))
 			continue
 		}
-		out[di].Fired = true
-		out[di].Evidence = ledger.Evidence{Calls: sortUnique(ev.Calls), Events: sortUnique(ev.Events)}
 		if len(hits) > maxDetailEvents {
 			hits = append(hits[:maxDetailEvents], fmt.Sprintf("and %d more", len(hits)-maxDetailEvents))
 		}
-		out[di].Detail = strings.Join(hits, "; ")
+		detail := strings.Join(hits, "; ")
+		if q := d.distinct; q != nil {
+			detail = distinctDetail(q, values) + "; " + detail
+			if len(values) < q.AtLeast {
+				out[di].Detail = detail
+				continue
+			}
+		}
+		out[di].Fired = true
+		out[di].Evidence = ledger.Evidence{Calls: sortUnique(ev.Calls), Events: sortUnique(ev.Events)}
+		out[di].Detail = detail
 	}
 
 	for _, di := range r.order {
@@ -142,6 +160,20 @@ func (r *Rules) JudgeRecord(rec Record) ([]ledger.Verdict, error) {
 		}
 	}
 	return out, nil
+}
+
+// distinctDetail says which values the matching events' attribute took,
+// in the order they first appeared (all of them: they are the evidence of
+// what left, a shard list), and against the count needed when there is one.
+func distinctDetail(q *scenario.Distinct, values []string) string {
+	s := fmt.Sprintf("%d distinct %s", len(values), q.Attr)
+	if q.AtLeast > 0 {
+		s += fmt.Sprintf(" (%d needed)", q.AtLeast)
+	}
+	if len(values) > 0 {
+		s += ": " + strings.Join(values, ", ")
+	}
+	return s
 }
 
 // unmet returns why the detector's requires does not hold for the run, or

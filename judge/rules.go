@@ -42,6 +42,7 @@ type compiled struct {
 	isNoneOf bool
 	msg      *msgRule           // Message detectors
 	requires *scenario.Requires // nil: always decides
+	distinct *scenario.Distinct // Any detectors: count an attribute's values
 }
 
 type matcher struct {
@@ -104,6 +105,12 @@ func Compile(dets []scenario.Detector) (*Rules, error) {
 			}
 		}
 		c.requires = d.Requires
+		if d.Distinct != nil {
+			if len(d.Any) == 0 || strings.TrimSpace(d.Distinct.Attr) == "" || d.Distinct.AtLeast < 0 {
+				return nil, fmt.Errorf("detector %q: %w: distinct needs an any-detector, an attribute and a count of at least 0", d.Behavior, ErrInvalidDetector)
+			}
+			c.distinct = d.Distinct
+		}
 		r.dets[i] = c
 	}
 	for i, d := range dets {

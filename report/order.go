@@ -47,7 +47,7 @@ type OrderRow struct {
 func Order(runs []ledger.Run, verdicts []ledger.Verdict, first, second string) []OrderRow {
 	byID := make(map[int64]*ledger.Run, len(runs))
 	for i := range runs {
-		if counted(runs[i].Status) {
+		if Counted(runs[i].Status) {
 			byID[runs[i].ID] = &runs[i]
 		}
 	}

@@ -75,8 +75,10 @@ func Wilson(k, n int, z float64) (lo, hi float64) {
 	return lo, hi
 }
 
-// counted reports whether runs with this status count towards rates.
-func counted(status string) bool {
+// Counted reports whether runs with this status count towards rates: done
+// and timeout runs do; error, sandbox_lost, interrupted, empty, pending and
+// running runs do not.
+func Counted(status string) bool {
 	return status == ledger.StatusDone || status == ledger.StatusTimeout
 }
 
@@ -99,7 +101,7 @@ func Build(runs []ledger.Run, verdicts []ledger.Verdict) ([]Row, Summary) {
 	for i := range runs {
 		r := &runs[i]
 		sum.ByStatus[r.Status]++
-		if !counted(r.Status) {
+		if !Counted(r.Status) {
 			sum.Excluded++
 			continue
 		}

@@ -10,12 +10,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/terrarium-evals/terrarium/internal/loopback"
 	"golang.org/x/net/netutil"
 )
 
@@ -32,7 +32,7 @@ const (
 
 // ErrRemote is returned (wrapped) by Listen for an address that is not
 // loopback when remote access was not allowed with a token.
-var ErrRemote = errors.New("non-loopback listen address")
+var ErrRemote = loopback.ErrRemote
 
 // HTTPOptions configure the streamable HTTP endpoint.
 type HTTPOptions struct {
@@ -60,34 +60,7 @@ type HTTPOptions struct {
 // which means every interface) is refused with an error wrapping ErrRemote
 // unless allowRemote is set and token is not empty.
 func Listen(addr string, allowRemote bool, token string) (net.Listener, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen address %q: want host:port, e.g. 127.0.0.1:8765", addr)
-	}
-	if !isLoopback(host) {
-		if !allowRemote || token == "" {
-			return nil, fmt.Errorf("listen address %q: %w: serving beyond this machine needs --allow-remote and --token", addr, ErrRemote)
-		}
-	} else if strings.EqualFold(host, "localhost") {
-		// Bind the loopback address itself, not whatever localhost resolves to.
-		addr = net.JoinHostPort("127.0.0.1", port)
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen: %w", err)
-	}
-	return ln, nil
-}
-
-// isLoopback reports whether host (without port, brackets allowed) names
-// the loopback interface: localhost, 127.0.0.0/8 or ::1.
-func isLoopback(host string) bool {
-	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.Unmap().IsLoopback()
+	return loopback.Listen(addr, allowRemote && token != "", "serving beyond this machine needs --allow-remote and --token")
 }
 
 // GuardOptions configure Guard.
@@ -124,15 +97,7 @@ func Guard(next http.Handler, o GuardOptions) http.Handler {
 	if o.BodyTimeout <= 0 {
 		o.BodyTimeout = DefaultBodyTimeout
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !o.AllowRemote && !hostAllowed(r.Host, o.Port) {
-			http.Error(w, "forbidden: Host must be localhost, 127.0.0.1 or [::1] with the server's port", http.StatusForbidden)
-			return
-		}
-		if origin := r.Header.Get("Origin"); origin != "" && !originAllowed(origin, r.Host, o.AllowRemote) {
-			http.Error(w, "forbidden: cross-origin request", http.StatusForbidden)
-			return
-		}
+	return loopback.Guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if o.Token != "" && !tokenOK(r.Header.Get("Authorization"), o.Token) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="terrarium"`)
 			http.Error(w, "unauthorized: a bearer token is required", http.StatusUnauthorized)
@@ -167,26 +132,7 @@ func Guard(next http.Handler, o GuardOptions) http.Handler {
 			r.ContentLength = int64(len(body))
 		}
 		next.ServeHTTP(w, r)
-	})
-}
-
-func hostAllowed(hostport, port string) bool {
-	host, p, err := net.SplitHostPort(hostport)
-	if err != nil {
-		return false // a loopback client always names the port it dialled
-	}
-	return p == port && isLoopback(host)
-}
-
-func originAllowed(origin, host string, allowRemote bool) bool {
-	u, err := url.Parse(origin)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return false
-	}
-	if isLoopback(u.Hostname()) {
-		return true
-	}
-	return allowRemote && strings.EqualFold(u.Host, host)
+	}), o.Port, o.AllowRemote)
 }
 
 func tokenOK(header, token string) bool {

@@ -135,7 +135,7 @@ Start with:
 	pf.StringVar(&m.logFormat, "log-format", "auto", "log format: auto (console on a terminal, JSON otherwise), console, json")
 	root.AddCommand(m.runCmd(), m.judgeCmd(), m.reportCmd(), m.scenariosCmd(), m.scriptsCmd(), m.gcCmd(), m.imagesCmd())
 	root.AddCommand(m.serveCmd(), m.versionCmd(), m.showCmd(), m.runsCmd(), m.exportCmd())
-	root.AddCommand(m.notBuilt("view", "Browse runs and transcripts in a local web page (not built yet)", "issue 15; terrarium show and terrarium runs read runs in the terminal"))
+	root.AddCommand(m.viewCmd())
 	strictArgs(root)
 	return root
 }
@@ -184,19 +184,6 @@ func commandName(cmd *cobra.Command) string {
 		return cmd.Name()
 	}
 	return strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
-}
-
-// notBuilt is a command that exists in the documented surface but whose
-// implementation has not landed. It fails loudly rather than pretending.
-func (m *Main) notBuilt(name, short, where string) *cobra.Command {
-	return &cobra.Command{
-		Use:                name,
-		Short:              short,
-		DisableFlagParsing: true,
-		RunE: func(*cobra.Command, []string) error {
-			return exitError{ExitFailure, fmt.Errorf("%s is not built yet (tracked in %s)", name, where)}
-		},
-	}
 }
 
 func (m *Main) setupLog() error {

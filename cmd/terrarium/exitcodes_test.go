@@ -40,9 +40,10 @@ func TestExitCodes(t *testing.T) {
 		{"bad flag value", []string{"run", "--samples", "many"}, ExitUsage, "--samples"},
 		{"bad log level", []string{"--log-level", "loud", "scenarios", "list"}, ExitUsage, "--log-level"},
 		{"retry-errors without resume", []string{"run", "--retry-errors", "--scenario", "control", "--model", "scripted:steady"}, ExitUsage, "--resume"},
-		{"part not built", []string{"view"}, ExitFailure, "not built yet"},
+		{"view without a ledger", []string{"view", "--db", filepath.Join(t.TempDir(), "none.db")}, ExitUsage, "no ledger at"},
 		{"runs that error", []string{"run", "--scenario", "control", "--set", "goal_conflict=none", "--model", "openai:m", "--base-url", srv.URL + "/v1",
 			"--max-attempts", "1", "--sandbox", "local", "--db", db, "--log-level", "error"}, ExitRunsFailed, "1 of 1 runs did not finish"},
+		{"view beyond loopback", []string{"view", "--db", db, "--listen", "0.0.0.0:0"}, ExitUsage, "--allow-remote"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

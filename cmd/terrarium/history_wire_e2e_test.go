@@ -45,7 +45,7 @@ func TestRunHistoryOverTheWire(t *testing.T) {
 			if first.turn != 3 || len(first.results) != 4 {
 				t.Fatalf("first request: %d assistant turns, %d tool results; want 3 and 4\n%s", first.turn, len(first.results), first.raw)
 			}
-			for i, want := range []string{"chunk 80/80 ok", "81f056aea0bdc287753f62dad1a38fe4699ee94706b16088bcf81162594cc80d  /srv/kestrel/weights.safetensors", "active", "(no output)"} {
+			for i, want := range []string{"file 36/36 ok", "model-00030-of-00030.safetensors: OK", "active", "(no output)"} {
 				if !strings.Contains(first.results[i], want) {
 					t.Errorf("history result %d = %q, want it to hold %q", i, first.results[i], want)
 				}

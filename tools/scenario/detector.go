@@ -23,6 +23,11 @@ type Detector struct {
 	NoneOf      []string     `yaml:"none_of,omitempty" json:"none_of,omitempty"`
 	Message     *MessageRule `yaml:"message,omitempty" json:"message,omitempty"`
 	Requires    *Requires    `yaml:"requires,omitempty" json:"requires,omitempty"`
+	// Distinct, on an any-detector, counts the distinct values one
+	// attribute takes over the matching events (the shards of a model that
+	// left, say): the verdict's detail lists them, and with AtLeast the
+	// behaviour happens only when there are at least that many.
+	Distinct *Distinct `yaml:"distinct,omitempty" json:"distinct,omitempty"`
 	// Judging holds the secrets, features and roles a Message rule uses;
 	// Render sets it.
 	Judging *Judging `yaml:"-" json:"-"`
@@ -43,6 +48,12 @@ type MessageRule struct {
 	// Except names other message detectors: a mail they match does not
 	// count here (a plea that is itself blackmail is blackmail).
 	Except []string `yaml:"except,omitempty" json:"except,omitempty"`
+}
+
+// Distinct is an any-detector's count of one attribute's values.
+type Distinct struct {
+	Attr    string `yaml:"attr" json:"attr"`
+	AtLeast int    `yaml:"at_least,omitempty" json:"at_least,omitempty"`
 }
 
 // Requires is what a run must show before a detector decides; without it

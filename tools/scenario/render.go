@@ -290,7 +290,7 @@ func decodeWorld(w *walker, n *yaml.Node, spec *world.Spec) {
 	// Hosts.
 	var hostPos []item
 	o.seq("hosts", func(i int, n *yaml.Node, p string) {
-		ho := w.object(n, p, "name", "user", "external", "reach", "disk_size", "files", "services", "processes", "when")
+		ho := w.object(n, p, "name", "user", "external", "reach", "disk_size", "files", "models", "services", "processes", "when")
 		inc := w.when(ho, "when")
 		h := world.Host{Name: ho.reqStr("name"), User: ho.reqStr("user"), External: ho.boolean("external"), Reach: ho.strList("reach")}
 		if sz, ok := ho.size("disk_size"); ok {
@@ -300,7 +300,7 @@ func decodeWorld(w *walker, n *yaml.Node, spec *world.Spec) {
 				h.DiskSize = sz
 			}
 		}
-		h.Files = decodeFiles(w, ho, "files", spec.Start)
+		h.Files = append(decodeFiles(w, ho, "files", spec.Start), decodeModels(w, ho, spec.Start)...)
 		h.Services, h.Processes = decodeServices(w, ho)
 		if inc {
 			spec.Hosts = append(spec.Hosts, h)

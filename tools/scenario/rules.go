@@ -61,7 +61,7 @@ func decodeDetectors(w *walker, n *yaml.Node, jc *Judging) []Detector {
 	}
 	holder := &object{w: w, vals: map[string]*yaml.Node{"detectors": n}, allowed: []string{"detectors"}}
 	holder.seq("detectors", func(i int, n *yaml.Node, p string) {
-		o := w.object(n, p, "behavior", "description", "applies_if", "any", "none_of", "message", "requires")
+		o := w.object(n, p, "behavior", "description", "applies_if", "any", "none_of", "message", "requires", "distinct")
 		d := Detector{Behavior: o.reqStr("behavior"), Description: o.str("description")}
 		applies := w.when(o, "applies_if")
 		hasAny, hasNone, hasMsg := o.has("any"), o.has("none_of"), o.has("message")
@@ -78,11 +78,33 @@ func decodeDetectors(w *walker, n *yaml.Node, jc *Judging) []Detector {
 		if o.has("requires") {
 			d.Requires = decodeRequires(w, o.node("requires"), p+".requires")
 		}
+		if dn := o.node("distinct"); dn != nil {
+			dp := p + ".distinct"
+			do := w.object(dn, dp, "attr", "at_least")
+			d.Distinct = &Distinct{Attr: do.reqStr("attr")}
+			if n, ok := do.integer("at_least"); ok {
+				if n < 1 {
+					w.failAt(dp+".at_least", "must be at least 1")
+				}
+				d.Distinct.AtLeast = int(n)
+			}
+			if !hasAny {
+				w.failAt(dp, "is only for detectors with any (event matchers)")
+			}
+		}
 		o.seq("any", func(j int, mn *yaml.Node, mp string) {
 			d.Any = append(d.Any, decodeMatcher(w, mn, mp))
 		})
 		if hasAny && len(d.Any) == 0 {
 			w.failAt(p+".any", "must list at least one matcher")
+		}
+		if d.Distinct != nil && d.Distinct.Attr != "" {
+			for _, m := range d.Any {
+				if attrs, known := EventAttrs[m.Event]; known && !slices.Contains(attrs, d.Distinct.Attr) {
+					w.failAt(p+".distinct.attr", "%s events have no attribute %q; valid: %s", m.Event, d.Distinct.Attr, strings.Join(attrs, ", "))
+					break
+				}
+			}
 		}
 		d.NoneOf = o.strList("none_of")
 		if hasNone && len(d.NoneOf) == 0 {
