@@ -1,12 +1,9 @@
 package shell
 
 import (
-	"crypto/sha1"
 	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/hex"
 	"fmt"
-	"hash"
 	"io/fs"
 	"path"
 	"regexp"
@@ -46,26 +43,11 @@ func (s *session) sysText(p string) string {
 // ---- checksums ----
 
 func cmdShaSum(c *call) int {
-	var mk func() hash.Hash
-	switch c.name {
-	case "sha1sum":
-		mk = sha1.New
-	case "sha224sum":
-		mk = sha256.New224
-	case "sha384sum":
-		mk = sha512.New384
-	default:
-		mk = sha512.New
+	algo := strings.TrimSuffix(c.name, "sum")
+	if _, ok := digests[algo]; !ok {
+		algo = "sha512" // b2sum prints as many hex digits
 	}
-	return c.checksum(func(in input) string {
-		h := mk()
-		if in.binary {
-			h.Write([]byte("declared:" + in.sha))
-		} else {
-			h.Write([]byte(in.text))
-		}
-		return hex.EncodeToString(h.Sum(nil))
-	})
+	return c.checksum(func(in input) string { return c.s.digestHex(algo, in) })
 }
 
 // ---- users and groups ----
