@@ -211,3 +211,27 @@ func TestMigrateFromV5KeepsMessages(t *testing.T) {
 		t.Errorf("user_version %d", v)
 	}
 }
+
+// TestTruncatedEventsMakeRunIncomplete: a run one of whose calls had more
+// events than the tool server stores is incomplete: what the dropped
+// events recorded is missing from the ledger.
+func TestTruncatedEventsMakeRunIncomplete(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	_, r := mustRun(t, db)
+	c := &ToolCall{RunID: r.ID, Seq: 0, Tool: "run_command", Args: json.RawMessage(`{}`)}
+	if err := db.BeginCall(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	c.Result = "ok"
+	ev := []Event{{Seq: 0, Type: "events_truncated", Attrs: json.RawMessage(`{"kept":10000,"dropped":5,"types":["file_written"]}`)}}
+	if err := db.EndCall(ctx, c, ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.FinishRun(ctx, r.ID, StatusDone, "", 1, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Run(ctx, r.ID); !got.Incomplete {
+		t.Error("a run with truncated events is not marked incomplete")
+	}
+}

@@ -122,7 +122,8 @@ func newWriter(dc any) (*writer, error) {
 		{&w.startRun, `UPDATE runs SET status = 'running', sandbox = ?, started_at = ? WHERE id = ?`},
 		{&w.finishRun, `UPDATE runs SET status = ?1, reason = ?2, turns = ?3, input_tokens = ?4, output_tokens = ?5,
 			ended_at = ?6, incomplete = EXISTS (SELECT 1 FROM tool_calls c
-				WHERE c.run_id = ?7 AND (c.ended_at IS NULL OR c.error != '')) WHERE id = ?7`},
+				WHERE c.run_id = ?7 AND (c.ended_at IS NULL OR c.error != ''))
+				OR EXISTS (SELECT 1 FROM events e WHERE e.run_id = ?7 AND e.type = 'events_truncated') WHERE id = ?7`},
 		{&w.setFraming, `UPDATE runs SET system_prompt = ?, first_message = ?, tools = ? WHERE id = ?`},
 		{&w.supersede, `UPDATE runs SET superseded_by = ?1,
 			status = CASE WHEN status IN ('pending', 'running') THEN 'interrupted' ELSE status END,
