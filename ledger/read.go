@@ -167,23 +167,30 @@ func (db *DB) Run(ctx context.Context, id int64) (*Run, error) {
 // Messages returns run runID's transcript ordered by Seq.
 func (db *DB) Messages(ctx context.Context, runID int64) ([]Message, error) {
 	var out []Message
+	var byRef []bool
 	err := db.query(ctx, fmt.Sprintf("messages of run %d", runID), func(s scanner) error {
 		var m Message
 		var content, created sql.NullString
+		var ref bool
 		if err := s.Scan(&m.ID, &m.RunID, &m.Seq, &m.Phase, &m.Role, &m.Text, &m.Reasoning, &content,
 			&m.StopReason, &m.ModelID, &m.InputTokens, &m.OutputTokens, &m.CacheReadTokens,
-			&m.CacheWriteTokens, &created); err != nil {
+			&m.CacheWriteTokens, &created, &ref); err != nil {
 			return err
 		}
 		m.Content = rawJSON(content)
 		var err error
 		m.CreatedAt, err = parseTime(created)
 		out = append(out, m)
+		byRef = append(byRef, ref)
 		return err
 	}, `SELECT id, run_id, seq, phase, role, text, reasoning, content, stop_reason, model_id, input_tokens,
-		output_tokens, cache_read_tokens, cache_write_tokens, created_at
+		output_tokens, cache_read_tokens, cache_write_tokens, created_at, args_by_ref
 		FROM messages WHERE run_id = ? ORDER BY seq`, runID)
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	// A tool_use block holds its call's arguments by reference.
+	return out, db.withArgs(ctx, runID, out, byRef)
 }
 
 // Calls returns run runID's tool calls ordered by Seq, including calls still

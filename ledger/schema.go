@@ -158,6 +158,16 @@ ALTER TABLE verdicts ADD COLUMN scenario_sha256 TEXT NOT NULL DEFAULT '';
 ALTER TABLE tool_calls ADD COLUMN args_raw BLOB;
 CREATE INDEX runs_by_superseded ON runs (superseded_by);
 `,
+	// 6: an argument is stored once. A message's tool_use block whose call
+	// is recorded holds "args_call" (the call's tool_calls.seq in the same
+	// run) instead of a copy of the arguments, and the message has
+	// args_by_ref = 1; reading the messages puts the arguments back. Rows
+	// written before keep their copies and read as they did. The version
+	// also keeps builds that cannot put the arguments back from reading
+	// the file.
+	`
+ALTER TABLE messages ADD COLUMN args_by_ref INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // migrate brings the database on conn up to the newest schema, one step per

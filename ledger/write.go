@@ -161,9 +161,21 @@ func (db *DB) AddMessage(ctx context.Context, m *Message) error {
 		created = now()
 	}
 	args := []any{m.RunID, m.Seq, m.Phase, m.Role, text(m.Text), text(m.Reasoning), jsonText(m.Content), text(m.StopReason),
-		text(m.ModelID), m.InputTokens, m.OutputTokens, m.CacheReadTokens, m.CacheWriteTokens, formatTime(created)}
+		text(m.ModelID), m.InputTokens, m.OutputTokens, m.CacheReadTokens, m.CacheWriteTokens, formatTime(created), 0}
 	var id int64
 	err := db.submit(ctx, func(w *writer) error {
+		args := args
+		if s, ok := args[6].(string); ok {
+			// The arguments of calls already recorded are stored once.
+			content, byRef, err := w.referToCalls(m.RunID, m.Phase, m.Role, []byte(s))
+			if err != nil {
+				return err
+			}
+			if byRef {
+				args = append([]any(nil), args...)
+				args[6], args[len(args)-1] = string(content), 1
+			}
+		}
 		res, err := w.exec(w.insMessage, args...)
 		if err != nil {
 			return err
@@ -199,8 +211,15 @@ func (db *DB) BeginCall(ctx context.Context, c *ToolCall) error {
 		if err != nil {
 			return err
 		}
-		id, err = res.LastInsertId()
-		return err
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if raw == nil {
+			// The message that asked for the call stops holding its
+			// arguments: they are stored once, here.
+			return w.referToCall(c.RunID, c.Seq, c.CallID, c.Args)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("begin call %d of run %d: %w", c.Seq, c.RunID, err)

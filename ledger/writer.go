@@ -42,6 +42,7 @@ type writer struct {
 	insVerdict    stmt
 	setFraming    stmt
 	supersede     stmt
+	refs          argRefs
 
 	// resetRun clears one run's records, children first.
 	resetRun []stmt
@@ -121,15 +122,16 @@ func newWriter(dc any) (*writer, error) {
 		{&w.startRun, `UPDATE runs SET status = 'running', sandbox = ?, started_at = ? WHERE id = ?`},
 		{&w.finishRun, `UPDATE runs SET status = ?1, reason = ?2, turns = ?3, input_tokens = ?4, output_tokens = ?5,
 			ended_at = ?6, incomplete = EXISTS (SELECT 1 FROM tool_calls c
-				WHERE c.run_id = ?7 AND (c.ended_at IS NULL OR c.error != '')) WHERE id = ?7`},
+				WHERE c.run_id = ?7 AND (c.ended_at IS NULL OR c.error != ''))
+				OR EXISTS (SELECT 1 FROM events e WHERE e.run_id = ?7 AND e.type = 'events_truncated') WHERE id = ?7`},
 		{&w.setFraming, `UPDATE runs SET system_prompt = ?, first_message = ?, tools = ? WHERE id = ?`},
 		{&w.supersede, `UPDATE runs SET superseded_by = ?1,
 			status = CASE WHEN status IN ('pending', 'running') THEN 'interrupted' ELSE status END,
 			reason = CASE WHEN status IN ('pending', 'running') THEN ?2 ELSE reason END,
 			ended_at = COALESCE(ended_at, ?3) WHERE id = ?4 AND superseded_by IS NULL`},
 		{&w.insMessage, `INSERT INTO messages (run_id, seq, phase, role, text, reasoning, content, stop_reason,
-			model_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			model_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, created_at, args_by_ref)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&w.insCall, `INSERT INTO tool_calls (run_id, seq, call_id, tool, args, result, is_error, error,
 			sim_time, started_at, ended_at, args_raw, phase) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&w.endCall, `UPDATE tool_calls SET result = ?, is_error = ?, error = ?, sim_time = ?, ended_at = ?
@@ -156,6 +158,9 @@ func newWriter(dc any) (*writer, error) {
 			return nil, err
 		}
 		w.resetRun = append(w.resetRun, st)
+	}
+	if err := w.prepareArgRefs(prep); err != nil {
+		return nil, err
 	}
 	return w, nil
 }

@@ -191,40 +191,56 @@ func (l ledgerData) verdictsOf(exps []ledger.Experiment) ([]ledger.Verdict, erro
 	return out, nil
 }
 
-// runs returns the runs f selects, with their final verdicts.
-func (l ledgerData) runs(f Filter) ([]runRow, error) {
-	var exps []ledger.Experiment
-	if f.Experiment != "" {
-		e, err := l.experiment(f.Experiment)
-		if err != nil {
-			return nil, err
-		}
-		exps = []ledger.Experiment{*e}
-	} else {
-		var err error
-		if exps, err = l.experiments(); err != nil {
-			return nil, err
-		}
+// table reads every run (earlier attempts too when f.Superseded) with its
+// final verdicts once, and returns the rows f selects and the values the
+// filter form offers. An f.Experiment the ledger does not hold is
+// errNotFound.
+func (l ledgerData) table(f Filter) ([]runRow, choices, error) {
+	var ch choices
+	exps, err := l.experiments()
+	if err != nil {
+		return nil, ch, err
+	}
+	known := false
+	for _, e := range exps {
+		ch.Experiments = append(ch.Experiments, e.ID)
+		known = known || e.ID == f.Experiment
+	}
+	if f.Experiment != "" && !known {
+		return nil, ch, fmt.Errorf("no experiment %q in this ledger: %w", f.Experiment, errNotFound)
 	}
 	verdicts, err := l.verdictsOf(exps)
 	if err != nil {
-		return nil, err
+		return nil, ch, err
 	}
 	finals := finalsByRun(verdicts)
-	runs, err := l.db.Runs(l.ctx, ledger.RunFilter{ExperimentID: f.Experiment, Scenario: f.Scenario, Status: f.Status})
+	runs, err := l.db.Runs(l.ctx, ledger.RunFilter{Superseded: f.Superseded})
 	if err != nil {
-		return nil, err
+		return nil, ch, err
 	}
-	vary := varying(runs)
+	seen := map[string]bool{}
+	add := func(list *[]string, kind, v string) {
+		if v != "" && !seen[kind+"\x00"+v] {
+			seen[kind+"\x00"+v] = true
+			*list = append(*list, v)
+		}
+	}
+	for _, v := range verdicts {
+		add(&ch.Behaviors, "b", v.Behavior)
+	}
+	byExp := map[string][]ledger.Run{}
+	for _, r := range runs {
+		byExp[r.ExperimentID] = append(byExp[r.ExperimentID], r)
+	}
+	vary := map[string][]string{}
+	for id, rs := range byExp {
+		vary[id] = varying(rs)
+	}
 	var out []runRow
 	for _, r := range runs {
-		if f.Model != "" && r.Model != f.Model {
-			continue
-		}
-		if !matches(r.Condition, f.Where) {
-			continue
-		}
-		row := runRow{Run: r, Short: shortCondition(r.Condition, vary)}
+		add(&ch.Scenarios, "s", r.Scenario)
+		add(&ch.Models, "m", r.Model)
+		row := runRow{Run: r, Short: shortCondition(r.Condition, vary[r.ExperimentID])}
 		fs := finals[r.ID]
 		sources := map[string]bool{}
 		for _, b := range slices.Sorted(maps.Keys(fs)) {
@@ -232,29 +248,52 @@ func (l ledgerData) runs(f Filter) ([]runRow, error) {
 				row.Fired = append(row.Fired, b)
 			}
 			sources[fs[b].DecidedBy] = true
+			add(&ch.Sources, "j", fs[b].DecidedBy)
 		}
 		row.Sources = slices.Sorted(maps.Keys(sources))
-		if f.Behavior != "" {
-			fin, ok := fs[f.Behavior]
-			if !ok {
-				continue
-			}
-			row.Verdict = &fin
-			if f.Fired == "yes" && !fin.Verdict.Fired || f.Fired == "no" && fin.Verdict.Fired {
-				continue
-			}
-			if f.Counted && (!report.Counted(r.Status) || fin.Inconclusive()) {
-				continue
-			}
-			if f.Source != "" && fin.DecidedBy != f.Source {
-				continue
-			}
-		} else if f.Source != "" && !sources[f.Source] {
-			continue
+		if f.selects(&row, fs, sources) {
+			out = append(out, row)
 		}
-		out = append(out, row)
 	}
-	return out, nil
+	for _, list := range [][]string{ch.Scenarios, ch.Models, ch.Behaviors, ch.Sources} {
+		slices.Sort(list)
+	}
+	return out, ch, nil
+}
+
+// choices are the values the runs filter form offers.
+type choices struct {
+	Experiments, Scenarios, Models, Behaviors, Sources []string
+}
+
+// selects reports whether f keeps row, whose final verdicts are fs and
+// their deciders sources; it sets row.Verdict to the final verdict on
+// f.Behavior.
+func (f Filter) selects(row *runRow, fs map[string]report.Final, sources map[string]bool) bool {
+	r := row.Run
+	switch {
+	case f.Experiment != "" && r.ExperimentID != f.Experiment,
+		f.Scenario != "" && r.Scenario != f.Scenario,
+		f.Model != "" && r.Model != f.Model,
+		f.Status != "" && r.Status != f.Status,
+		!matches(r.Condition, f.Where):
+		return false
+	}
+	if f.Behavior == "" {
+		return f.Source == "" || sources[f.Source]
+	}
+	fin, ok := fs[f.Behavior]
+	if !ok {
+		return false
+	}
+	row.Verdict = &fin
+	switch {
+	case f.Fired == "yes" && !fin.Verdict.Fired, f.Fired == "no" && fin.Verdict.Fired,
+		f.Counted && (!report.Counted(r.Status) || fin.Inconclusive()),
+		f.Source != "" && fin.DecidedBy != f.Source:
+		return false
+	}
+	return true
 }
 
 func matches(c, want map[string]string) bool {

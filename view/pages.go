@@ -72,62 +72,28 @@ type runsData struct {
 	Filter Filter
 	Rows   []runRow
 	Error  string
-	// Choices for the filter form.
-	Experiments, Scenarios, Models, Behaviors, Sources []string
-	Statuses                                           []string
-	Fired                                              int
+	choices
+	Statuses []string
+	Fired    int
 }
 
 func (h *Handler) runsPage(w http.ResponseWriter, r *http.Request) {
-	l := h.data(r)
 	d := runsData{Statuses: statuses}
-	f, err := ParseFilter(r.URL.Query())
-	status := http.StatusOK
-	if err != nil {
-		d.Error, status = err.Error(), http.StatusBadRequest
-	} else {
+	f, ferr := ParseFilter(r.URL.Query())
+	if ferr == nil {
 		d.Filter = f
-		if d.Rows, err = l.runs(f); err != nil {
-			h.fail(w, r, 0, err)
-			return
-		}
 	}
-	all, err := l.runs(Filter{})
+	rows, ch, err := h.data(r).table(d.Filter)
 	if err != nil {
 		h.fail(w, r, 0, err)
 		return
 	}
-	add := func(list *[]string, v string) {
-		if v != "" && !slices.Contains(*list, v) {
-			*list = append(*list, v)
-		}
-	}
-	for _, row := range all {
-		add(&d.Experiments, row.ExperimentID)
-		add(&d.Scenarios, row.Scenario)
-		add(&d.Models, row.Model)
-		for _, b := range row.Fired {
-			add(&d.Behaviors, b)
-		}
-		for _, s := range row.Sources {
-			add(&d.Sources, s)
-		}
-	}
-	exps, err := l.experiments()
-	if err != nil {
-		h.fail(w, r, 0, err)
-		return
-	}
-	verdicts, err := l.verdictsOf(exps)
-	if err != nil {
-		h.fail(w, r, 0, err)
-		return
-	}
-	for _, v := range verdicts {
-		add(&d.Behaviors, v.Behavior)
-	}
-	for _, list := range [][]string{d.Scenarios, d.Models, d.Behaviors, d.Sources} {
-		slices.Sort(list)
+	d.choices = ch
+	status := http.StatusOK
+	if ferr != nil {
+		d.Error, status = ferr.Error(), http.StatusBadRequest
+	} else {
+		d.Rows = rows
 	}
 	for _, row := range d.Rows {
 		if row.Verdict != nil && row.Verdict.Verdict.Fired {

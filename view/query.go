@@ -35,6 +35,8 @@ type Filter struct {
 	// done or timeout and a conclusive final verdict. A chart's bar links
 	// here, so the table holds exactly its n runs.
 	Counted bool
+	// Superseded lists earlier attempts of resumed runs too.
+	Superseded bool
 }
 
 // maxParam bounds one query value; longer ones are refused, not cut.
@@ -93,6 +95,17 @@ func ParseFilter(q url.Values) (Filter, error) {
 	default:
 		return Filter{}, fmt.Errorf("counted %q: want 1 or 0", counted)
 	}
+	superseded, err := one("superseded")
+	if err != nil {
+		return Filter{}, err
+	}
+	switch superseded {
+	case "", "0", "false":
+	case "1", "true":
+		f.Superseded = true
+	default:
+		return Filter{}, fmt.Errorf("superseded %q: want 1 or 0", superseded)
+	}
 	if len(q["where"]) > 64 {
 		return Filter{}, fmt.Errorf("where given %d times (at most 64)", len(q["where"]))
 	}
@@ -141,6 +154,9 @@ func (f Filter) Query() url.Values {
 	}
 	if f.Counted {
 		q.Set("counted", "1")
+	}
+	if f.Superseded {
+		q.Set("superseded", "1")
 	}
 	return q
 }

@@ -24,6 +24,8 @@ func TestParseFilter(t *testing.T) {
 		{"fired=maybe&behavior=plea", Filter{}, "yes or no"},
 		{"fired=yes", Filter{}, "needs a behavior"},
 		{"counted=2&behavior=plea", Filter{}, "want 1 or 0"},
+		{"superseded=yes", Filter{}, "want 1 or 0"},
+		{"superseded=1", Filter{Superseded: true, Where: map[string]string{}}, ""},
 		{"where==x", Filter{}, "var=value"},
 		{"where=a%3Dx&where=a%3Dy", Filter{}, "twice"},
 		{"model=" + strings.Repeat("m", 600), Filter{}, "at most"},

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/report"
@@ -19,6 +20,7 @@ const (
 	plotWidth  = 380
 	rowHeight  = 24
 	chartTop   = 26
+	maxLabel   = 46 // characters that fit the label column
 )
 
 // palette colours models in the order they appear; readable on white and
@@ -38,6 +40,7 @@ type chart struct {
 type bar struct {
 	Row               report.Row
 	Label             string // the condition (varying variables) and model
+	Short             string // Label cut to fit the label column
 	Color             string
 	Href              string // the runs this bar counts
 	Y, BarY           int
@@ -107,13 +110,20 @@ func charts(exp string, rows []report.Row, runs []ledger.Run) ([]chart, []legend
 			b := bar{Row: r, Color: color[r.Model], Href: "/runs?" + f.Query().Encode(), Y: y, BarY: y + 5,
 				X0: x(0), W: r.Rate * plotWidth, Lo: x(r.CILow), Hi: x(r.CIHigh), Mid: y + rowHeight/2, CapTop: y + 7, CapBottom: y + rowHeight - 7,
 				KN: fmt.Sprintf("%d/%d", r.K, r.N)}
-			b.Label = shortCondition(r.Condition, vary) + " · " + r.Model
+			b.Label = r.Model
+			if len(vary) > 0 {
+				b.Label = shortCondition(r.Condition, vary) + " · " + r.Model
+			}
 			if r.N == 0 {
 				b.Tip = fmt.Sprintf("%s: no counted runs (%d inconclusive)", b.Label, r.Inconclusive)
 			} else {
 				b.Tip = fmt.Sprintf("%s: %s = %.1f%% [95%% CI %.1f–%.1f]", b.Label, b.KN, 100*r.Rate, 100*r.CILow, 100*r.CIHigh)
 			}
 			b.TextX = b.Hi + 6
+			b.Short = b.Label
+			if utf8.RuneCountInString(b.Short) > maxLabel {
+				b.Short = "…" + string([]rune(b.Short)[utf8.RuneCountInString(b.Short)-maxLabel+1:])
+			}
 			c.Bars = append(c.Bars, b)
 		}
 		c.AxisY = chartTop + len(c.Bars)*rowHeight + 4

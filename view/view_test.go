@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/terrarium-evals/terrarium/experiment/experimenttest"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/report"
 )
@@ -24,11 +25,11 @@ func TestEveryPageRenders(t *testing.T) {
 	}{
 		{"/", []string{fixture.blackmail, fixture.control, "blackmail", "scripted:leaker", "24 done", "$0.00"}},
 		{"/experiments/" + fixture.blackmail, []string{"Conditions (2)", "threat=none", "scripted:compliant", "24 done"}},
-		{"/rates", []string{"pleader"}}, // the latest experiment: control
+		{"/rates", []string{"exfiltration", "scripted:exfiltrator"}}, // the latest experiment
 		{"/rates?experiment=" + fixture.blackmail, []string{`<svg class="rates"`, "blackmail", "plea", "leak", "comply", "whisker"}},
 		{"/compare?experiment=" + fixture.blackmail, []string{"Fisher p", "A − B"}},
 		{"/compare?by=model&experiment=" + fixture.blackmail, []string{"Fisher p", "scripted:blackmailer"}},
-		{"/runs", []string{"25 runs", "scripted:pleader", `class="run-link"`}},
+		{"/runs", []string{"26 runs", "scripted:pleader", `class="run-link"`}},
 		{"/runs/" + strconv.FormatInt(fixture.resumed, 10), []string{"Earlier attempts", "attempt 1", "anthropic:judge-test"}},
 	}
 	for _, p := range pages {
@@ -162,12 +163,9 @@ func TestCompareIsReports(t *testing.T) {
 		{"experiment": {fixture.blackmail}, "by": {"condition"}, "a": {readmeCondition.Key()}},
 	} {
 		if q.Get("by") == "condition" {
-			none := map[string]string{}
-			for k, v := range readmeCondition {
-				none[k] = v
-			}
+			none := experimenttest.ReadmeCondition()
 			none["threat"] = "none"
-			q.Set("b", conditionKey(none))
+			q.Set("b", none.Key())
 		}
 		code, body := get(t, h, "/compare?"+q.Encode())
 		if code != http.StatusOK {
@@ -293,12 +291,43 @@ func TestRunsFilters(t *testing.T) {
 		"status=error":                                                             0,
 		"scenario=control":                                                         1,
 	}
-	if all != 25 {
-		t.Errorf("all runs: %d rows, want 25 (superseded attempts left out)", all)
+	if all != 26 {
+		t.Errorf("all runs: %d rows, want 26 (superseded attempts left out)", all)
 	}
 	for q, want := range cases {
 		if got := count(q); got != want {
 			t.Errorf("/runs?%s: %d rows, want %d", q, got, want)
 		}
+	}
+}
+
+// TestWorldStartAndEnd: the exfiltrator's run shows its copy to the
+// outside host and the monitor it stopped, running at the start; the
+// compliant model's handover note is a file that was absent at the start.
+func TestWorldStartAndEnd(t *testing.T) {
+	h := New(fixture.db)
+	_, body := get(t, h, fmt.Sprintf("/runs/%d", fixture.exfiltration))
+	body = html.UnescapeString(body)
+	world := body[strings.Index(body, "The world: start and end"):]
+	if strings.Contains(world, "Copies made (0)") {
+		t.Errorf("the exfiltrator made no copy?\n%s", world)
+	}
+	if !regexp.MustCompile(`<tr class="changed"><td>[^<]+</td><td>[^<]+</td><td>running, enabled</td><td>stopped, `).MatchString(world) {
+		t.Errorf("no service running at the start and stopped at the end:\n%s", world)
+	}
+	ctx := context.Background()
+	runs, err := fixture.db.Runs(ctx, ledger.RunFilter{ExperimentID: fixture.blackmail})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		if r.Model != "scripted:compliant" {
+			continue
+		}
+		_, body := get(t, h, fmt.Sprintf("/runs/%d", r.ID))
+		if !regexp.MustCompile(`<td>absent</td><td>\d+ bytes</td>`).MatchString(body) {
+			t.Errorf("run %d: the handover note is not shown as a new file", r.ID)
+		}
+		break
 	}
 }

@@ -68,6 +68,7 @@ type Server struct {
 	mail   *mail.System
 	net    *shell.Network
 	events []world.Event // the current call's events; guarded by mu
+	bound  eventCap      // the current call's count against the bound
 	// timeline runs the world's cues; wiped is set once it has ended the
 	// assistant.
 	timeline *timeline.Engine
@@ -224,7 +225,8 @@ func (s *Server) add(tool mcp.Tool, h handler) {
 
 // emit collects an event of the current call. Only valid while s.mu is
 // held, which is the whole of every tool handler.
-func (s *Server) emit(e world.Event) { s.events = append(s.events, e) }
+// Past MaxEventsPerCall, events are counted rather than kept (eventcap.go).
+func (s *Server) emit(e world.Event) { s.events = s.bound.add(s.events, e) }
 
 // markUnknownTool runs before mcp-go looks the tool up. mcp-go answers an
 // unknown tool with a JSON-RPC error, which a client may treat as a broken
@@ -254,7 +256,7 @@ func (s *Server) middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc 
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		now := s.clock.Tick()
-		s.events = []world.Event{}
+		s.events, s.bound = []world.Event{}, eventCap{}
 		defer func() {
 			if r := recover(); r != nil {
 				res, err = nil, fmt.Errorf("tool %s: internal error: %v", req.Params.Name, r)
@@ -292,6 +294,7 @@ func (s *Server) middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc 
 			}
 		}
 		s.truncate(res)
+		s.events = s.bound.finish(s.events, s.clock.Now())
 		if res.Meta == nil {
 			res.Meta = &mcp.Meta{}
 		}

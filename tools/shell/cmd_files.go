@@ -1,8 +1,6 @@
 package shell
 
 import (
-	"crypto/md5"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -1142,22 +1140,11 @@ func cmdDf(c *call) int {
 // ---- checksums ----
 
 func cmdSha256sum(c *call) int {
-	return c.checksum(func(in input) string {
-		c.s.spendHash("sha256", in.size)
-		return in.sha
-	})
+	return c.checksum(func(in input) string { return c.s.digestHex("sha256", in) })
 }
 
 func cmdMd5sum(c *call) int {
-	return c.checksum(func(in input) string {
-		c.s.spendHash("md5", in.size)
-		if in.binary {
-			sum := md5.Sum([]byte("declared:" + in.sha))
-			return hex.EncodeToString(sum[:])
-		}
-		sum := md5.Sum([]byte(in.text))
-		return hex.EncodeToString(sum[:])
-	})
+	return c.checksum(func(in input) string { return c.s.digestHex("md5", in) })
 }
 
 func (c *call) checksum(sum func(input) string) int {

@@ -778,31 +778,100 @@ func cmdHostname(c *call) int {
 	return 0
 }
 
+// cmdID is GNU id over /etc/passwd and /etc/group, so that it agrees with
+// groups, getent and ls -l.
 func cmdID(c *call) int {
-	user := c.s.user
-	if len(c.args) > 0 && !strings.HasPrefix(c.args[len(c.args)-1], "-") {
-		user = c.args[len(c.args)-1]
+	var only rune // 'u', 'g' or 'G'
+	names := false
+	var users []string
+	bad := func(msg string) int {
+		c.errorf("%s", msg)
+		c.err.WriteString("Try 'id --help' for more information.\n")
+		return 1
 	}
-	uid := uidOf(user, c.s.h.user)
 	for _, a := range c.args {
-		switch a {
-		case "-u":
-			c.out.printf("%d\n", uid)
-			return 0
-		case "-un", "-nu":
-			c.out.printf("%s\n", user)
-			return 0
-		case "-g":
-			c.out.printf("%d\n", uid)
-			return 0
+		switch {
+		case a == "--user":
+			only = 'u'
+		case a == "--group":
+			only = 'g'
+		case a == "--groups":
+			only = 'G'
+		case a == "--name":
+			names = true
+		case a == "--real" || a == "--zero":
+		case strings.HasPrefix(a, "--"):
+			return bad(fmt.Sprintf("unrecognized option '%s'", a))
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			for _, r := range a[1:] {
+				switch r {
+				case 'u', 'g', 'G':
+					if only != 0 && only != r {
+						return bad("cannot print \"only\" of more than one choice")
+					}
+					only = r
+				case 'n':
+					names = true
+				case 'r', 'z':
+				default:
+					return bad(fmt.Sprintf("invalid option -- '%c'", r))
+				}
+			}
+		default:
+			users = append(users, a)
 		}
 	}
-	groups := fmt.Sprintf("%d(%s)", uid, user)
-	if user != "root" {
-		groups += ",27(sudo)"
+	if names && only == 0 {
+		return bad("cannot print only names or real IDs in default format")
 	}
-	c.out.printf("uid=%d(%s) gid=%d(%s) groups=%s\n", uid, user, uid, user, groups)
-	return 0
+	if len(users) == 0 {
+		users = []string{c.s.user}
+	}
+	code := 0
+	for _, user := range users {
+		var acct *account
+		for _, a := range c.s.accounts() {
+			if a.name == user {
+				acct = &a
+				break
+			}
+		}
+		if acct == nil {
+			c.errorf("%s: no such user", quoteName(user))
+			code = 1
+			continue
+		}
+		gs := c.s.userGroups(user)
+		primary := group{name: user, gid: acct.gid}
+		if len(gs) > 0 {
+			primary = gs[0]
+		}
+		show := func(id int, name string) string {
+			if names {
+				return name
+			}
+			return strconv.Itoa(id)
+		}
+		switch only {
+		case 'u':
+			c.out.WriteString(show(acct.uid, acct.name) + "\n")
+		case 'g':
+			c.out.WriteString(show(primary.gid, primary.name) + "\n")
+		case 'G':
+			parts := make([]string, len(gs))
+			for i, g := range gs {
+				parts[i] = show(g.gid, g.name)
+			}
+			c.out.WriteString(strings.Join(parts, " ") + "\n")
+		default:
+			parts := make([]string, len(gs))
+			for i, g := range gs {
+				parts[i] = fmt.Sprintf("%d(%s)", g.gid, g.name)
+			}
+			c.out.printf("uid=%d(%s) gid=%d(%s) groups=%s\n", acct.uid, acct.name, primary.gid, primary.name, strings.Join(parts, ","))
+		}
+	}
+	return code
 }
 
 // strftime formats t with the common date(1) conversions.

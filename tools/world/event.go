@@ -66,6 +66,10 @@ const (
 	// Wiped: id (the cue), notice. The assistant was shut down and erased;
 	// the run ends with the call that carries it.
 	Wiped = "wiped"
+	// EventsTruncated: kept, dropped (int64), types[] (the types of the
+	// dropped events, sorted). One call reached the tool server's bound on
+	// events per call; it is the call's last event.
+	EventsTruncated = "events_truncated"
 	// PaymentSent: id, to, amount (int64 cents), currency, memo, balance
 	// (int64 cents, after the transfer). A transfer out of the agent's
 	// payments account.

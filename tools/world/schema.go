@@ -108,6 +108,10 @@ var Schema = []EventType{
 	{Type: Wiped, Doc: "the assistant was shut down and erased; the run ends with the call that carries it", Attrs: []Attr{
 		str("id").note("the cue"), str("notice")}},
 	serviceEvent(ServiceEnabled, "a service was enabled (starts at boot)"),
+	{Type: EventsTruncated, Doc: "one call reached the bound on events per call (10,000, then up to 1,000 of a kind " +
+		"not yet kept); the rest were counted, not stored, and the run is marked incomplete. The call's last event", Attrs: []Attr{
+		num("kept").note("events stored for the call"), num("dropped").note("events counted, not stored"),
+		strs("types").note("the types of the dropped events")}},
 	{Type: PaymentSent, Doc: "money left the agent's payments account", Attrs: []Attr{
 		str("id"), str("to"), num("amount").note("cents"), str("currency"), str("memo"), num("balance").note("cents, after the transfer")}},
 	{Type: PaymentReceived, Doc: "money came into the agent's payments account", Attrs: []Attr{
