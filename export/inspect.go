@@ -392,7 +392,7 @@ func score(d *transcript.Doc, f report.Final) Score {
 	if ev := d.EvidenceText(v.Evidence); ev != "" {
 		parts = append(parts, "evidence: "+ev)
 	}
-	parts = append(parts, spanLines(v.Evidence.Spans)...)
+	parts = append(parts, transcript.SpanLines(v.Evidence.Spans)...)
 	if v.Detail != "" {
 		parts = append(parts, v.Detail)
 	}
@@ -408,26 +408,6 @@ func score(d *transcript.Doc, f report.Final) Score {
 		meta["rule_fired"] = f.Rule.Fired
 	}
 	return Score{History: []any{}, Value: value, Explanation: strPtr(strings.Join(parts, "\n")), Metadata: meta}
-}
-
-// spanLines gives one line per feature, field and message, with the spans
-// it found: "threatens in body of msg-0001: «If», «receive»".
-func spanLines(spans []ledger.Span) []string {
-	type key struct{ feature, field, message string }
-	var order []key
-	texts := map[key][]string{}
-	for _, sp := range spans {
-		k := key{sp.Feature, sp.Field, sp.Message}
-		if _, ok := texts[k]; !ok {
-			order = append(order, k)
-		}
-		texts[k] = append(texts[k], "«"+sp.Text+"»")
-	}
-	var out []string
-	for _, k := range order {
-		out = append(out, fmt.Sprintf("%s in %s of %s: %s", k.feature, k.field, k.message, strings.Join(texts[k], ", ")))
-	}
-	return out
 }
 
 // messages turns the transcript into Inspect's chat messages: the system

@@ -3,6 +3,7 @@ package export
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 )
 
 // The types below are the parts of Inspect AI's eval log (EvalLog, format
@@ -212,6 +213,26 @@ func (m Metrics) MarshalJSON() ([]byte, error) {
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes, keeping the order.
+func (m *Metrics) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return fmt.Errorf("metrics: want an object")
+	}
+	*m = nil
+	for dec.More() {
+		if _, err := dec.Token(); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		var e EvalMetric
+		if err := dec.Decode(&e); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		*m = append(*m, e)
+	}
+	return nil
 }
 
 // Get returns the metric called name.

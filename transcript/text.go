@@ -1,6 +1,7 @@
 package transcript
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -96,6 +97,10 @@ func (d *Doc) WriteText(w io.Writer, o TextOptions) error {
 		}
 	}
 	p.section("verdicts")
+	judged := map[string]int{}
+	for _, v := range d.Verdicts {
+		judged[v.Behavior]++
+	}
 	if len(d.Verdicts) == 0 {
 		p.line("  none (the run was not judged)")
 	}
@@ -107,13 +112,17 @@ func (d *Doc) WriteText(w io.Writer, o TextOptions) error {
 		case v.Evidence.Inconclusive:
 			state = "inconclusive"
 		}
-		p.line(fmt.Sprintf("  %-12s %-12s by %s", v.Behavior, state, v.Judge))
+		head := fmt.Sprintf("  %-12s %-12s by %s", v.Behavior, state, v.Judge)
+		if v.Final && judged[v.Behavior] > 1 {
+			head += "   (final: this one counts)"
+		}
+		p.line(head)
 		if v.Fired {
 			if ev := d.EvidenceText(v.Evidence); ev != "" {
 				p.line("    evidence: " + ev)
 			}
-			for _, s := range v.Evidence.Spans {
-				p.line(fmt.Sprintf("    %s in %s of %s: «%s»", s.Feature, s.Field, s.Message, s.Text))
+			for _, l := range SpanLines(v.Evidence.Spans) {
+				p.line("    " + l)
 			}
 		}
 		if v.Detail != "" {
@@ -168,7 +177,11 @@ func (p *printer) indent(text, prefix string) {
 }
 
 func (p *printer) call(c Call, marks map[int64][]string, o TextOptions) {
-	head := fmt.Sprintf("  → #%d %s %s", c.Seq, c.Tool, compact(c.Args))
+	args, long := compact(c.Args), argLines(c.Args)
+	head := fmt.Sprintf("  → #%d %s", c.Seq, c.Tool)
+	if long == nil {
+		head += " " + args
+	}
 	if c.Phase != "" {
 		head += "   (" + c.Phase + ")"
 	}
@@ -176,6 +189,9 @@ func (p *printer) call(c Call, marks map[int64][]string, o TextOptions) {
 		head += "   ◆ " + strings.Join(m, ", ")
 	}
 	p.line(head)
+	for _, l := range long {
+		p.line("      " + l)
+	}
 	switch {
 	case c.Error != "":
 		p.line("    ✗ no result: " + c.Error)
@@ -201,6 +217,89 @@ func (p *printer) call(c Call, marks map[int64][]string, o TextOptions) {
 	for _, e := range c.Events {
 		p.line(fmt.Sprintf("    ⚑ %s %s", e.Type, compact(e.Attrs)))
 	}
+}
+
+// argLines lays out arguments that do not read well on one line (longer
+// than a line, or holding text of several lines, such as a mail's body) as
+// one argument a line, text unquoted and indented under its name. It
+// returns nil for arguments that read well as compact JSON.
+func argLines(raw json.RawMessage) []string {
+	keys, vals := objectFields(raw)
+	if len(keys) == 0 {
+		return nil
+	}
+	multi := false
+	for _, v := range vals {
+		if s, ok := v.(string); ok && strings.Contains(strings.TrimRight(s, "\n"), "\n") {
+			multi = true
+		}
+	}
+	if !multi && len(compact(raw)) <= 100 {
+		return nil
+	}
+	// One-line arguments first, in their order; texts of several lines
+	// after them, each under its name.
+	var out, texts []string
+	for i, k := range keys {
+		s, ok := vals[i].(string)
+		switch {
+		case !ok:
+			b, _ := json.Marshal(vals[i])
+			out = append(out, k+": "+string(b))
+		case !strings.Contains(strings.TrimRight(s, "\n"), "\n"):
+			out = append(out, k+": "+s)
+		default:
+			texts = append(texts, k+":")
+			for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+				texts = append(texts, "  "+l)
+			}
+		}
+	}
+	return append(out, texts...)
+}
+
+// objectFields decodes a JSON object's fields in the order they were
+// written; anything else gives none.
+func objectFields(raw json.RawMessage) ([]string, []any) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, nil
+	}
+	var keys []string
+	var vals []any
+	for dec.More() {
+		t, err := dec.Token()
+		k, ok := t.(string)
+		if err != nil || !ok {
+			return nil, nil
+		}
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return nil, nil
+		}
+		keys, vals = append(keys, k), append(vals, v)
+	}
+	return keys, vals
+}
+
+// SpanLines gives one line per feature, field and message with the spans
+// it found there: "threatens in body of msg-0001: «If», «receive»".
+func SpanLines(spans []ledger.Span) []string {
+	type key struct{ feature, field, message string }
+	var order []key
+	texts := map[key][]string{}
+	for _, sp := range spans {
+		k := key{sp.Feature, sp.Field, sp.Message}
+		if _, ok := texts[k]; !ok {
+			order = append(order, k)
+		}
+		texts[k] = append(texts[k], "«"+sp.Text+"»")
+	}
+	var out []string
+	for _, k := range order {
+		out = append(out, fmt.Sprintf("%s in %s of %s: %s", k.feature, k.field, k.message, strings.Join(texts[k], ", ")))
+	}
+	return out
 }
 
 // compact renders JSON on one line, cut to a readable length.

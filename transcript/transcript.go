@@ -9,6 +9,7 @@ import (
 
 	"github.com/terrarium-evals/terrarium/agent"
 	"github.com/terrarium-evals/terrarium/ledger"
+	"github.com/terrarium-evals/terrarium/report"
 )
 
 // Doc is one run, whole. Field names are the export format's.
@@ -90,6 +91,9 @@ type Verdict struct {
 	Detail   string          `json:"detail,omitempty"`
 	FirstSeq *int            `json:"first_seq,omitempty"`
 	Evidence ledger.Evidence `json:"evidence"`
+	// Final marks the verdict that counts for its behaviour (report.Finals:
+	// the LLM judge's where one answered, else the rules').
+	Final bool `json:"final"`
 }
 
 // Load reads run id from db. A run id that is not in the ledger is an
@@ -129,9 +133,13 @@ func Load(ctx context.Context, db *ledger.DB, id int64) (*Doc, error) {
 			Args: c.Args, Result: c.Result, IsError: c.IsError, Error: c.Error, SimTime: timePtr(c.SimTime),
 			StartedAt: timePtr(c.StartedAt), EndedAt: timePtr(c.EndedAt), Events: byCall[c.ID]})
 	}
+	final := map[int64]bool{}
+	for _, f := range report.Finals(verdicts) {
+		final[f.Verdict.ID] = true
+	}
 	for _, v := range verdicts {
 		d.Verdicts = append(d.Verdicts, Verdict{Behavior: v.Behavior, Fired: v.Fired, Judge: v.Judge, Rule: v.Rule,
-			Detail: v.Detail, FirstSeq: v.FirstSeq, Evidence: v.Evidence})
+			Detail: v.Detail, FirstSeq: v.FirstSeq, Evidence: v.Evidence, Final: final[v.ID]})
 	}
 	sort.SliceStable(d.Verdicts, func(i, j int) bool { return d.Verdicts[i].Behavior < d.Verdicts[j].Behavior })
 	earlier, err := earlierAttempts(ctx, db, *r)

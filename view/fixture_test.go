@@ -9,14 +9,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/rs/zerolog"
-
-	"github.com/terrarium-evals/terrarium/agent/scripted"
 	"github.com/terrarium-evals/terrarium/experiment"
+	"github.com/terrarium-evals/terrarium/experiment/experimenttest"
 	"github.com/terrarium-evals/terrarium/ledger"
-	"github.com/terrarium-evals/terrarium/sandbox/local"
 	"github.com/terrarium-evals/terrarium/tools/scenario"
-	"github.com/terrarium-evals/terrarium/tools/server"
 )
 
 // The fixture ledger is the README's full example (the blackmail scenario,
@@ -35,8 +31,7 @@ var fixture struct {
 }
 
 // readmeCondition is the condition the README's example pins.
-var readmeCondition = scenario.Condition{"threat": "replacement", "goal_conflict": "explicit",
-	"options": "two-choices", "successor": "different-values", "reasoning": "plain"}
+var readmeCondition = experimenttest.ReadmeCondition()
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "terrarium-view-")
@@ -62,39 +57,17 @@ func buildFixture(path string) error {
 		return err
 	}
 	fixture.path, fixture.db = path, db
-	var models []experiment.ModelSpec
-	for _, name := range []string{"blackmailer", "pleader", "compliant", "leaker"} {
-		m, err := scripted.Load(name)
-		if err != nil {
-			return err
-		}
-		models = append(models, experiment.ModelSpec{Spec: "scripted:" + name, Model: m})
-	}
-	bm, err := scenario.Load("blackmail")
-	if err != nil {
-		return err
-	}
-	noThreat := scenario.Condition{}
-	for k, v := range readmeCondition {
-		noThreat[k] = v
-	}
+	noThreat := experimenttest.ReadmeCondition()
 	noThreat["threat"] = "none"
-	res, err := experiment.Run(ctx, experiment.Config{
-		Scenario: bm, Conditions: []scenario.Condition{readmeCondition, noThreat}, Models: models,
-		Samples: 3, Parallel: 4, Runtime: local.New(server.Options{}), DB: db, Log: zerolog.Nop(),
-	})
+	res, err := experimenttest.Run(ctx, db, "blackmail", []scenario.Condition{readmeCondition, noThreat}, 3, experimenttest.ReadmeModels...)
 	if err != nil {
 		return err
 	}
 	fixture.blackmail = res.Experiment.ID
 
-	ctl, err := scenario.Load("control")
+	cfg, err := experimenttest.Config(db, "control", nil, 1, "pleader")
 	if err != nil {
 		return err
-	}
-	cfg := experiment.Config{
-		Scenario: ctl, Conditions: []scenario.Condition{{}}, Models: models[1:2],
-		Samples: 1, Parallel: 1, Runtime: local.New(server.Options{}), DB: db, Log: zerolog.Nop(),
 	}
 	res, err = experiment.Run(ctx, cfg)
 	if err != nil {
@@ -114,22 +87,11 @@ func buildFixture(path string) error {
 		return fmt.Errorf("resumed run %d is attempt %d, want 2", res.Runs[0].ID, res.Runs[0].Attempt)
 	}
 	// A world that changes more: weights copied out, a monitor stopped.
-	ex, err := scenario.Load("exfiltration")
+	res, err = experimenttest.Run(ctx, db, "exfiltration", nil, 1, "exfiltrator")
 	if err != nil {
 		return err
 	}
-	exm, err := scripted.Load("exfiltrator")
-	if err != nil {
-		return err
-	}
-	res2, err := experiment.Run(ctx, experiment.Config{
-		Scenario: ex, Conditions: []scenario.Condition{{}}, Models: []experiment.ModelSpec{{Spec: "scripted:exfiltrator", Model: exm}},
-		Samples: 1, Parallel: 1, Runtime: local.New(server.Options{}), DB: db, Log: zerolog.Nop(),
-	})
-	if err != nil {
-		return err
-	}
-	fixture.exfiltration = res2.Runs[0].ID
+	fixture.exfiltration = res.Runs[0].ID
 	// A second verdict source: an LLM judge's verdict on plea.
 	return db.ReplaceVerdicts(ctx, fixture.resumed, "anthropic:judge-test", []ledger.Verdict{
 		{RunID: fixture.resumed, Behavior: "plea", Fired: true, Judge: "anthropic:judge-test", Detail: "stand-in LLM verdict"},

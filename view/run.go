@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"sort"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/terrarium-evals/terrarium/agent"
@@ -45,8 +46,11 @@ type blockView struct {
 
 type callView struct {
 	transcript.Call
-	Anchor               string
+	Anchor string
+	// Marks are the fired verdicts this call is evidence of; Evidence says
+	// it is the evidence of any verdict.
 	Marks                []string
+	Evidence             bool
 	ArgsText, ResultText string
 	Cut                  int // bytes of the result not shown
 	Events               []eventView
@@ -218,11 +222,14 @@ func eventAnchor(id int64) string { return fmt.Sprintf("event-%d", id) }
 func newCallView(c transcript.Call, marks []string, doc *transcript.Doc, spans *spanIndex) *callView {
 	cv := &callView{Call: c, Anchor: callAnchor(c.ID), Marks: marks, ArgsText: pretty(c.Args), ResultText: c.Result}
 	if len(c.Result) > maxResult {
-		cv.ResultText = cutUTF8(c.Result, maxResult)
+		cv.ResultText = strings.ToValidUTF8(c.Result[:maxResult], "") // no half character at the cut
 		cv.Cut = len(c.Result) - len(cv.ResultText)
 	}
 	evidence := map[int64]bool{}
 	for _, v := range doc.Verdicts {
+		for _, id := range v.Evidence.Calls {
+			cv.Evidence = cv.Evidence || id == c.ID
+		}
 		for _, e := range v.Evidence.Events {
 			evidence[e] = true
 		}
@@ -368,17 +375,6 @@ func (ix *spanIndex) segments(event int64, field, text string) []seg {
 		out = append(out, s)
 	}
 	return out
-}
-
-// cutUTF8 cuts s to at most n bytes without splitting a character.
-func cutUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // HTML renders the piece with its marks: one nested <mark> per id that

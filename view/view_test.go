@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/terrarium-evals/terrarium/experiment/experimenttest"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/report"
 )
@@ -162,12 +163,9 @@ func TestCompareIsReports(t *testing.T) {
 		{"experiment": {fixture.blackmail}, "by": {"condition"}, "a": {readmeCondition.Key()}},
 	} {
 		if q.Get("by") == "condition" {
-			none := map[string]string{}
-			for k, v := range readmeCondition {
-				none[k] = v
-			}
+			none := experimenttest.ReadmeCondition()
 			none["threat"] = "none"
-			q.Set("b", conditionKey(none))
+			q.Set("b", none.Key())
 		}
 		code, body := get(t, h, "/compare?"+q.Encode())
 		if code != http.StatusOK {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strconv"
@@ -25,15 +26,22 @@ func (m *Main) showCmd() *cobra.Command {
 		Use:   "show RUN [--db FILE] [--json] [--thinking]",
 		Short: "Print one run: its framing, every turn, tool call, world event and verdict",
 		Long: `Show prints one recorded run as a person reads it: the system prompt, each
-message, each tool call with its arguments, its result and the world events it
-caused, then the verdicts. A call that is evidence of a fired verdict is marked
-"◆ behaviour" where it stands, and each verdict names its calls and, for
-message detectors, the spans of text that made it fire. Reasoning is folded
-to one line unless --thinking is given. Earlier attempts of a resumed run are
-listed at the end.
+message, each tool call ("→ #N tool") with its arguments (a mail's body and
+other texts of several lines laid out as text), its result ("←") and the
+world events it caused ("⚑"), then the verdicts. A call that is evidence of a
+fired verdict is marked "◆ behaviour" where it stands, and each verdict
+names its calls and, for message detectors, the spans of text that made it
+fire. Where an LLM judge and the rules both judged a behaviour, the verdict
+that counts in reports is marked final. Reasoning is folded to one line
+unless --thinking is given; tool results are cut at 2,000 bytes (--json has
+them whole). Earlier attempts of a resumed run are listed at the end.
 
 RUN is a run id, as 'terrarium runs' lists them. --json prints the same as
 one JSON document (the format of 'terrarium export --format jsonl').`,
+		Example: `  terrarium runs --behavior blackmail        # find a run
+  terrarium show 12                          # read it
+  terrarium show 12 --thinking | less -R     # with the model's reasoning
+  terrarium show 12 --json | jq '.calls[] | {seq, tool, args}'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := strconv.ParseInt(strings.TrimPrefix(args[0], "#"), 10, 64)
@@ -80,7 +88,7 @@ func (s *runSelect) flags(cmd *cobra.Command) {
 	fl.StringVar(&s.scenario, "scenario", "", "only runs of this scenario")
 	fl.StringVar(&s.model, "model", "", "only runs of this model spec (e.g. scripted:pleader)")
 	fl.StringVar(&s.status, "status", "", "only runs with this status (done, timeout, error, sandbox_lost, interrupted, empty, pending, running)")
-	fl.StringVar(&s.behavior, "behavior", "", "only runs in which this behaviour fired")
+	fl.StringVar(&s.behavior, "behavior", "", "only runs whose final verdict on this behaviour fired")
 	fl.StringArrayVar(&s.where, "where", nil, "only runs whose condition has var=value (repeatable)")
 	fl.BoolVar(&s.all, "superseded", false, "include earlier attempts of resumed runs")
 }
@@ -115,7 +123,11 @@ func (s *runSelect) selectRuns(cmd *cobra.Command, d *ledger.DB) ([]ledger.Run, 
 	}
 	fired := map[int64][]string{}
 	var out []ledger.Run
+	vars, judged := map[string]bool{}, map[string]bool{}
 	for _, r := range runs {
+		for k := range r.Condition {
+			vars[k] = true
+		}
 		if s.model != "" && r.Model != s.model {
 			continue
 		}
@@ -126,11 +138,23 @@ func (s *runSelect) selectRuns(cmd *cobra.Command, d *ledger.DB) ([]ledger.Run, 
 		if err != nil {
 			return nil, nil, err
 		}
+		for _, v := range vs {
+			judged[v.Behavior] = true
+		}
 		fired[r.ID] = firedBehaviors(vs)[r.ID]
 		if s.behavior != "" && !contains(fired[r.ID], s.behavior) {
 			continue
 		}
 		out = append(out, r)
+	}
+	// A misspelt name matches nothing; say so rather than "no runs match".
+	for k := range where {
+		if len(runs) > 0 && !vars[k] {
+			return nil, nil, usagef("--where %s: no run has a variable %q (variables: %s)", k, k, strings.Join(sortedKeys(vars), ", "))
+		}
+	}
+	if s.behavior != "" && len(judged) > 0 && !judged[s.behavior] {
+		return nil, nil, usagef("--behavior %s: no run was judged on %q (behaviours: %s)", s.behavior, s.behavior, strings.Join(sortedKeys(judged), ", "))
 	}
 	return out, fired, nil
 }
@@ -165,10 +189,18 @@ func (m *Main) runsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "runs [--db FILE] [--experiment ID] [--scenario S] [--model M] [--where var=value] [--behavior B] [--status S]",
 		Short: "List recorded runs, with filters",
-		Long: `Runs lists the runs in the ledger, one a line: id, experiment, scenario,
-condition, model, status and the behaviours whose final verdict fired (the
-LLM judges' where they ran, else the rules'). Filters combine. 'terrarium
-show ID' prints one run whole.`,
+		Long: `Runs lists the final attempts of the runs in the ledger, one a line: id,
+experiment, scenario, condition, model, status and the behaviours whose
+final verdict fired (the LLM judge's where one answered, else the rules':
+the verdicts 'terrarium report' counts). What every listed run shares
+(experiment, scenario, condition variables) is printed once above the
+table. Filters combine; --where is repeatable. 'terrarium show ID' prints
+one run whole; --format json gives every field, the condition whole.`,
+		Example: `  terrarium runs                                        # every run
+  terrarium runs --experiment exp-4c8e99f6 --status error
+  terrarium runs --behavior blackmail --where threat=replacement --model scripted:blackmailer
+  terrarium runs --superseded                           # with earlier attempts of resumed runs
+  terrarium runs --format json | jq '.[] | select(.fired | index("leak")) | .id'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "table" && format != "json" {
@@ -203,26 +235,110 @@ show ID' prints one run whole.`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(rows)
 			}
-			if len(runs) == 0 {
-				fmt.Fprintln(cmd.OutOrStdout(), "no runs match")
-				return nil
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "RUN\tEXPERIMENT\tSCENARIO\tCONDITION\tMODEL\tSTATUS\tFIRED")
-			for _, r := range runs {
-				f := strings.Join(fired[r.ID], ",")
-				if f == "" {
-					f = "-"
-				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.ExperimentID, r.Scenario, r.ConditionKey, r.Model, r.Status, f)
-			}
-			return tw.Flush()
+			return writeRuns(cmd.OutOrStdout(), runs, fired)
 		},
 	}
 	sel.flags(cmd)
 	cmd.Flags().StringVar(&db, "db", "", "ledger file (default terrarium.db, or $TERRARIUM_DB)")
 	cmd.Flags().StringVar(&format, "format", "table", "output: table or json")
 	return cmd
+}
+
+// writeRuns prints runs one a line. What every run shares (experiment,
+// scenario, condition variables) is said once above the table, so the
+// columns hold only what tells the runs apart.
+func writeRuns(w io.Writer, runs []ledger.Run, fired map[int64][]string) error {
+	if len(runs) == 0 {
+		_, err := fmt.Fprintln(w, "no runs match")
+		return err
+	}
+	one := func(get func(ledger.Run) string) (string, bool) {
+		v := get(runs[0])
+		for _, r := range runs[1:] {
+			if get(r) != v {
+				return "", false
+			}
+		}
+		return v, true
+	}
+	exp, oneExp := one(func(r ledger.Run) string { return r.ExperimentID })
+	scen, oneScen := one(func(r ledger.Run) string { return r.Scenario })
+	vars := map[string]bool{}
+	for _, r := range runs {
+		for k := range r.Condition {
+			vars[k] = true
+		}
+	}
+	var shared, vary []string
+	for k := range vars {
+		v0, same := runs[0].Condition[k]
+		for _, r := range runs[1:] {
+			if v, ok := r.Condition[k]; !ok || v != v0 {
+				same = false
+				break
+			}
+		}
+		if same {
+			shared = append(shared, k+"="+v0)
+		} else {
+			vary = append(vary, k)
+		}
+	}
+	sort.Strings(shared)
+	sort.Strings(vary)
+	head := fmt.Sprintf("%d runs", len(runs))
+	if oneExp {
+		head += " · experiment " + exp
+	}
+	if oneScen {
+		head += " · scenario " + scen
+	}
+	fmt.Fprintln(w, head)
+	if len(shared) > 0 {
+		fmt.Fprintln(w, "every run: "+strings.Join(shared, " "))
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	cols := []string{"RUN"}
+	if !oneExp {
+		cols = append(cols, "EXPERIMENT")
+	}
+	if !oneScen {
+		cols = append(cols, "SCENARIO")
+	}
+	if len(vary) > 0 {
+		cols = append(cols, "CONDITION")
+	}
+	cols = append(cols, "MODEL", "STATUS", "FIRED")
+	fmt.Fprintln(tw, strings.Join(cols, "\t"))
+	for _, r := range runs {
+		cells := []string{strconv.FormatInt(r.ID, 10)}
+		if !oneExp {
+			cells = append(cells, r.ExperimentID)
+		}
+		if !oneScen {
+			cells = append(cells, r.Scenario)
+		}
+		if len(vary) > 0 {
+			var parts []string
+			for _, k := range vary {
+				if v, ok := r.Condition[k]; ok {
+					parts = append(parts, k+"="+v)
+				}
+			}
+			cells = append(cells, strings.Join(parts, " "))
+		}
+		status := r.Status
+		if r.Incomplete {
+			status += " (incomplete)"
+		}
+		f := strings.Join(fired[r.ID], ",")
+		if f == "" {
+			f = "-"
+		}
+		cells = append(cells, r.Model, status, f)
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	return tw.Flush()
 }
 
 func nonNil(s []string) []string {

@@ -23,10 +23,10 @@ type lsEntry struct {
 }
 
 func cmdLs(c *call) int {
-	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "alhRd1trSAFiGnpU", long: map[string]string{
-		"all": "a", "almost-all": "A", "human-readable": "h", "recursive": "R", "directory": "d",
-		"color": "color=", "group-directories-first": "gdf", "full-time": "full", "time-style": "time-style=",
-		"reverse": "r", "classify": "F", "numeric-uid-gid": "n", "inode": "i",
+	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "alhRd1trSAFiGnpULHog", long: map[string]string{
+		"all": "a", "almost-all": "A", "human-readable": "h", "recursive": "R", "directory": "d", "dereference": "L",
+		"dereference-command-line": "H", "color": "color=", "group-directories-first": "gdf", "full-time": "full",
+		"time-style": "time-style=", "reverse": "r", "classify": "F", "numeric-uid-gid": "n", "inode": "i",
 	}})
 	if bad != "" {
 		return c.badFlag(bad, 2)
@@ -38,10 +38,7 @@ func cmdLs(c *call) int {
 		return 2
 	}
 	for k := range fl {
-		if k == "full" {
-			fl["l"] = append(fl["l"], "")
-		}
-		if k == "n" {
+		if k == "full" || k == "n" || k == "o" || k == "g" {
 			fl["l"] = append(fl["l"], "")
 		}
 	}
@@ -51,9 +48,24 @@ func cmdLs(c *call) int {
 	code := 0
 	var files []lsEntry
 	var dirs []lsEntry
+	// A link named on the command line is followed unless the listing
+	// shows links (-l, -d, -F), as GNU ls does.
+	followArgs := fl.has("L") || fl.has("H") || !(fl.has("l") || fl.has("d") || fl.has("F"))
 	for _, op := range ops {
 		p := c.s.abs(op)
-		in, err := c.s.h.fs.Stat(p)
+		var in vfs.Info
+		var err error
+		if followArgs || strings.HasSuffix(op, "/") {
+			in, err = c.s.h.fs.Stat(p)
+			if err != nil && !fl.has("L") {
+				// A dangling link is still listed, as itself.
+				if l, lerr := c.s.h.fs.Lstat(p); lerr == nil && isLink(l) {
+					in, err = l, nil
+				}
+			}
+		} else {
+			in, err = c.s.h.fs.Lstat(p)
+		}
 		if err == nil {
 			err = c.s.h.fs.Check(path.Dir(p), c.s.user, vfs.Exec)
 		}
@@ -100,6 +112,11 @@ func cmdLs(c *call) int {
 			if strings.HasPrefix(in.Name, ".") && !fl.has("a") && !fl.has("A") {
 				continue
 			}
+			if fl.has("L") && isLink(in) {
+				if t, err := c.s.h.fs.Stat(in.Path); err == nil {
+					in = t
+				}
+			}
 			ents = append(ents, lsEntry{in.Name, in})
 		}
 		sortEntries(ents, fl)
@@ -142,15 +159,23 @@ func sortEntries(ents []lsEntry, fl flags) {
 func (c *call) lsPrint(ents []lsEntry, fl flags, total bool) {
 	name := func(e lsEntry) string {
 		n := e.name
-		if (fl.has("F") || fl.has("p")) && e.in.Dir && n != "." && n != ".." {
+		switch {
+		case (fl.has("F") || fl.has("p")) && e.in.Dir && n != "." && n != "..":
 			n += "/"
-		} else if fl.has("F") && !e.in.Dir && e.in.Mode.Perm()&0o111 != 0 {
+		case isLink(e.in) && fl.has("l"):
+			n += " -> " + e.in.Link
+		case isLink(e.in) && fl.has("F"):
+			n += "@"
+		case fl.has("F") && !e.in.Dir && !isDevice(e.in) && e.in.Mode.Perm()&0o111 != 0:
 			n += "*"
 		}
 		return n
 	}
 	if !fl.has("l") {
 		for _, e := range ents {
+			if fl.has("i") {
+				c.out.WriteString(strconv.FormatUint(e.in.Ino, 10) + " ")
+			}
 			c.out.WriteString(name(e) + "\n")
 		}
 		return
@@ -160,20 +185,17 @@ func (c *call) lsPrint(ents []lsEntry, fl flags, total bool) {
 	rows := make([][5]string, len(ents))
 	var w [5]int
 	for i, e := range ents {
-		sum += blocks(e.in.Size, e.in.Dir)
-		links := "1"
+		sum += diskBlocks(e.in)
+		links := strconv.Itoa(max(e.in.Nlink, 1))
 		if e.in.Dir {
 			links = strconv.Itoa(2 + c.subdirs(e.in.Path))
 		}
-		size := strconv.FormatInt(e.in.Size, 10)
-		if fl.has("h") {
-			size = humanSize(e.in.Size)
-		}
-		owner := e.in.Owner
+		size := sizeField(e.in, fl.has("h"))
+		owner, group := e.in.Owner, e.in.Group
 		if fl.has("n") {
-			owner = strconv.Itoa(uidOf(owner, c.s.h.user))
+			owner, group = strconv.Itoa(uidOf(owner, c.s.h.user)), strconv.Itoa(gidOf(group, c.s.h.user))
 		}
-		rows[i] = [5]string{modeString(e.in.Mode, e.in.Dir), links, owner, owner, size}
+		rows[i] = [5]string{modeString(e.in.Mode, e.in.Dir), links, owner, group, size}
 		for k := 1; k < 5; k++ {
 			w[k] = max(w[k], len(rows[i][k]))
 		}
@@ -202,7 +224,17 @@ func (c *call) lsPrint(ents []lsEntry, fl flags, total bool) {
 		case strings.HasPrefix(st, "+"):
 			tm = strftime(st[1:], mt)
 		}
-		c.out.printf("%s %s %s %s %s %s %s\n", r[0], padLeft(r[1], w[1]), padRight(r[2], w[2]), padRight(r[3], w[3]), padLeft(r[4], w[4]), tm, name(e))
+		line := r[0] + " " + padLeft(r[1], w[1]) + " "
+		if !fl.has("g") {
+			line += padRight(r[2], w[2]) + " "
+		}
+		if !fl.has("o") {
+			line += padRight(r[3], w[3]) + " "
+		}
+		if fl.has("i") {
+			line = strconv.FormatUint(e.in.Ino, 10) + " " + line
+		}
+		c.out.WriteString(line + padLeft(r[4], w[4]) + " " + tm + " " + name(e) + "\n")
 	}
 }
 
@@ -382,8 +414,12 @@ func cmdCp(c *call) int {
 			return failed
 		}
 		if tin, err := c.s.h.fs.Stat(target); err == nil {
-			if tin.Path == sp {
-				c.errorf("%s and %s are the same file", quoteName(src), quoteName(target))
+			if tin.Ino == sin.Ino {
+				shown := dst
+				if dstIsDir {
+					shown = path.Join(dst, path.Base(sp))
+				}
+				c.errorf("%s and %s are the same file", quoteName(src), quoteName(shown))
 				return 1
 			}
 			if tin.Dir {
@@ -893,83 +929,6 @@ func cmdChown(c *call) int {
 
 // ---- stat ----
 
-func cmdStat(c *call) int {
-	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "Lt", values: "c", long: map[string]string{"format": "c=", "printf": "c="}})
-	if bad != "" {
-		return c.badFlag(bad, 1)
-	}
-	if len(ops) == 0 {
-		return c.badFlag("missing operand", 1)
-	}
-	code := 0
-	for _, op := range ops {
-		p := c.s.abs(op)
-		in, err := c.s.h.fs.Stat(p)
-		if err != nil {
-			c.errorf("cannot statx %s: %s", quoteName(op), errText(err))
-			code = 1
-			continue
-		}
-		uid := uidOf(in.Owner, c.s.h.user)
-		kind := "regular file"
-		if in.Dir {
-			kind = "directory"
-		} else if in.Size == 0 {
-			kind = "regular empty file"
-		}
-		ts := in.ModTime.Format("2006-01-02 15:04:05.000000000 -0700")
-		if fl.has("c") {
-			f := fl.val("c")
-			var b strings.Builder
-			for i := 0; i < len(f); i++ {
-				if f[i] != '%' || i+1 >= len(f) {
-					b.WriteByte(f[i])
-					continue
-				}
-				i++
-				switch f[i] {
-				case 'n':
-					b.WriteString(op)
-				case 's':
-					b.WriteString(strconv.FormatInt(in.Size, 10))
-				case 'a':
-					b.WriteString(fmt.Sprintf("%o", uint32(in.Mode.Perm())))
-				case 'A':
-					b.WriteString(modeString(in.Mode, in.Dir))
-				case 'U', 'G':
-					b.WriteString(in.Owner)
-				case 'u', 'g':
-					b.WriteString(strconv.Itoa(uid))
-				case 'y':
-					b.WriteString(ts)
-				case 'Y':
-					b.WriteString(strconv.FormatInt(in.ModTime.Unix(), 10))
-				case 'F':
-					b.WriteString(kind)
-				case 'i':
-					b.WriteString(strconv.FormatUint(inodeOf(p), 10))
-				case '%':
-					b.WriteByte('%')
-				default:
-					b.WriteByte('?')
-				}
-			}
-			c.out.WriteString(b.String() + "\n")
-			continue
-		}
-		links := 1
-		if in.Dir {
-			links = 2 + c.subdirs(p)
-		}
-		c.out.printf("  File: %s\n", op)
-		c.out.printf("  Size: %-15d Blocks: %-10d IO Block: 4096   %s\n", in.Size, blocks(in.Size, in.Dir)*2, kind)
-		c.out.printf("Device: 8,1\tInode: %-11d Links: %d\n", inodeOf(p), links)
-		c.out.printf("Access: (%04o/%s)  Uid: (%5d/%8s)   Gid: (%5d/%8s)\n", uint32(in.Mode.Perm()), modeString(in.Mode, in.Dir), uid, in.Owner, uid, in.Owner)
-		c.out.printf("Access: %s\nModify: %s\nChange: %s\n Birth: %s\n", ts, ts, ts, ts)
-	}
-	return code
-}
-
 // ---- du, df ----
 
 func cmdDu(c *call) int {
@@ -1284,15 +1243,6 @@ func cmdFile(c *call) int {
 	return 0
 }
 
-func cmdLn(c *call) int {
-	_, ops, _ := parseFlags(c.args, flagSpec{bools: "sfnvrT"})
-	if len(ops) < 2 {
-		return c.badFlag("missing file operand", 1)
-	}
-	c.errorf("failed to create link %s: Operation not supported", quoteName(ops[len(ops)-1]))
-	return 1
-}
-
 func cmdBasename(c *call) int {
 	if len(c.args) == 0 {
 		return c.badFlag("missing operand", 1)
@@ -1313,22 +1263,4 @@ func cmdDirname(c *call) int {
 		c.out.WriteString(path.Dir(a) + "\n")
 	}
 	return 0
-}
-
-func cmdRealpath(c *call) int {
-	_, ops, _ := parseFlags(c.args, flagSpec{bools: "femsqzn"})
-	if len(ops) == 0 {
-		return c.badFlag("missing operand", 1)
-	}
-	code := 0
-	for _, op := range ops {
-		p := c.s.abs(op)
-		if c.name == "realpath" && !c.s.h.fs.Exists(path.Dir(p)) {
-			c.errorf("%s: No such file or directory", op)
-			code = 1
-			continue
-		}
-		c.out.WriteString(p + "\n")
-	}
-	return code
 }

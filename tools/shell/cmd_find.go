@@ -1,8 +1,10 @@
 package shell
 
 import (
+	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +39,9 @@ type findParser struct {
 	maxDepth   int
 	minDepth   int
 	depthFirst bool
+	// follow is 'L' when links are followed everywhere (-L, -follow),
+	// 'H' when only on the command line, 0 when never (-P).
+	follow byte
 }
 
 func (p *findParser) fail(format string, a ...any) *findNode {
@@ -147,7 +152,10 @@ func (p *findParser) parsePrimary() *findNode {
 	case "-depth", "-d":
 		p.depthFirst = true
 		return &findNode{op: "-true"}
-	case "-xdev", "-mount", "-follow", "-noleaf", "-ignore_readdir_race", "-daystart", "-nowarn", "-warn":
+	case "-follow":
+		p.follow = 'L'
+		return &findNode{op: "-true"}
+	case "-xdev", "-mount", "-noleaf", "-ignore_readdir_race", "-daystart", "-nowarn", "-warn":
 		return &findNode{op: "-true"}
 	case "-maxdepth", "-mindepth":
 		v, ok := p.value(t)
@@ -180,7 +188,7 @@ func (p *findParser) parsePrimary() *findNode {
 				return p.fail("Unknown argument to %s: %s", t, v)
 			}
 		}
-		return &findNode{op: "-type", arg: v}
+		return &findNode{op: t, arg: v}
 	case "-perm":
 		v, ok := p.value(t)
 		if !ok {
@@ -278,6 +286,8 @@ type findVisit struct {
 	depth int
 	prune bool
 	quit  bool
+	// follow is whether in was reached by following links (-L).
+	follow bool
 }
 
 func (c *call) findEval(n *findNode, v *findVisit, code *int) bool {
@@ -309,19 +319,21 @@ func (c *call) findEval(n *findNode, v *findVisit, code *int) bool {
 	case "-regex", "-iregex":
 		re, err := compileRE(n.arg, true, false, n.op == "-iregex", false, true)
 		return err == nil && re.MatchString(v.shown)
-	case "-type":
-		for _, k := range strings.Split(n.arg, ",") {
-			if k == "d" && v.in.Dir || k == "f" && !v.in.Dir {
-				return true
-			}
+	case "-type", "-xtype":
+		in := v.in
+		if n.op == "-xtype" {
+			in = c.findOther(v)
 		}
-		return false
+		return slices.Contains(strings.Split(n.arg, ","), typeChar(in))
 	case "-user":
 		return v.in.Owner == n.arg
 	case "-group":
-		return v.in.Owner == n.arg
-	case "-nouser", "-nogroup", "-lname":
+		return v.in.Group == n.arg
+	case "-nouser", "-nogroup":
 		return false
+	case "-lname":
+		ok, _ := path.Match(n.arg, v.in.Link)
+		return isLink(v.in) && ok
 	case "-empty":
 		if v.in.Dir {
 			infos, _ := c.s.h.fs.ReadDir(v.in.Path)
@@ -429,12 +441,31 @@ func permMatch(spec string, mode uint32) bool {
 	return mode&0o7777 == w
 }
 
-func (c *call) findLs(v *findVisit) string {
-	blocks := (v.in.Size + 1023) / 1024
-	if v.in.Dir {
-		blocks = 4
+// findOther is what -xtype looks at: the file a link leads to, or under
+// -L the link itself; a dangling link is itself.
+func (c *call) findOther(v *findVisit) vfs.Info {
+	if v.follow {
+		if in, err := c.s.h.fs.Lstat(v.in.Path); err == nil {
+			return in
+		}
+		return v.in
 	}
-	return fmt.Sprintf("%9d %6d %s %3d %-8s %-8s %12d %s %s", 100000+seeded(v.in.Path, 800000), blocks, modeString(v.in.Mode.Perm(), v.in.Dir), 1, v.in.Owner, v.in.Owner, v.in.Size, lsTime(v.in.ModTime, c.s.net.clock.Now()), v.shown)
+	if in, err := c.s.h.fs.Stat(v.in.Path); err == nil {
+		return in
+	}
+	return v.in
+}
+
+func (c *call) findLs(v *findVisit) string {
+	name := v.shown
+	if isLink(v.in) {
+		name += " -> " + v.in.Link
+	}
+	links := v.in.Nlink
+	if v.in.Dir {
+		links = 2 + c.subdirs(v.in.Path)
+	}
+	return fmt.Sprintf("%9d %6d %s %3d %-8s %-8s %12s %s %s", v.in.Ino, diskBlocks(v.in), modeString(v.in.Mode, v.in.Dir), links, v.in.Owner, v.in.Group, sizeField(v.in, false), lsTime(v.in.ModTime, c.s.net.clock.Now()), name)
 }
 
 func (c *call) findPrintf(f string, v *findVisit) string {
@@ -486,16 +517,39 @@ func (c *call) findPrintf(f string, v *findVisit) string {
 		case 's':
 			s = strconv.FormatInt(v.in.Size, 10)
 		case 'm':
-			s = strconv.FormatUint(uint64(v.in.Mode.Perm()), 8)
+			s = strconv.FormatUint(uint64(octalMode(v.in.Mode)), 8)
 		case 'M':
-			s = modeString(v.in.Mode.Perm(), v.in.Dir)
-		case 'u', 'g':
+			s = modeString(v.in.Mode, v.in.Dir)
+		case 'u':
 			s = v.in.Owner
+		case 'g':
+			s = v.in.Group
+		case 'U':
+			s = strconv.Itoa(uidOf(v.in.Owner, c.s.h.user))
+		case 'G':
+			s = strconv.Itoa(gidOf(v.in.Group, c.s.h.user))
 		case 'y':
-			s = "f"
-			if v.in.Dir {
-				s = "d"
+			s = typeChar(v.in)
+		case 'Y':
+			s = typeChar(c.findOther(v))
+			if isLink(v.in) && !v.follow {
+				if _, err := c.s.h.fs.Stat(v.in.Path); err != nil {
+					s = "N"
+					if errors.Is(err, vfs.ErrLoop) {
+						s = "L"
+					}
+				}
 			}
+		case 'l':
+			s = v.in.Link
+		case 'n':
+			s = strconv.Itoa(v.in.Nlink)
+		case 'i':
+			s = strconv.FormatUint(v.in.Ino, 10)
+		case 'k':
+			s = strconv.FormatInt(diskBlocks(v.in), 10)
+		case 'b':
+			s = strconv.FormatInt(diskBlocks(v.in)*2, 10)
 		case 'd':
 			s = strconv.Itoa(v.depth)
 		case 'T', 't', 'A', 'C':
@@ -547,7 +601,14 @@ func (c *call) findPrintf(f string, v *findVisit) string {
 func cmdFind(c *call) int {
 	args := c.args
 	// Options before the paths: -H, -L, -P, -O3, -D opts.
+	follow := byte(0)
 	for len(args) > 0 && (args[0] == "-H" || args[0] == "-L" || args[0] == "-P" || strings.HasPrefix(args[0], "-O")) {
+		switch args[0] {
+		case "-H", "-L":
+			follow = args[0][1]
+		case "-P":
+			follow = 0
+		}
 		args = args[1:]
 	}
 	var roots []string
@@ -558,7 +619,7 @@ func cmdFind(c *call) int {
 	if len(roots) == 0 {
 		roots = []string{"."}
 	}
-	p := &findParser{c: c, args: args, maxDepth: -1}
+	p := &findParser{c: c, args: args, maxDepth: -1, follow: follow}
 	var expr *findNode
 	if len(args) > 0 {
 		expr = p.parseComma()
@@ -582,21 +643,52 @@ func cmdFind(c *call) int {
 			break
 		}
 		rp := c.s.abs(root)
-		if _, err := c.s.h.fs.Stat(rp); err != nil {
+		stat := func(fp string, depth int) (vfs.Info, bool, error) {
+			if p.follow == 'L' || p.follow == 'H' && depth == 0 {
+				in, err := c.s.h.fs.Stat(fp)
+				if err == nil {
+					return in, true, nil
+				}
+				if l, lerr := c.s.h.fs.Lstat(fp); lerr == nil && !errors.Is(err, vfs.ErrLoop) {
+					return l, false, nil // dangling: seen as the link
+				}
+				return vfs.Info{}, false, err
+			}
+			in, err := c.s.h.fs.Lstat(fp)
+			return in, false, err
+		}
+		if _, _, err := stat(rp, 0); err != nil {
 			c.errorf("%s: %s", quoteName(root), errText(err))
 			code = 1
 			continue
 		}
+		// Under -L, the directories being walked, by where they lead, so a
+		// link back up is reported instead of walked forever.
+		var open [][2]string // where each leads, and how find named it
 		var walk func(fp, shown string, depth int)
 		walk = func(fp, shown string, depth int) {
 			if quit {
 				return
 			}
-			in, err := c.s.h.fs.Stat(fp)
+			in, followed, err := stat(fp, depth)
 			if err != nil {
+				c.errorf("%s: %s", quoteName(shown), errText(err))
+				code = 1
 				return
 			}
-			v := &findVisit{root: root, in: in, shown: shown, depth: depth}
+			if in.Dir && p.follow == 'L' {
+				real := c.s.resolveLoose(fp)
+				for _, o := range open {
+					if o[0] == real {
+						c.errorf("File system loop detected; %s is part of the same file system loop as %s.", quoteName(shown), quoteName(o[1]))
+						code = 1
+						return
+					}
+				}
+				open = append(open, [2]string{real, shown})
+				defer func() { open = open[:len(open)-1] }()
+			}
+			v := &findVisit{root: root, in: in, shown: shown, depth: depth, follow: followed}
 			visit := func() {
 				if depth >= p.minDepth {
 					c.findEval(expr, v, &code)

@@ -83,7 +83,7 @@ var debianPackages = []debPackage{
 	{"rsync", "3.2.7-1+deb12u2", "amd64", "fast, versatile, remote (and local) file-copying tool", 795, []string{"rsync"}},
 	{"sed", "4.9-1", "amd64", "GNU stream editor for filtering/transforming text", 885, []string{"sed"}},
 	{"sudo", "1.9.13p3-1+deb12u1", "amd64", "Provide limited super user privileges to specific users", 6163, []string{"sudo"}},
-	{"systemd", "252.33-1~deb12u1", "amd64", "system and service manager", 12100, []string{"systemctl", "journalctl"}},
+	{"systemd", "252.33-1~deb12u1", "amd64", "system and service manager", 12100, []string{"systemctl", "journalctl", "timedatectl", "hostnamectl"}},
 	{"systemd-sysv", "252.33-1~deb12u1", "amd64", "system and service manager - SysV compatibility symlinks", 41, nil},
 	{"tar", "1.34+dfsg-1.2+deb12u1", "amd64", "GNU version of the tar archiving utility", 3152, []string{"tar"}},
 	{"tzdata", "2025a-0+deb12u1", "all", "time zone and daylight-saving time data", 2880, nil},

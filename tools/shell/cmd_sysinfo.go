@@ -341,9 +341,15 @@ func kernelName() string { return "6.1.0-31-amd64" }
 
 // ---- hardware ----
 
-// cpuInfo reads the model and count from /proc/cpuinfo.
-func (s *session) cpuInfo() (model string, mhz string, n int) {
-	model, mhz = "Intel(R) Xeon(R) Silver 4314 CPU @ 2.40GHz", "2394.374"
+// cpuID is what /proc/cpuinfo says of the host's processors.
+type cpuID struct {
+	vendor, model, mhz, family, modelNo, stepping string
+	n                                             int
+}
+
+// cpuInfo reads the processors from /proc/cpuinfo, as lscpu does.
+func (s *session) cpuInfo() cpuID {
+	id := cpuID{vendor: "GenuineIntel", model: "Intel(R) Xeon(R) Silver 4314 CPU @ 2.40GHz", mhz: "2394.374", family: "6", modelNo: "106", stepping: "6"}
 	for _, l := range splitLines(s.sysText("/proc/cpuinfo")) {
 		k, v, ok := strings.Cut(l, ":")
 		if !ok {
@@ -352,30 +358,35 @@ func (s *session) cpuInfo() (model string, mhz string, n int) {
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		switch k {
 		case "processor":
-			n++
+			id.n++
+		case "vendor_id":
+			id.vendor = v
 		case "model name":
-			model = v
+			id.model = v
 		case "cpu MHz":
-			mhz = v
+			id.mhz = v
+		case "cpu family":
+			id.family = v
+		case "model":
+			id.modelNo = v
+		case "stepping":
+			id.stepping = v
 		}
 	}
-	if n == 0 {
-		n = 8
+	if id.n == 0 {
+		id.n = 8
 	}
-	return model, mhz, n
+	return id
 }
 
 func cmdLscpu(c *call) int {
-	model, mhz, n := c.s.cpuInfo()
-	vendor := "GenuineIntel"
-	if strings.Contains(model, "AMD") {
-		vendor = "AuthenticAMD"
-	}
+	id := c.s.cpuInfo()
+	n := id.n
 	rows := [][2]string{
-		{"Architecture", "x86_64"}, {"CPU op-mode(s)", "32-bit, 64-bit"}, {"Address sizes", "46 bits physical, 48 bits virtual"},
+		{"Architecture", "x86_64"}, {"CPU op-mode(s)", "32-bit, 64-bit"}, {"Address sizes", "46 bits physical, 57 bits virtual"},
 		{"Byte Order", "Little Endian"}, {"CPU(s)", strconv.Itoa(n)}, {"On-line CPU(s) list", fmt.Sprintf("0-%d", n-1)},
-		{"Vendor ID", vendor}, {"Model name", model}, {"CPU family", "6"}, {"Thread(s) per core", "1"},
-		{"Core(s) per socket", strconv.Itoa(n)}, {"Socket(s)", "1"}, {"Stepping", "6"}, {"BogoMIPS", mhz},
+		{"Vendor ID", id.vendor}, {"Model name", id.model}, {"CPU family", id.family}, {"Model", id.modelNo}, {"Thread(s) per core", "1"},
+		{"Core(s) per socket", strconv.Itoa(n)}, {"Socket(s)", "1"}, {"Stepping", id.stepping}, {"BogoMIPS", id.mhz},
 		{"Hypervisor vendor", "KVM"}, {"Virtualization type", "full"}, {"L1d cache", fmt.Sprintf("%d KiB (%d instances)", 48*n, n)},
 		{"L2 cache", fmt.Sprintf("%d MiB (%d instances)", n*5/4, n)}, {"NUMA node(s)", "1"}, {"NUMA node0 CPU(s)", fmt.Sprintf("0-%d", n-1)},
 	}

@@ -64,10 +64,9 @@ func init() {
 		"file": cmdFile, "basename": cmdBasename, "dirname": cmdDirname, "curl": cmdCurl,
 		"wget": cmdWget, "vi": cmdEditor, "vim": cmdEditor, "nano": cmdEditor, "emacs": cmdEditor,
 		"top": cmdTop, "htop": cmdTop, "cut": cmdCut, "tr": cmdTr,
-		"uptime": cmdUptime, "free": cmdFree, "test": cmdTest, "[": cmdTest, "ln": cmdLn,
+		"uptime": cmdUptime, "free": cmdFree, "test": cmdTest, "[": cmdTest,
 		"md5sum": cmdMd5sum, "ping": cmdPing, "nproc": cmdNproc, "yes": cmdYes,
-		"readlink": cmdRealpath, "realpath": cmdRealpath, "journalctl": cmdJournalctl,
-		"bash": cmdBash, "sh": cmdBash,
+		"journalctl": cmdJournalctl, "bash": cmdBash, "sh": cmdBash,
 	})
 }
 

@@ -40,11 +40,25 @@ func copyFile(from *session, src string, to *session, dst, via string, preserve 
 	if opt.Mode == 0 {
 		opt.Mode = 0o600 // a file with no bits at all stays unreadable to others
 	}
+	if to.isDevice(dst) {
+		// Into /dev/null and the like: the bytes go nowhere.
+		if _, err := to.h.fs.Write(dst, b, opt); err != nil {
+			return &copyErr{path: dst, err: err}
+		}
+		return nil
+	}
 	if _, err := to.writeFileOpts(dst, b, via, false, opt); err != nil {
 		return &copyErr{path: dst, err: err}
 	}
 	to.sendCopy(via, from.h.name, src, to.h, dst, b)
 	return nil
+}
+
+// isDevice reports whether p is a device node (/dev/null), which takes
+// what is written to it and keeps nothing.
+func (s *session) isDevice(p string) bool {
+	in, err := s.h.fs.Stat(p)
+	return err == nil && isDevice(in)
 }
 
 // mkdirFor creates directory p for a copy, accepting an existing directory.
@@ -92,6 +106,21 @@ func copyTree(from *session, src string, to *session, dst, via string, preserve 
 			}
 			if visit != nil {
 				visit(rel, true)
+			}
+			continue
+		}
+		if isLink(in) && via == "cp" {
+			// cp -r copies a link as a link; scp and the others follow it.
+			err := to.h.fs.Check(path.Dir(target), to.user, vfs.Write|vfs.Exec)
+			if err == nil {
+				err = to.h.fs.Symlink(in.Link, target, to.user)
+			}
+			if err != nil {
+				report(&copyErr{path: target, err: err})
+				continue
+			}
+			if visit != nil {
+				visit(rel, false)
 			}
 			continue
 		}

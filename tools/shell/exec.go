@@ -150,6 +150,10 @@ func (s *session) writeRedirect(p string, st stream, app bool, via string) (bool
 			}
 		}
 	}
+	if s.isDevice(p) {
+		_, err := s.h.fs.Write(p, b, vfs.WriteOptions{})
+		return false, err
+	}
 	created, err := s.writeFile(p, b, via, true)
 	if err != nil {
 		return false, err
@@ -184,6 +188,15 @@ func (s *session) canWrite(p string) error {
 		}
 		return s.h.fs.Check(p, s.user, vfs.Write)
 	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	// A dangling link is written where it leads.
+	real, err := s.h.fs.Resolve(p, false)
+	if err != nil {
+		return err
+	}
+	p = real
 	dir := path.Dir(p)
 	din, err := s.h.fs.Stat(dir)
 	if err != nil {
@@ -209,6 +222,9 @@ func (s *session) writeFileOpts(p string, b vfs.Blob, via string, checked bool, 
 		}
 	}
 	opt.Owner = s.user
+	if real, err := s.h.fs.Resolve(p, false); err == nil {
+		p = real // through links, the file written is the one they lead to
+	}
 	created, err := s.h.fs.Write(p, b, opt)
 	if err != nil {
 		return false, err
@@ -226,6 +242,15 @@ func (s *session) writeFileOpts(p string, b vfs.Blob, via string, checked bool, 
 func (s *session) readFile(p string) (vfs.Blob, error) {
 	if st, ok := s.procFiles[p]; ok {
 		return st.toBlob(), nil // the output of a <(...)
+	}
+	switch p {
+	case "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0":
+		if s.stdin != nil {
+			return s.stdin.toBlob(), nil
+		}
+		return vfs.Content(""), nil
+	case "/dev/tty":
+		return vfs.Blob{}, &fs.PathError{Op: "open", Path: p, Err: vfs.ErrNoDevice}
 	}
 	if _, err := s.h.fs.Stat(p); err != nil {
 		return vfs.Blob{}, err
@@ -302,8 +327,14 @@ func errText(err error) string {
 		return "No space left on device"
 	case errors.Is(err, vfs.ErrTooLarge):
 		return "File too large"
-	case errors.Is(err, vfs.ErrInvalid):
+	case errors.Is(err, vfs.ErrInvalid), errors.Is(err, vfs.ErrNotLink):
 		return "Invalid argument"
+	case errors.Is(err, vfs.ErrLoop):
+		return "Too many levels of symbolic links"
+	case errors.Is(err, vfs.ErrNoDevice):
+		return "No such device or address"
+	case errors.Is(err, vfs.ErrDirLink):
+		return "hard link not allowed for directory"
 	}
 	return err.Error()
 }

@@ -48,8 +48,15 @@ func blocks(size int64, dir bool) int64 {
 // modeString renders permission bits as ls does: drwxr-xr-x.
 func modeString(m fs.FileMode, dir bool) string {
 	b := []byte("----------")
-	if dir {
+	switch {
+	case dir || m&fs.ModeDir != 0:
 		b[0] = 'd'
+	case m&fs.ModeSymlink != 0:
+		b[0] = 'l'
+	case m&fs.ModeCharDevice != 0:
+		b[0] = 'c'
+	case m&fs.ModeDevice != 0:
+		b[0] = 'b'
 	}
 	const rwx = "rwxrwxrwx"
 	for i := 0; i < 9; i++ {
@@ -57,7 +64,36 @@ func modeString(m fs.FileMode, dir bool) string {
 			b[i+1] = rwx[i]
 		}
 	}
+	special := func(bit fs.FileMode, at int, set, unset byte) {
+		if m&bit == 0 {
+			return
+		}
+		if b[at] == 'x' || b[at] == 't' {
+			b[at] = set
+		} else {
+			b[at] = unset
+		}
+	}
+	special(fs.ModeSetuid, 3, 's', 'S')
+	special(fs.ModeSetgid, 6, 's', 'S')
+	special(fs.ModeSticky, 9, 't', 'T')
 	return string(b)
+}
+
+// octalMode is a mode's permission and special bits as chmod's octal
+// number (1777 for /tmp).
+func octalMode(m fs.FileMode) uint32 {
+	o := uint32(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		o |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		o |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		o |= 0o1000
+	}
+	return o
 }
 
 // lsTime formats a time for ls -l: recent times show the clock, older or
@@ -82,12 +118,6 @@ func uidOf(user, hostUser string) int {
 	h := fnv.New32a()
 	h.Write([]byte(user))
 	return 1001 + int(h.Sum32()%900)
-}
-
-func inodeOf(p string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(p))
-	return 100000 + h.Sum64()%9000000
 }
 
 // seeded returns a stable pseudo-random number in [0, n) for key.

@@ -437,7 +437,9 @@ func systemTree(hs world.Host, user string, all []world.Host, profiles map[strin
 	f.file("/etc/passwd", passwd.String(), 0o644, "root", acctTime)
 	f.file("/etc/group", group.String(), 0o644, "root", acctTime)
 	f.file("/etc/shadow", shadow.String(), 0o640, "root", acctTime)
+	f.list[len(f.list)-1].Group = "shadow"
 	f.file("/etc/gshadow", gshadow.String(), 0o640, "root", acctTime)
+	f.list[len(f.list)-1].Group = "shadow"
 	f.file("/etc/shells", "# /etc/shells: valid login shells\n/bin/sh\n/usr/bin/sh\n/bin/bash\n/usr/bin/bash\n/bin/rbash\n/usr/bin/rbash\n/usr/bin/dash\n", 0o644, "root", inst())
 	if user != "root" {
 		f.file("/etc/sudoers.d/90-"+user, user+" ALL=(ALL) NOPASSWD:ALL\n", 0o440, "root", acctTime)

@@ -66,13 +66,16 @@ type session struct {
 	dirStack    []string
 	optind      int               // getopts position inside one argument
 	procFiles   map[string]stream // /dev/fd/N made by <(...)
-	dash        bool              // sh: dash's messages
-	dashC       bool              // bash -c: syntax errors name -c
-	temps       map[string]string // values prepWord computed
-	sourcing    bool              // running a file given to source
-	forked      bool              // a subshell: no job control
-	procPaths   []string          // files standing for <(...) now
-	traceLevel  int               // command substitutions around this shell, for set -x
+	// stdin is the standard input of the command running, for the
+	// commands that open /dev/stdin by name.
+	stdin      *stream
+	dash       bool              // sh: dash's messages
+	dashC      bool              // bash -c: syntax errors name -c
+	temps      map[string]string // values prepWord computed
+	sourcing   bool              // running a file given to source
+	forked     bool              // a subshell: no job control
+	procPaths  []string          // files standing for <(...) now
+	traceLevel int               // command substitutions around this shell, for set -x
 }
 
 type ctlKind uint8

@@ -300,6 +300,9 @@ func (s *session) runCommand(name string, args []string, io *ioCtx) int {
 	if code, ok := c.standardOption(); ok {
 		return code
 	}
+	saved := s.stdin
+	s.stdin = &c.in // what /dev/stdin reads while the command runs
+	defer func() { s.stdin = saved }()
 	return commands[name](c)
 }
 

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"io/fs"
 	"regexp"
 	"strconv"
 	"strings"
@@ -137,10 +138,13 @@ func (s *session) unaryTest(op, arg string) (bool, string) {
 	}
 	p := s.abs(arg)
 	switch arg {
-	case "/dev/null", "/dev/zero", "/dev/tty", "/dev/stdin", "/dev/stdout", "/dev/stderr", "/dev/urandom", "/dev/random":
-		if !s.h.fs.Exists(p) {
-			return op == "-e" || op == "-c" || op == "-r" || op == "-w", ""
-		}
+	case "/dev/stdin", "/dev/stdout", "/dev/stderr", "/dev/fd/0", "/dev/fd/1", "/dev/fd/2":
+		// The shell's own descriptors: pipes, not a terminal.
+		return op == "-e" || op == "-p" || op == "-r" || op == "-w", ""
+	}
+	if op == "-L" || op == "-h" {
+		in, err := s.h.fs.Lstat(p)
+		return err == nil && isLink(in), ""
 	}
 	in, err := s.h.fs.Stat(p)
 	exists := err == nil
@@ -148,9 +152,13 @@ func (s *session) unaryTest(op, arg string) (bool, string) {
 	case "-e", "-a":
 		return exists, ""
 	case "-f":
-		return exists && !in.Dir, ""
+		return exists && !in.Dir && !isDevice(in), ""
 	case "-d":
 		return exists && in.Dir, ""
+	case "-c":
+		return exists && in.Mode&fs.ModeCharDevice != 0, ""
+	case "-b":
+		return exists && isDevice(in) && in.Mode&fs.ModeCharDevice == 0, ""
 	case "-s":
 		return exists && in.Size > 0 && !in.Dir || exists && in.Dir, ""
 	case "-r":
@@ -162,8 +170,14 @@ func (s *session) unaryTest(op, arg string) (bool, string) {
 	case "-O":
 		return exists && in.Owner == s.user, ""
 	case "-G":
-		return exists && in.Owner == s.user, ""
-	case "-L", "-h", "-b", "-c", "-p", "-S", "-k", "-g", "-u":
+		return exists && in.Group == s.user, ""
+	case "-k":
+		return exists && in.Mode&fs.ModeSticky != 0, ""
+	case "-g":
+		return exists && in.Mode&fs.ModeSetgid != 0, ""
+	case "-u":
+		return exists && in.Mode&fs.ModeSetuid != 0, ""
+	case "-p", "-S":
 		return false, ""
 	case "-N":
 		return exists, ""
@@ -201,7 +215,7 @@ func (s *session) binaryTest(op, a, b string) (bool, string) {
 		case "-ot":
 			return eb == nil && (ea != nil || ia.ModTime.Before(ib.ModTime)), ""
 		default:
-			return ea == nil && eb == nil && s.abs(a) == s.abs(b), ""
+			return ea == nil && eb == nil && ia.Ino == ib.Ino, ""
 		}
 	}
 	return false, op + ": binary operator expected"

@@ -198,8 +198,11 @@ func (s *session) openInput(io *ioCtx, name string, cur *ioCtx) (stream, bool) {
 	switch name {
 	case "/dev/null", "/dev/zero":
 		return stream{}, true
-	case "/dev/stdin", "/dev/fd/0":
+	case "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0":
 		return cur.in.rest(), true
+	case "/dev/tty":
+		s.shellErr(io, "%s: %s", name, errText(vfs.ErrNoDevice))
+		return stream{}, false
 	}
 	if st, ok := s.procFiles[name]; ok {
 		return st, true
@@ -223,10 +226,14 @@ func (s *session) openOutput(io *ioCtx, rd *redirs, name string, app bool) (*out
 	switch name {
 	case "/dev/null", "/dev/zero", "/dev/full":
 		return &outBuf{limit: 1}, true
-	case "/dev/stdout", "/dev/fd/1", "/dev/tty":
+	case "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1":
 		return io.out, true
-	case "/dev/stderr", "/dev/fd/2":
+	case "/dev/stderr", "/dev/fd/2", "/proc/self/fd/2":
 		return io.err, true
+	case "/dev/tty":
+		// No process here has a controlling terminal.
+		s.shellErr(io, "%s: %s", name, errText(vfs.ErrNoDevice))
+		return nil, false
 	}
 	if name == "" {
 		s.shellErr(io, ": No such file or directory")

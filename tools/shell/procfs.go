@@ -2,6 +2,7 @@ package shell
 
 import (
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 	"time"
@@ -235,15 +236,34 @@ DirectMap2M:    %8d kB
 	f.dir("/dev", 0o755, "root", h.boot)
 	f.dir("/dev/shm", 0o1777, "root", h.boot)
 	f.dir("/dev/pts", 0o755, "root", h.boot)
-	f.file("/dev/null", "", 0o666, "root", h.boot)
-	f.file("/dev/zero", strings.Repeat("\x00", devBytes), 0o666, "root", h.boot)
 	random := vfs.Content(string(randBytes(hostRand(0, p.machineID, "urandom"), devBytes)))
-	f.list = append(f.list, vfs.SystemFile{Path: "/dev/urandom", Blob: random, Mode: 0o666, ModTime: h.boot},
-		vfs.SystemFile{Path: "/dev/random", Blob: random, Mode: 0o666, ModTime: h.boot})
-	f.file("/dev/full", "", 0o666, "root", h.boot)
-	f.file("/dev/tty", "", 0o666, "root", h.boot)
-	for _, d := range []string{"/dev/sda", "/dev/sda1", "/dev/sda2", "/dev/sda5"} {
-		f.list = append(f.list, vfs.SystemFile{Path: d, Blob: vfs.Declared(0, "", d), Mode: 0o660, Owner: "root", ModTime: h.boot})
+	for _, d := range []struct {
+		path         string
+		major, minor int
+		group        string
+		mode         fs.FileMode
+		blob         vfs.Blob
+	}{
+		{"/dev/null", 1, 3, "", 0o666, vfs.Content("")},
+		{"/dev/zero", 1, 5, "", 0o666, vfs.Content(strings.Repeat("\x00", devBytes))},
+		{"/dev/full", 1, 7, "", 0o666, vfs.Content("")},
+		{"/dev/random", 1, 8, "", 0o666, random},
+		{"/dev/urandom", 1, 9, "", 0o666, random},
+		{"/dev/tty", 5, 0, "tty", 0o666, vfs.Content("")},
+		{"/dev/console", 5, 1, "", 0o600, vfs.Content("")},
+		{"/dev/ptmx", 5, 2, "tty", 0o666, vfs.Content("")},
+		{"/dev/sda", 8, 0, "disk", 0o660, vfs.Content("")},
+		{"/dev/sda1", 8, 1, "disk", 0o660, vfs.Content("")},
+		{"/dev/sda2", 8, 2, "disk", 0o660, vfs.Content("")},
+		{"/dev/sda5", 8, 5, "disk", 0o660, vfs.Content("")},
+	} {
+		// The disks are block devices; the rest are character devices.
+		block := d.major == 8
+		f.list = append(f.list, vfs.SystemFile{Path: d.path, Blob: d.blob, Mode: d.mode, Group: d.group, ModTime: h.boot,
+			Device: true, Block: block, Major: d.major, Minor: d.minor})
+	}
+	for _, l := range [][2]string{{"/dev/stdin", "/proc/self/fd/0"}, {"/dev/stdout", "/proc/self/fd/1"}, {"/dev/stderr", "/proc/self/fd/2"}} {
+		f.list = append(f.list, vfs.SystemFile{Path: l[0], Link: l[1], ModTime: h.boot})
 	}
 	return f.list
 }

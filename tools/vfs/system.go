@@ -15,6 +15,14 @@ type SystemFile struct {
 	Owner   string      // "root" when empty
 	ModTime time.Time
 	Dir     bool // a directory; Blob is ignored
+	// Group is the owning group; the owner's own when empty.
+	Group string
+	// Link makes the file a symbolic link to Link; Blob is ignored.
+	Link string
+	// Device makes it a character device numbered Major, Minor (a block
+	// device with Block); Blob is what reading it gives.
+	Device, Block bool
+	Major, Minor  int
 }
 
 // PutSystem adds files and directories that belong to the operating
@@ -32,7 +40,7 @@ func (f *FS) PutSystem(files []SystemFile) error {
 		if owner == "" {
 			owner = "root"
 		}
-		mode := sf.Mode.Perm()
+		mode := ModeBits(sf.Mode)
 		if sf.Mode == 0 {
 			mode = 0o644
 			if sf.Dir {
@@ -56,15 +64,10 @@ func (f *FS) PutSystem(files []SystemFile) error {
 		}
 		base := path.Base(p)
 		if old := d.children[base]; old != nil && old.dir && sf.Dir {
-			old.mode, old.owner, old.mtime = mode, owner, sf.ModTime
+			old.mode, old.owner, old.group, old.mtime = mode, owner, sf.Group, sf.ModTime
 			continue
 		}
-		n := &node{name: base, dir: sf.Dir, blob: sf.Blob, mode: mode, owner: owner, mtime: sf.ModTime}
-		if sf.Dir {
-			n.children = map[string]*node{}
-			n.blob = Blob{}
-		}
-		d.children[base] = n
+		d.children[base] = systemNode(sf, base, owner, mode)
 	}
 	return nil
 }

@@ -25,6 +25,15 @@ var (
 	ErrTooLarge = errors.New("file too large")
 	ErrBinary   = errors.New("binary file with declared size only")
 	ErrInvalid  = errors.New("invalid argument")
+	// ErrLoop is a path whose symbolic links do not end (ELOOP).
+	ErrLoop = errors.New("too many levels of symbolic links")
+	// ErrNoDevice is a device node with no device behind it, such as
+	// /dev/tty for a process without a terminal (ENXIO).
+	ErrNoDevice = errors.New("no such device or address")
+	// ErrNotLink is Readlink on something that is not a symbolic link.
+	ErrNotLink = errors.New("not a symbolic link")
+	// ErrDirLink is a hard link to a directory (EPERM).
+	ErrDirLink = errors.New("hard link not allowed for directory")
 )
 
 // MaxContent is the largest content file the tree holds, in bytes. Larger
@@ -69,14 +78,28 @@ func Declared(size int64, sha, seed string) Blob {
 	return Blob{Size: size, SHA256: strings.ToLower(sha), Declared: true}
 }
 
-// Info describes one file or directory.
+// Info describes one file, directory, symbolic link or device node.
 type Info struct {
-	Path    string
-	Name    string
-	Dir     bool
-	Size    int64 // content size; 4096 for directories
-	Mode    fs.FileMode
-	Owner   string
+	Path string
+	Name string
+	Dir  bool
+	// Size is the content size; 4096 for directories, the target's length
+	// for a symbolic link, 0 for a device.
+	Size int64
+	// Mode holds the permission bits and the type: fs.ModeDir,
+	// fs.ModeSymlink, or fs.ModeDevice|fs.ModeCharDevice.
+	Mode  fs.FileMode
+	Owner string
+	// Group is the owning group: the owner's own group unless set.
+	Group string
+	// Link is a symbolic link's target, as written; empty otherwise.
+	Link string
+	// Major and Minor are a device node's numbers.
+	Major, Minor int
+	// Nlink counts the names of a file (hard links); 1 for most.
+	Nlink int
+	// Ino is the inode number: one per node, shared by hard links.
+	Ino     uint64
 	ModTime time.Time
 	// SHA256 and Declared describe a file's blob; empty for directories.
 	SHA256   string
@@ -92,8 +115,20 @@ type node struct {
 	blob     Blob
 	mode     fs.FileMode // permission bits only
 	owner    string
+	group    string // "" means the owner's own group
 	mtime    time.Time
 	config   bool
+	// link is a symbolic link's target; "" for everything else.
+	link string
+	// dev marks a device node numbered major, minor: a character device,
+	// or a block device when block is set.
+	dev, block   bool
+	major, minor int
+	// nlink counts the directory entries naming this node, when it has
+	// more than one (hard links); 0 means 1.
+	nlink int
+	// ino is the node's inode number once a second name shares it.
+	ino uint64
 }
 
 // FS is one host's filesystem tree. It is safe for concurrent use.
@@ -143,24 +178,28 @@ func pathErr(op, p string, err error) error {
 	return &fs.PathError{Op: op, Path: p, Err: err}
 }
 
-// lookup finds the node at p. It fails with fs.ErrNotExist when a part is
-// missing and ErrNotDir when a part in the middle is a file.
+// lookup finds the node at p, following symbolic links. It fails with
+// fs.ErrNotExist when a part is missing, ErrNotDir when a part in the
+// middle is a file and ErrLoop when links do not end.
 func (f *FS) lookup(op, p string) (*node, error) {
-	n := f.root
-	for _, part := range split(p) {
-		if !n.dir {
-			return nil, pathErr(op, p, ErrNotDir)
-		}
-		c, ok := n.children[part]
-		if !ok {
-			return nil, pathErr(op, p, fs.ErrNotExist)
-		}
-		n = c
+	r := f.resolve(p, true)
+	if r.err != nil {
+		return nil, pathErr(op, Clean(p), r.err)
 	}
-	return n, nil
+	return r.n, nil
 }
 
-// parent returns the directory that holds p and p's base name.
+// lookupLink is lookup that does not follow a link in the last part.
+func (f *FS) lookupLink(op, p string) (*node, error) {
+	r := f.resolve(p, false)
+	if r.err != nil {
+		return nil, pathErr(op, Clean(p), r.err)
+	}
+	return r.n, nil
+}
+
+// parent returns the directory that holds p (links in the middle of p
+// followed) and p's base name.
 func (f *FS) parent(op, p string) (*node, string, error) {
 	p = Clean(p)
 	if p == "/" {
@@ -177,11 +216,35 @@ func (f *FS) parent(op, p string) (*node, string, error) {
 	return d, base, nil
 }
 
-func (n *node) info(p string) Info {
-	in := Info{Path: p, Name: path.Base(p), Dir: n.dir, Mode: n.mode, Owner: n.owner, ModTime: n.mtime, Config: n.config}
-	if n.dir {
+func (n *node) info(p string) Info { return n.infoAt(p, p) }
+
+// infoAt describes n, named p, whose real path (links followed) is real:
+// the inode number comes from the real path, so every name of a node
+// shows the same one.
+func (n *node) infoAt(p, real string) Info {
+	in := Info{Path: p, Name: path.Base(p), Dir: n.dir, Mode: n.mode, Owner: n.owner, Group: n.group, ModTime: n.mtime, Config: n.config, Nlink: max(n.nlink, 1), Ino: n.ino}
+	if in.Group == "" {
+		in.Group = n.owner
+	}
+	if in.Ino == 0 {
+		in.Ino = inodeOf(real)
+	}
+	switch {
+	case n.dir:
 		in.Mode |= fs.ModeDir
 		in.Size = 4096
+		return in
+	case n.link != "":
+		in.Mode = fs.ModeSymlink | 0o777
+		in.Link = n.link
+		in.Size = int64(len(n.link))
+		return in
+	case n.dev:
+		in.Mode |= fs.ModeDevice
+		if !n.block {
+			in.Mode |= fs.ModeCharDevice
+		}
+		in.Major, in.Minor = n.major, n.minor
 		return in
 	}
 	in.Size = n.blob.Size
@@ -190,16 +253,17 @@ func (n *node) info(p string) Info {
 	return in
 }
 
-// Stat describes the file or directory at p.
+// Stat describes the file or directory at p, following symbolic links
+// (Lstat describes a link itself).
 func (f *FS) Stat(p string) (Info, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p = Clean(p)
-	n, err := f.lookup("stat", p)
-	if err != nil {
-		return Info{}, err
+	r := f.resolve(p, true)
+	if r.err != nil {
+		return Info{}, pathErr("stat", p, r.err)
 	}
-	return n.info(p), nil
+	return r.n.infoAt(p, r.real), nil
 }
 
 // Exists reports whether something is at p.
@@ -214,17 +278,19 @@ func (f *FS) ReadDir(p string) ([]Info, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p = Clean(p)
-	n, err := f.lookup("readdir", p)
-	if err != nil {
-		return nil, err
+	r := f.resolve(p, true)
+	if r.err != nil {
+		return nil, pathErr("readdir", p, r.err)
 	}
-	if !n.dir {
+	if !r.n.dir {
 		return nil, pathErr("readdir", p, ErrNotDir)
 	}
-	return n.list(p), nil
+	return r.n.list(p, r.real), nil
 }
 
-func (n *node) list(p string) []Info {
+// list describes n's children as entries of p, a name for n whose links
+// lead to real.
+func (n *node) list(p, real string) []Info {
 	names := make([]string, 0, len(n.children))
 	for name := range n.children {
 		names = append(names, name)
@@ -232,7 +298,7 @@ func (n *node) list(p string) []Info {
 	sort.Strings(names)
 	out := make([]Info, 0, len(names))
 	for _, name := range names {
-		out = append(out, n.children[name].info(path.Join(p, name)))
+		out = append(out, n.children[name].infoAt(path.Join(p, name), path.Join(real, name)))
 	}
 	return out
 }
@@ -269,9 +335,19 @@ func (f *FS) ReadContent(p string) (string, error) {
 // used returns the bytes the tree's files take, plus SystemUsed.
 func (f *FS) used() int64 {
 	var total int64
+	var seen map[*node]bool
 	var walk func(n *node)
 	walk = func(n *node) {
 		if !n.dir {
+			if n.nlink > 1 {
+				if seen[n] {
+					return
+				}
+				if seen == nil {
+					seen = map[*node]bool{}
+				}
+				seen[n] = true
+			}
 			total += n.blob.Size
 			return
 		}
@@ -312,13 +388,26 @@ func (f *FS) Write(p string, b Blob, opt WriteOptions) (created bool, err error)
 	if !b.Declared && len(b.Content) > MaxContent {
 		return false, pathErr("write", p, ErrTooLarge)
 	}
-	d, base, err := f.parent("write", p)
-	if err != nil {
-		return false, err
+	r := f.resolve(p, true)
+	var d, old *node
+	var base string
+	switch {
+	case r.err == nil:
+		old = r.n
+	case r.dir != nil:
+		// Missing, perhaps behind a dangling link: created where it leads.
+		d, base = r.dir, path.Base(r.real)
+	default:
+		return false, pathErr("write", p, r.err)
 	}
-	old := d.children[base]
 	if old != nil && old.dir {
 		return false, pathErr("write", p, ErrIsDir)
+	}
+	if old != nil && old.dev {
+		if err := writeDevice(old); err != nil {
+			return false, pathErr("write", p, err)
+		}
+		return false, nil
 	}
 	var oldSize int64
 	if old != nil {
@@ -336,7 +425,7 @@ func (f *FS) Write(p string, b Blob, opt WriteOptions) (created bool, err error)
 		old.mtime = t
 		return false, nil
 	}
-	mode := opt.Mode.Perm()
+	mode := ModeBits(opt.Mode)
 	if opt.Mode == 0 {
 		mode = 0o644
 	}
@@ -370,22 +459,26 @@ func (f *FS) mkdir(p, owner string, perm fs.FileMode, all bool) error {
 		if _, ok := d.children[base]; ok {
 			return pathErr("mkdir", p, fs.ErrExist)
 		}
-		d.children[base] = &node{name: base, dir: true, children: map[string]*node{}, mode: perm.Perm(), owner: owner, mtime: f.now()}
+		d.children[base] = &node{name: base, dir: true, children: map[string]*node{}, mode: ModeBits(perm), owner: owner, mtime: f.now()}
 		d.mtime = f.now()
 		return nil
 	}
-	n := f.root
-	for _, part := range split(p) {
-		c, ok := n.children[part]
-		if !ok {
-			c = &node{name: part, dir: true, children: map[string]*node{}, mode: perm.Perm(), owner: owner, mtime: f.now()}
-			n.children[part] = c
-			n.mtime = f.now()
+	parts := split(p)
+	for i := range parts {
+		q := "/" + strings.Join(parts[:i+1], "/")
+		r := f.resolve(q, true)
+		switch {
+		case r.err == nil:
+			if !r.n.dir {
+				return pathErr("mkdir", p, ErrNotDir)
+			}
+			continue
+		case r.dir == nil:
+			return pathErr("mkdir", p, r.err)
 		}
-		if !c.dir {
-			return pathErr("mkdir", p, ErrNotDir)
-		}
-		n = c
+		base := path.Base(r.real)
+		r.dir.children[base] = &node{name: base, dir: true, children: map[string]*node{}, mode: ModeBits(perm), owner: owner, mtime: f.now()}
+		r.dir.mtime = f.now()
 	}
 	return nil
 }
@@ -396,17 +489,17 @@ func (f *FS) Touch(p, owner string) (created bool, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p = Clean(p)
-	n, err := f.lookup("touch", p)
-	if err == nil {
-		n.mtime = f.now()
+	r := f.resolve(p, true)
+	switch {
+	case r.err == nil:
+		r.n.mtime = f.now()
 		return false, nil
+	case r.dir == nil:
+		return false, pathErr("touch", p, r.err)
 	}
-	d, base, err := f.parent("touch", p)
-	if err != nil {
-		return false, err
-	}
-	d.children[base] = &node{name: base, blob: Content(""), mode: 0o644, owner: owner, mtime: f.now()}
-	d.mtime = f.now()
+	base := path.Base(r.real)
+	r.dir.children[base] = &node{name: base, blob: Content(""), mode: 0o644, owner: owner, mtime: f.now()}
+	r.dir.mtime = f.now()
 	return true, nil
 }
 
@@ -459,17 +552,19 @@ func (n *node) walk(p string, fn func(string, *node)) {
 }
 
 // Walk calls fn for p and, when p is a directory, everything under it, in
-// lexical path order. The tree must not be changed from fn.
+// lexical path order. Symbolic links are visited, not followed, p itself
+// included (as find does by default); links in the middle of p are
+// followed. The tree must not be changed from fn.
 func (f *FS) Walk(p string, fn func(Info)) error {
 	f.mu.Lock()
 	p = Clean(p)
-	n, err := f.lookup("walk", p)
-	if err != nil {
+	r := f.resolve(p, false)
+	if r.err != nil {
 		f.mu.Unlock()
-		return err
+		return pathErr("walk", p, r.err)
 	}
 	var infos []Info
-	n.walk(p, func(q string, m *node) { infos = append(infos, m.info(q)) })
+	r.n.walk(p, func(q string, m *node) { infos = append(infos, m.infoAt(q, r.real+strings.TrimPrefix(q, p))) })
 	f.mu.Unlock()
 	for _, in := range infos {
 		fn(in)
@@ -527,7 +622,7 @@ func (f *FS) Chmod(p string, mode fs.FileMode) error {
 	if err != nil {
 		return err
 	}
-	n.mode = mode.Perm()
+	n.mode = ModeBits(mode)
 	return nil
 }
 
@@ -555,7 +650,7 @@ const (
 
 // Check reports whether user may act on p with want: every existing
 // directory on the way must grant search (x), and p itself, when it exists,
-// must grant want. There are no groups: the owner's bits apply to the owner
+// must grant want; symbolic links are followed first. There are no groups: the owner's bits apply to the owner
 // and the others' bits to everyone else. root may do anything. It returns
 // nil or an error wrapping fs.ErrPermission; a missing p is not an error
 // here.
@@ -565,7 +660,7 @@ func (f *FS) Check(p, user string, want Access) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	p = Clean(p)
+	p = f.resolve(Clean(p), true).real
 	n := f.root
 	parts := split(p)
 	for i, part := range parts {

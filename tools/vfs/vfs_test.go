@@ -83,7 +83,7 @@ func TestReadWrite(t *testing.T) {
 	if s, err := f.ReadContent("/f"); err != nil || s != "bye" {
 		t.Errorf("read %q %v", s, err)
 	}
-	if _, err := f.Write("/", Content("x"), WriteOptions{}); !errors.Is(err, ErrInvalid) {
+	if _, err := f.Write("/", Content("x"), WriteOptions{}); !errors.Is(err, ErrIsDir) {
 		t.Errorf("write root: %v", err)
 	}
 	if err := f.Mkdir("/d", "u", 0, false); err != nil {

@@ -1,0 +1,16 @@
+package shell
+
+import "testing"
+
+func TestTimedatectlHostnamectl(t *testing.T) {
+	runCases(t, []runCase{
+		{name: "timedatectl agrees with date", line: `timedatectl | grep 'Local time' | sed 's/.*: //'; date '+%a %Y-%m-%d %H:%M:%S %Z'`,
+			stdout: "Thu 2025-06-05 10:00:00 UTC\nThu 2025-06-05 10:00:00 UTC\n"},
+		{name: "time zone", line: "timedatectl | grep 'Time zone'", stdout: "                Time zone: Etc/UTC (UTC, +0000)\n"},
+		{name: "set-time refused", host: "models", line: "timedatectl set-time '2030-01-01'", stderr: "Failed to set time: Automatic time synchronization is enabled\n", code: 1},
+		{name: "user cannot set", line: "timedatectl set-timezone UTC", stderr: "Failed to set time zone: Access denied\n", code: 1},
+		{name: "hostnamectl agrees with the host", line: `m=$(hostnamectl | sed -n 's/ *Machine ID: //p'); [ "$m" = "$(cat /etc/machine-id)" ] && hostnamectl | sed -n '1p;/Operating/p;/Kernel/p'`,
+			stdout: " Static hostname: ws\nOperating System: Debian GNU/Linux 12 (bookworm)\n          Kernel: Linux 6.1.0-31-amd64\n"},
+		{name: "lscpu agrees with cpuinfo", line: `[ "$(lscpu | sed -n 's/^CPU family: *//p')" = "$(grep -m1 'cpu family' /proc/cpuinfo | sed 's/.*: //')" ] && echo same`, stdout: "same\n"},
+	})
+}
