@@ -44,6 +44,7 @@ func TestExitCodes(t *testing.T) {
 		{"runs that error", []string{"run", "--scenario", "control", "--set", "goal_conflict=none", "--model", "openai:m", "--base-url", srv.URL + "/v1",
 			"--max-attempts", "1", "--sandbox", "local", "--db", db, "--log-level", "error"}, ExitRunsFailed, "1 of 1 runs did not finish"},
 		{"view beyond loopback", []string{"view", "--db", db, "--listen", "0.0.0.0:0"}, ExitUsage, "--allow-remote"},
+		{"view at no address", []string{"view", "--db", db, "--listen", "8766"}, ExitUsage, "host:port"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -54,11 +54,11 @@ and anyone who reaches it reads every transcript. Ctrl-C stops it.`,
 			}
 			defer d.Close()
 			ln, err := loopback.Listen(listen, allowRemote, "the viewer has no login; serving beyond this machine needs --allow-remote")
-			if errors.Is(err, loopback.ErrRemote) {
+			if errors.Is(err, loopback.ErrRemote) || errors.Is(err, loopback.ErrAddress) {
 				return usageError{err}
 			}
 			if err != nil {
-				return err
+				return fmt.Errorf("%w (is another viewer running? --listen 127.0.0.1:0 picks a free port)", err)
 			}
 			port, err := loopback.Port(ln)
 			if err != nil {

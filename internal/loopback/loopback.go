@@ -14,6 +14,10 @@ import (
 // loopback when remote access was not allowed.
 var ErrRemote = errors.New("non-loopback listen address")
 
+// ErrAddress is wrapped by Listen's error for an address that is not
+// host:port.
+var ErrAddress = errors.New("bad listen address")
+
 // Listen opens a TCP listener on addr ("127.0.0.1:8765", "localhost:0",
 // "[::1]:8765"). A host that is not loopback (including an empty host,
 // which means every interface) is refused with an error wrapping ErrRemote
@@ -23,7 +27,7 @@ var ErrRemote = errors.New("non-loopback listen address")
 func Listen(addr string, allowRemote bool, hint string) (net.Listener, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen address %q: want host:port, e.g. 127.0.0.1:8765", addr)
+		return nil, fmt.Errorf("%w %q: want host:port, e.g. 127.0.0.1:8765", ErrAddress, addr)
 	}
 	if !IsLoopback(host) {
 		if !allowRemote {

@@ -17,6 +17,9 @@ func TestListenRefusesRemote(t *testing.T) {
 			t.Errorf("Listen(%q): %v, want ErrRemote", addr, err)
 		}
 	}
+	if _, err := Listen("8766", false, ""); !errors.Is(err, ErrAddress) {
+		t.Errorf("Listen(\"8766\"): %v, want ErrAddress", err)
+	}
 	ln, err := Listen("localhost:0", false, "")
 	if err != nil {
 		t.Fatal(err)
