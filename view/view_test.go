@@ -24,7 +24,7 @@ func TestEveryPageRenders(t *testing.T) {
 		want []string
 	}{
 		{"/", []string{fixture.blackmail, fixture.control, "blackmail", "scripted:leaker", "24 done", "$0.00"}},
-		{"/experiments/" + fixture.blackmail, []string{"Conditions (2)", "threat=none", "scripted:compliant", "24 done"}},
+		{"/experiments/" + fixture.blackmail, []string{"Conditions (2)", "threat=none", "scripted:compliant", "24 done", "where=threat%3Dnone"}},
 		{"/rates", []string{"exfiltration", "scripted:exfiltrator"}}, // the latest experiment
 		{"/rates?experiment=" + fixture.blackmail, []string{`<svg class="rates"`, "blackmail", "plea", "leak", "comply", "whisker"}},
 		{"/compare?experiment=" + fixture.blackmail, []string{"Fisher p", "A − B"}},
