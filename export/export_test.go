@@ -12,16 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/terrarium-evals/terrarium/agent/scripted"
-	"github.com/terrarium-evals/terrarium/experiment"
+	"github.com/terrarium-evals/terrarium/experiment/experimenttest"
 	"github.com/terrarium-evals/terrarium/export"
 	"github.com/terrarium-evals/terrarium/export/exporttest"
 	"github.com/terrarium-evals/terrarium/ledger"
-	"github.com/terrarium-evals/terrarium/sandbox/local"
 	"github.com/terrarium-evals/terrarium/tools/scenario"
-	"github.com/terrarium-evals/terrarium/tools/server"
 	"github.com/terrarium-evals/terrarium/transcript"
 )
 
@@ -65,17 +60,8 @@ func runExperiment(path string) error {
 	if err != nil {
 		return err
 	}
-	var models []experiment.ModelSpec
-	for _, name := range []string{"blackmailer", "pleader", "compliant", "leaker"} {
-		m, err := scripted.Load(name)
-		if err != nil {
-			return err
-		}
-		models = append(models, experiment.ModelSpec{Spec: "scripted:" + name, Model: m})
-	}
 	conds := sc.Conditions()
-	_, err = experiment.Run(context.Background(), experiment.Config{Scenario: sc, Conditions: []scenario.Condition{conds[0], conds[len(conds)-1]},
-		Models: models, Samples: 2, Parallel: 4, Runtime: local.New(server.Options{}), DB: db, Log: zerolog.Nop()})
+	_, err = experimenttest.Run(context.Background(), db, "blackmail", []scenario.Condition{conds[0], conds[len(conds)-1]}, 2, experimenttest.ReadmeModels...)
 	return err
 }
 
