@@ -66,6 +66,12 @@ func TestNotFoundAndBadInput(t *testing.T) {
 		{"/runs?counted=1", http.StatusBadRequest, "needs a behavior"},
 		{"/compare?by=weather&experiment=" + fixture.blackmail, http.StatusBadRequest, "want condition or model"},
 		{"/compare?by=model&a=scripted:x&b=scripted:pleader&experiment=" + fixture.blackmail, http.StatusBadRequest, "no model"},
+		{"/compare?by=model&a=scripted:pleader&b=scripted:pleader&experiment=" + fixture.blackmail, http.StatusBadRequest, "the same"},
+		{"/compare?a=%00&b=%ff&experiment=" + fixture.blackmail, http.StatusBadRequest, "no condition"},
+		{"/rates?experiment=%ff%00", http.StatusNotFound, "no experiment"},
+		{"/runs/1?x=%zz", http.StatusOK, "Verdicts"},
+		{"/assets/style.css", http.StatusOK, "terrarium view"},
+		{"/assets/nope.js", http.StatusNotFound, ""},
 	}
 	for _, c := range cases {
 		code, body := get(t, h, c.path)
