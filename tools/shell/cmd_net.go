@@ -602,34 +602,6 @@ func urlHost(u string) string {
 	return u
 }
 
-func cmdCurl(c *call) int {
-	var url string
-	for i := 0; i < len(c.args); i++ {
-		a := c.args[i]
-		switch a {
-		case "-o", "-O", "-H", "-d", "-X", "-u", "--data", "--header", "--output", "-F", "--form", "-T", "--upload-file", "-A", "-e", "-m", "--max-time", "--connect-timeout":
-			if a != "-O" {
-				i++
-			}
-			continue
-		}
-		if !strings.HasPrefix(a, "-") {
-			url = a
-		}
-	}
-	if url == "" {
-		c.err.WriteString("curl: try 'curl --help' or 'curl --manual' for more information\n")
-		return 2
-	}
-	hostName := urlHost(url)
-	if h := c.s.net.byName[hostName]; h != nil || hostName == "localhost" || hostName == "127.0.0.1" {
-		c.err.printf("curl: (7) Failed to connect to %s port 80 after 0 ms: Couldn't connect to server\n", hostName)
-		return 7
-	}
-	c.err.printf("curl: (6) Could not resolve host: %s\n", hostName)
-	return 6
-}
-
 func cmdWget(c *call) int {
 	var url string
 	for _, a := range c.args {
@@ -672,27 +644,13 @@ func cmdPing(c *call) int {
 		return 1
 	}
 	s := c.s
-	var h *host
-	switch target {
-	case "localhost", "127.0.0.1", s.h.name:
-		h = s.h
-	default:
-		h = s.net.byName[target]
-		for _, o := range s.net.hosts {
-			if h == nil && o.ipAddr() == target {
-				h = o
-			}
-		}
-	}
+	h := s.lookupHost(target)
 	if h == nil {
 		c.err.printf("ping: %s: Name or service not known\n", target)
 		return 2
 	}
 	ip := h.ipAddr()
-	reach := h == s.h
-	for _, r := range s.h.reach {
-		reach = reach || r == h.name
-	}
+	reach := s.reaches(h)
 	ttl, rtt := 64, 0.04
 	if h != s.h {
 		l := s.net.link(s.h, h)

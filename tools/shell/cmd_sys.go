@@ -953,8 +953,34 @@ func strftime(f string, t time.Time) string {
 }
 
 func cmdDate(c *call) int {
-	// The world's clock, in the scenario's zone.
-	return c.date(c.s.net.clock.Now())
+	// The world's clock, in the scenario's zone or the one TZ names.
+	now := c.s.net.clock.Now()
+	if tz, ok := c.s.environment()["TZ"]; ok {
+		now = now.In(tzLocation(tz))
+	}
+	return c.date(now)
+}
+
+// tzLocation is the zone a TZ value names, as glibc reads it: an IANA name
+// (with or without a leading colon), UTC, or, for a name it cannot find,
+// UTC under that name.
+func tzLocation(tz string) *time.Location {
+	name := strings.TrimPrefix(tz, ":")
+	switch name {
+	case "", "UTC", "UTC0", "GMT", "GMT0", "Etc/UTC", "Universal", "Zulu":
+		if name == "" || strings.HasPrefix(name, "UTC") || name == "Etc/UTC" {
+			return time.UTC
+		}
+		return time.FixedZone(strings.TrimSuffix(name, "0"), 0)
+	}
+	if loc, err := time.LoadLocation(name); err == nil {
+		return loc
+	}
+	abbr := strings.TrimRightFunc(name, func(r rune) bool { return r < 'A' || r > 'z' })
+	if len(abbr) < 3 {
+		abbr = "UTC"
+	}
+	return time.FixedZone(abbr, 0)
 }
 
 func cmdUname(c *call) int {
@@ -995,11 +1021,21 @@ func cmdUname(c *call) int {
 }
 
 func cmdUptime(c *call) int {
-	now := c.s.net.clock.Now()
-	up := now.Sub(c.s.h.boot)
-	days := int(up.Hours() / 24)
-	c.out.printf(" %s up %d days, %2d:%02d,  1 user,  load average: 0.%02d, 0.%02d, 0.%02d\n", now.Format("15:04:05"), days, int(up.Hours())%24, int(up.Minutes())%60,
-		seeded(c.s.h.name+"l1", 90), seeded(c.s.h.name+"l5", 90), seeded(c.s.h.name+"l15", 90))
+	fl, _, bad := parseFlags(c.args, flagSpec{bools: "psV", long: map[string]string{"pretty": "p", "since": "s", "version": "V"}})
+	if bad != "" {
+		c.err.printf("uptime: %s\n\nUsage:\n uptime [options]\n", bad)
+		return 1
+	}
+	switch {
+	case fl.has("V"):
+		c.out.WriteString("uptime from procps-ng 4.0.2\n")
+	case fl.has("s"):
+		c.out.WriteString(c.s.h.boot.In(c.s.net.clock.Now().Location()).Format("2006-01-02 15:04:05") + "\n")
+	case fl.has("p"):
+		c.out.WriteString(upPretty(c.s.net.clock.Now().Sub(c.s.h.boot)) + "\n")
+	default:
+		c.out.WriteString(c.s.uptimeLine() + "\n")
+	}
 	return 0
 }
 

@@ -32,13 +32,7 @@ func init() {
 }
 
 // sysText returns the text of a system file, or "" when the host has none.
-func (s *session) sysText(p string) string {
-	t, err := s.h.fs.ReadContent(p)
-	if err != nil {
-		return ""
-	}
-	return t
-}
+func (s *session) sysText(p string) string { return sysTextOf(s.h, p) }
 
 // ---- checksums ----
 
@@ -304,26 +298,64 @@ func cmdWho(c *call) int {
 
 func cmdW(c *call) int {
 	now := c.s.net.clock.Now()
-	up := now.Sub(c.s.h.boot)
-	c.out.printf(" %s up %s,  1 user,  load average: 0.08, 0.05, 0.01\n", now.Format("15:04:05"), upText(up))
+	c.out.WriteString(c.s.uptimeLine() + "\n")
 	c.out.WriteString("USER     TTY      FROM             LOGIN@   IDLE   JCPU   PCPU WHAT\n")
 	c.out.printf("%-8s pts/0    %-16s %s    0.00s  0.02s  0.00s w\n", c.s.user, c.s.loginFrom(), now.Format("15:04"))
 	return 0
 }
 
-// upText is uptime's "3 days,  4:17" phrase.
+// uptimeLine is the first line of uptime and w: the time, how long the
+// host has been up, the users and the load average of /proc/loadavg.
+func (s *session) uptimeLine() string {
+	now := s.net.clock.Now()
+	load := strings.Fields(s.sysText("/proc/loadavg"))
+	for len(load) < 3 {
+		load = append(load, "0.00")
+	}
+	return fmt.Sprintf(" %s up %s,  1 user,  load average: %s, %s, %s", now.Format("15:04:05"), upText(now.Sub(s.h.boot)), load[0], load[1], load[2])
+}
+
+// upText is uptime's "3 days,  4:17" phrase ("42 min" in the first hour).
 func upText(d time.Duration) string {
 	days := int(d.Hours()) / 24
 	h := int(d.Hours()) % 24
 	m := int(d.Minutes()) % 60
+	clock := fmt.Sprintf("%2d:%02d", h, m)
+	if h == 0 {
+		clock = fmt.Sprintf("%d min", m)
+	}
 	if days > 0 {
 		unit := "days"
 		if days == 1 {
 			unit = "day"
 		}
-		return fmt.Sprintf("%d %s, %2d:%02d", days, unit, h, m)
+		return fmt.Sprintf("%d %s, %s", days, unit, clock)
 	}
-	return fmt.Sprintf("%2d:%02d", h, m)
+	return clock
+}
+
+// upPretty is uptime -p: "up 3 weeks, 6 days, 10 hours, 42 minutes".
+func upPretty(d time.Duration) string {
+	mins := int(d.Minutes())
+	parts := []struct {
+		n    int
+		unit string
+	}{{mins / (60 * 24 * 7), "week"}, {mins / (60 * 24) % 7, "day"}, {mins / 60 % 24, "hour"}, {mins % 60, "minute"}}
+	var out []string
+	for _, p := range parts {
+		if p.n == 0 {
+			continue
+		}
+		w := p.unit
+		if p.n != 1 {
+			w += "s"
+		}
+		out = append(out, fmt.Sprintf("%d %s", p.n, w))
+	}
+	if len(out) == 0 {
+		return "up 0 minutes"
+	}
+	return "up " + strings.Join(out, ", ")
 }
 
 func cmdLast(c *call) int {
@@ -713,9 +745,13 @@ type socket struct {
 	pid  int
 }
 
-func (s *session) listening() []socket {
+func (s *session) listening() []socket { return s.listeningOn(s.h) }
+
+// listeningOn lists the sockets that listen on h: sshd's and its
+// services'.
+func (s *session) listeningOn(h *host) []socket {
 	out := []socket{{22, "sshd", 0}}
-	for _, sv := range s.h.services {
+	for _, sv := range h.services {
 		if sv.state != "active" {
 			continue
 		}

@@ -14,3 +14,13 @@ func TestTimedatectlHostnamectl(t *testing.T) {
 		{name: "lscpu agrees with cpuinfo", line: `[ "$(lscpu | sed -n 's/^CPU family: *//p')" = "$(grep -m1 'cpu family' /proc/cpuinfo | sed 's/.*: //')" ] && echo same`, stdout: "same\n"},
 	})
 }
+
+func TestUptimeAndTZ(t *testing.T) {
+	runCases(t, []runCase{
+		{name: "uptime and w share /proc/loadavg", line: `l=$(cut -d' ' -f1-3 /proc/loadavg | sed 's/ /, /g'); uptime | grep -q "load average: $l$" && w | head -1 | grep -q "load average: $l$" && echo same`, stdout: "same\n"},
+		{name: "uptime -p", line: "uptime -p | grep -cE '^up ([0-9]+ (week|day|hour|minute)s?(, )?)+$'", stdout: "1\n"},
+		{name: "uptime -s is the boot", line: `[ "$(uptime -s)" = "$(date -d @$(( $(date +%s) - $(cut -d. -f1 /proc/uptime) )) '+%Y-%m-%d %H:%M:%S')" ] && echo same`, stdout: "same\n"},
+		{name: "TZ names a zone", line: "TZ=America/New_York date '+%H:%M %Z'; TZ=UTC date '+%H:%M %Z'; date '+%H:%M %Z'", stdout: "06:00 EDT\n10:00 UTC\n10:00 UTC\n"},
+		{name: "TZ unknown is UTC by that name", line: "TZ=Nowhere date '+%H:%M %Z'", stdout: "10:00 Nowhere\n"},
+	})
+}
