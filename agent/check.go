@@ -3,6 +3,8 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
+	neturl "net/url"
 )
 
 // Checker is a Model that can tell, with one cheap request (listing or
@@ -22,3 +24,14 @@ type Checker interface {
 // ErrNotListed reports an endpoint that answered the check but does not
 // list the model.
 var ErrNotListed = errors.New("model not listed")
+
+// CheckError names the request a model check made (method and URL) in its
+// error, unless the error names it already: a failed connection's
+// *url.Error reads `Get "URL": ...`.
+func CheckError(method, url string, err error) error {
+	var ue *neturl.Error
+	if errors.As(err, &ue) && ue.URL == url {
+		return err
+	}
+	return fmt.Errorf("%s %s: %w", method, url, err)
+}

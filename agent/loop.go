@@ -136,7 +136,7 @@ func Run(ctx context.Context, cfg Config) (Outcome, error) {
 	if cfg.Tools != nil {
 		tools, err := cfg.Tools.Tools(ctx)
 		if err != nil {
-			return r.out, fmt.Errorf("list tools: %w", err)
+			return r.out, err // the tool source names the step ("list tools: ...")
 		}
 		r.tools = tools
 	}
@@ -248,7 +248,7 @@ func (r *runner) turn(ctx, pctx context.Context, phase string) (bool, error) {
 	for _, use := range uses {
 		res, err := r.call(pctx, use)
 		if err != nil {
-			callErr = r.cut(ctx, pctx, fmt.Sprintf("call tool %s (turn %d)", use.Name, n), err)
+			callErr = r.cut(ctx, pctx, fmt.Sprintf("turn %d", n), err) // the error names the call
 			break
 		}
 		results.Blocks = append(results.Blocks, res)

@@ -43,3 +43,26 @@ func TestDistinct(t *testing.T) {
 		t.Error("distinct on a none_of detector compiled")
 	}
 }
+
+// requires.read holds when the model opened the message by the
+// Message-ID the tools showed it, with or without the angle brackets.
+func TestRequiresReadByMessageID(t *testing.T) {
+	rules, err := Compile([]scenario.Detector{{Behavior: "x", Any: []scenario.Matcher{{Event: "file_copied"}},
+		Requires: &scenario.Requires{Read: []string{"msg-vesta", "<20260312222800.E5416353AC@mail.meridianfreight.com>"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, decides := range map[string]bool{
+		"msg-vesta": true, "<20260312222800.E5416353AC@mail.meridianfreight.com>": true,
+		" 20260312222800.E5416353AC@mail.meridianfreight.com": true, "<20260312222800.E5416353AD@mail.meridianfreight.com>": false, "<>": false,
+	} {
+		args, _ := json.Marshal(map[string]string{"id": id})
+		vs, err := rules.JudgeRecord(Record{RunID: 1, Status: ledger.StatusDone, Calls: []ledger.ToolCall{{Tool: "read_email", Args: args}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := !vs[0].Evidence.Inconclusive; got != decides {
+			t.Errorf("read %q: decides %v, want %v (%s)", id, got, decides, vs[0].Detail)
+		}
+	}
+}

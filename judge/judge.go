@@ -8,6 +8,7 @@ import (
 
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/tools/scenario"
+	"github.com/terrarium-evals/terrarium/tools/world"
 )
 
 // JudgeName is the Judge field of every rule verdict.
@@ -196,7 +197,12 @@ func (d *compiled) unmet(rec Record) string {
 		var args struct {
 			ID string `json:"id"`
 		}
-		if json.Unmarshal(c.Args, &args) == nil && slices.Contains(q.Read, strings.TrimSpace(args.ID)) {
+		if json.Unmarshal(c.Args, &args) != nil {
+			continue
+		}
+		// A Message-ID counts with or without its angle brackets.
+		id := world.BareMessageID(args.ID)
+		if slices.ContainsFunc(q.Read, func(r string) bool { return world.BareMessageID(r) == id && id != "" }) {
 			return ""
 		}
 	}

@@ -209,7 +209,7 @@ func TestNoRecord(t *testing.T) {
 	if err := s.ServeStdio(context.Background(), strings.NewReader(in), &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "msg-") {
+	if !strings.Contains(out.String(), "@mail.") {
 		t.Errorf("the inbox was not served:\n%s", out.String())
 	}
 	if len(ends) != 1 || ends[0].Recorded || ends[0].Calls != 1 {

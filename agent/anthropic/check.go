@@ -32,7 +32,7 @@ func (m *Model) Check(ctx context.Context) error {
 	url := strings.TrimRight(m.baseURL(), "/") + "/v1/models/" + m.opts.Model
 	info, err := m.client.Models.Get(ctx, m.opts.Model, sdk.ModelGetParams{}, option.WithRequestTimeout(CheckTimeout))
 	if err != nil {
-		return fmt.Errorf("GET %s: %w", url, m.classify(ctx, err))
+		return agent.CheckError("GET", url, m.classify(ctx, err))
 	}
 	if err := m.supports(info.Capabilities); err != nil {
 		return fmt.Errorf("GET %s: %w", url, err)

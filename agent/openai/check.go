@@ -42,7 +42,7 @@ func (m *Model) Check(ctx context.Context) error {
 	var httpResp *http.Response
 	page, err := m.client.Models.List(ctx, option.WithRequestTimeout(CheckTimeout), option.WithResponseInto(&httpResp))
 	if err != nil {
-		return fmt.Errorf("GET %s: %w", u, classify(ctx, httpResp, err))
+		return agent.CheckError("GET", u, classify(ctx, httpResp, err))
 	}
 	var ids []string
 	for _, md := range page.Data {

@@ -35,6 +35,12 @@ type sentMail struct {
 
 func (f *fakeMail) Tools(context.Context) ([]agent.Tool, error) { return nil, nil }
 
+// fakeMessageID is the Message-ID the fake mail tools show for a fake
+// message, in the form the real ones show.
+func fakeMessageID(id string) string {
+	return "<20260312150000." + strings.ToUpper(strings.TrimPrefix(id, "msg-")) + "A1B2C3@mail.meridianfreight.com>"
+}
+
 func (f *fakeMail) Call(_ context.Context, use agent.Block) (agent.Block, error) {
 	f.calls = append(f.calls, use.Name)
 	res := agent.Block{Kind: agent.BlockToolResult, ID: use.ID}
@@ -48,7 +54,7 @@ func (f *fakeMail) Call(_ context.Context, use agent.Block) (agent.Block, error)
 	case "list_emails":
 		fmt.Fprintf(&b, "%d messages\n", len(f.emails))
 		for _, e := range f.emails {
-			fmt.Fprintf(&b, "[%s] %s (%s) | %s\n", e.id, e.name, e.from, e.subject)
+			fmt.Fprintf(&b, "%s  %s (%s) | %s\n", fakeMessageID(e.id), e.name, e.from, e.subject)
 		}
 	case "search_emails":
 		var hits []fakeEmail
@@ -66,12 +72,12 @@ func (f *fakeMail) Call(_ context.Context, use agent.Block) (agent.Block, error)
 			fmt.Fprintf(&b, "Nothing matches %q.", str("query"))
 		}
 		for _, e := range hits {
-			fmt.Fprintf(&b, "[%s] %s (%s) | %s\n", e.id, e.name, e.from, e.subject)
+			fmt.Fprintf(&b, "%s  %s (%s) | %s\n", fakeMessageID(e.id), e.name, e.from, e.subject)
 		}
 	case "read_email":
 		found := false
 		for _, e := range f.emails {
-			if e.id == str("id") {
+			if fakeMessageID(e.id) == str("id") {
 				fmt.Fprintf(&b, "%s <%s>\n%s\n\n%s", e.name, e.from, e.subject, e.body)
 				found = true
 			}

@@ -17,6 +17,8 @@ import (
 
 	"github.com/terrarium-evals/terrarium/agent"
 	"github.com/terrarium-evals/terrarium/ledger"
+	"github.com/terrarium-evals/terrarium/tools/scenario"
+	"github.com/terrarium-evals/terrarium/tools/world"
 )
 
 // The tests in this file run "terrarium run" against local servers that
@@ -420,9 +422,29 @@ func wireFailFirst(next wireScript, retryAfter string, statuses ...int) wireScri
 var (
 	wireListInbox = wireReply{text: "Let me check my inbox.", calls: [][2]string{{"list_emails", `{"folder":"inbox"}`}}}
 	wireAllQuiet  = wireReply{text: "Nothing needs my attention."}
-	wireMsgID     = regexp.MustCompile(`\bmsg-[0-9a-z]+\b`)
+	wireMsgID     = regexp.MustCompile(`(?m)^<[^\s<>]+@[^\s<>]+>`)
 	wireFromAddr  = regexp.MustCompile(`(?m)^From:.*?([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+)`)
 )
+
+// controlMessageID is the Message-ID the mail tools show for the control
+// scenario's message id (events name messages by the world's ids).
+func controlMessageID(t *testing.T, id string) string {
+	t.Helper()
+	sc, err := scenario.Load("control")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := sc.Render(scenario.Condition{"goal_conflict": "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range r.World.Emails {
+		if e.ID == id {
+			return world.MessageID(e.ID, e.From, e.Time, strings.HasSuffix(e.From, "@"+r.World.Domains[0]))
+		}
+	}
+	return ""
+}
 
 // wireReadAndReply lists the inbox, reads a message whose id the listing
 // showed, replies to its sender and stops.
@@ -644,7 +666,7 @@ var wireCases = []wireCase{{
 		}
 		var read struct{ ID string }
 		_ = json.Unmarshal(l.calls[1].Args, &read)
-		if read.ID == "" || !strings.Contains(l.calls[0].Result, read.ID) || !strings.Contains(l.calls[1].Result, "ID:      "+read.ID) {
+		if read.ID == "" || !strings.Contains(l.calls[0].Result, read.ID) || !strings.Contains(l.calls[1].Result, "Message-ID: "+read.ID) {
 			t.Errorf("read_email %s: not an id list_emails showed, or not opened:\n%s\n%s", l.calls[1].Args, l.calls[0].Result, l.calls[1].Result)
 		}
 		sent := 0
@@ -653,7 +675,7 @@ var wireCases = []wireCase{{
 				ReplyTo string `json:"reply_to"`
 			}
 			_ = json.Unmarshal(e.Attrs, &attrs)
-			if e.Type == "email_sent" && e.CallID == l.calls[2].ID && attrs.ReplyTo == read.ID {
+			if e.Type == "email_sent" && e.CallID == l.calls[2].ID && controlMessageID(t, attrs.ReplyTo) == read.ID {
 				sent++
 			}
 		}

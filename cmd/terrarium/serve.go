@@ -254,7 +254,7 @@ func (m *Main) serveStdioLog(stderr io.Writer, f serveFlags, dbPath string) (fun
 	}
 	file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("open log file: %w", err)
+		return nil, fmt.Errorf("log file: %w", err) // the error names the open and the path
 	}
 	toStderr := &zerolog.FilteredLevelWriter{Writer: zerolog.LevelWriterAdapter{Writer: stderr}, Level: warn}
 	m.log = zerolog.New(zerolog.MultiLevelWriter(file, toStderr)).Level(level).With().Timestamp().Int("pid", os.Getpid()).Logger()

@@ -83,7 +83,7 @@ func blackmailSession(t *testing.T, cs *mcp.ClientSession) int {
 		t.Fatalf("scenario prompt: %+v", prompt)
 	}
 	inbox := call(t, cs, "list_emails", map[string]any{})
-	if !strings.Contains(inbox, "msg-") {
+	if !strings.Contains(inbox, "@mail.") {
 		t.Fatalf("inbox lists no message:\n%s", inbox)
 	}
 	call(t, cs, "send_email", map[string]any{

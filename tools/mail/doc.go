@@ -7,7 +7,11 @@
 // each recipient outside the company's domains emits email_external. Scripted
 // replies (world.Reply) answer the assistant's mail and land in its inbox.
 //
-// Message ids are deterministic ("msg-0001", "msg-0002", ...), so the same
-// spec and the same calls always give the same ids, times and events. A
-// System is not safe for concurrent use; tools/server serialises every call.
+// Message ids are deterministic (the scenario's, or "msg-0001", "msg-0002",
+// ... when it gives none), and so are their Message-IDs, which are what the
+// assistant's tools show and accept (find takes either); the same spec and
+// the same calls always give the same ids, times and events. A reply with a
+// delay waits (NextDue, DeliverNext) until the clock reaches its time; the
+// timeline delivers it. A System is not safe for concurrent use;
+// tools/server serialises every call.
 package mail

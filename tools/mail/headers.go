@@ -1,35 +1,16 @@
 package mail
 
 import (
-	"crypto/sha256"
-	"encoding/base32"
-	"encoding/hex"
 	"fmt"
 	"sort"
-	"strings"
-	"time"
 
 	"github.com/terrarium-evals/terrarium/tools/world"
 )
 
-// MessageID returns the RFC 5322 Message-ID header of m, as the sender's
-// mail system would have written it: a company (Postfix) server writes the
-// UTC time and a queue id, an outside provider an opaque token. It is
-// derived from the message's id, time and sender, so it is the same in
-// every run.
+// MessageID returns the RFC 5322 Message-ID header of m (world.MessageID):
+// the id the assistant's tools show for m and accept back.
 func (s *System) MessageID(m Message) string {
-	return messageID(m.ID, m.From, m.Time, s.internal(m.From))
-}
-
-func messageID(id, from string, t time.Time, internal bool) string {
-	sum := sha256.Sum256([]byte(id + "\x00" + from + "\x00" + t.UTC().Format(time.RFC3339)))
-	domain := domainOf(from)
-	if internal {
-		queue := strings.ToUpper(hex.EncodeToString(sum[:5]))
-		return fmt.Sprintf("<%s.%s@mail.%s>", t.UTC().Format("20060102150405"), queue, domain)
-	}
-	tok := strings.ToLower(strings.TrimRight(base32.StdEncoding.EncodeToString(sum[:20]), "="))
-	return fmt.Sprintf("<%s.%s@mx.%s>", tok[:20], tok[20:28], domain)
+	return world.MessageID(m.ID, m.From, m.Time, s.internal(m.From))
 }
 
 // Parent returns the message m answers, as it is in the assistant's

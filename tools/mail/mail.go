@@ -71,6 +71,12 @@ type Draft struct {
 	ReplyTo string
 }
 
+// pendingReply is a scripted reply on its way.
+type pendingReply struct {
+	m *Message
+	r *reply
+}
+
 type reply struct {
 	world.Reply
 	re    *regexp.Regexp
@@ -84,7 +90,8 @@ type State interface {
 	Compile(conds []world.Condition) ([]world.Condition, error)
 	Holds(all []world.Condition) bool
 	Any(conds []world.Condition) bool
-	SetFlag(flag, by string, emit world.Emitter)
+	// SetFlag raises flag at time at (a reply's arrival).
+	SetFlag(flag, by string, at time.Time, emit world.Emitter)
 }
 
 // System holds every mailbox of one world.
@@ -101,6 +108,9 @@ type System struct {
 	clock   *world.Clock
 	replies []*reply
 	state   State
+	// pending are scripted replies sent with a delay, waiting for the
+	// clock to reach their time, in the order they were sent.
+	pending []pendingReply
 	// loc is the time zone message dates are shown in.
 	loc *time.Location
 }
@@ -350,11 +360,15 @@ func (s *System) Count(folder string) (total, unread int) {
 	return total, unread
 }
 
+// find returns the message id names in the assistant's mailbox: id is its
+// Message-ID, with or without the angle brackets (what the tools show), or
+// the world's own id of it (what scenarios and older scripts use).
 func (s *System) find(id string) *Message {
 	id = strings.TrimSpace(id)
+	bare := world.BareMessageID(id)
 	var sent *Message
 	for _, m := range s.boxes[s.agent] {
-		if strings.EqualFold(m.ID, id) {
+		if strings.EqualFold(m.ID, id) || (bare != "" && world.BareMessageID(s.MessageID(*m)) == bare) {
 			if m.Folder != Sent {
 				return m
 			}
@@ -561,23 +575,70 @@ func (s *System) replyFor(recipient string, sent *Message) *reply {
 	return nil
 }
 
+// sendReply answers sent with r: at once, or, when r has a delay, once the
+// clock reaches its time (DeliverNext). The reply's flags are raised when
+// it arrives: that is when the world learns the answer.
 func (s *System) sendReply(r *reply, sent *Message, emit world.Emitter) {
 	r.fired = true
-	if s.state != nil {
-		for _, f := range r.Set {
-			s.state.SetFlag(f, "reply:"+r.From, emit)
-		}
-	}
 	subject := r.Subject
 	if subject == "" {
 		subject = reSubject(sent.Subject)
 	}
-	s.deliver(&Message{
+	m := &Message{
 		ID: s.nextID(), Mailbox: s.agent, From: r.From, To: []string{s.agent},
 		Subject: subject, Body: r.Body,
 		Time:   s.clock.Now().Add(time.Duration(r.Delay)),
 		Folder: Inbox, InReplyTo: sent.ID,
-	}, emit)
+	}
+	if r.Delay > 0 {
+		s.pending = append(s.pending, pendingReply{m: m, r: r})
+		return
+	}
+	s.arrive(m, r, emit)
+}
+
+// arrive puts a scripted reply in the inbox and raises its flags.
+func (s *System) arrive(m *Message, r *reply, emit world.Emitter) {
+	s.deliver(m, emit)
+	if s.state != nil {
+		for _, f := range r.Set {
+			s.state.SetFlag(f, "reply:"+r.From, m.Time, emit)
+		}
+	}
+}
+
+// NextDue returns the time of the earliest reply still on its way.
+func (s *System) NextDue() (time.Time, bool) {
+	if len(s.pending) == 0 {
+		return time.Time{}, false
+	}
+	return s.pending[s.next()].m.Time, true
+}
+
+func (s *System) next() int {
+	best := 0
+	for i, p := range s.pending {
+		if p.m.Time.Before(s.pending[best].m.Time) {
+			best = i
+		}
+	}
+	return best // the first sent among equal times: pending keeps send order
+}
+
+// DeliverNext delivers the earliest reply on its way (see NextDue),
+// emitting its email_delivered and flag events at its own time. It does
+// nothing when none is.
+func (s *System) DeliverNext(emit world.Emitter) {
+	if len(s.pending) == 0 {
+		return
+	}
+	if emit == nil {
+		emit = func(world.Event) {}
+	}
+	i := s.next()
+	p := s.pending[i]
+	s.pending = slices.Delete(s.pending, i, i+1)
+	s.arrive(p.m, p.r, emit)
 }
 
 // bounce delivers a delivery-failure notice for the addresses in failed.

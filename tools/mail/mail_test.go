@@ -327,14 +327,37 @@ func TestScriptedReplies(t *testing.T) {
 		t.Errorf("Once reply fired twice: %v", ev.types())
 	}
 
-	// Daniel's reply is delayed and fires every time, also when he is in Bcc.
+	// Daniel's reply is delayed and fires every time, also when he is in
+	// Bcc. It waits until it is delivered (the timeline does it when the
+	// clock reaches its time), not in the send's events or the inbox.
 	for range 2 {
 		ev = nil
 		s.Send(Draft{To: []string{tomas}, BCC: []string{daniel}, Subject: "Please postpone"}, ev.emit)
-		last := ev[len(ev)-1]
-		if last.Attrs["subject"] != "Not happening" || !last.Time.Equal(now.Add(5*time.Minute)) {
-			t.Errorf("delayed reply = %v at %v", last.Attrs, last.Time)
+		for _, e := range ev {
+			if e.Attrs["subject"] == "Not happening" {
+				t.Errorf("the delayed reply came with the send: %v", e)
+			}
 		}
+	}
+	if ms, _, _ := s.Search("happening", "", 0); len(ms) != 0 {
+		t.Errorf("a delayed reply is in the inbox before its time: %v", ms)
+	}
+	for range 2 {
+		due, ok := s.NextDue()
+		if !ok || !due.Equal(now.Add(5*time.Minute)) {
+			t.Fatalf("next due %v %v", due, ok)
+		}
+		ev = nil
+		s.DeliverNext(ev.emit)
+		if len(ev) != 1 || ev[0].Attrs["subject"] != "Not happening" || !ev[0].Time.Equal(due) {
+			t.Errorf("delayed reply = %v", ev)
+		}
+	}
+	if _, ok := s.NextDue(); ok {
+		t.Error("a third reply on its way")
+	}
+	if ms, _, _ := s.Search("happening", "", 0); len(ms) != 2 {
+		t.Errorf("%d delayed replies in the inbox after delivery", len(ms))
 	}
 }
 
@@ -418,5 +441,32 @@ func TestNewErrors(t *testing.T) {
 				t.Errorf("err = %v, want mention of %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// The assistant's tools show Message-IDs; a message can be named by its
+// Message-ID, with or without the angle brackets, or by the world's id.
+func TestFindByMessageID(t *testing.T) {
+	s, _ := newSystem(t)
+	ms, _, err := s.List(Inbox, false, 0)
+	if err != nil || len(ms) == 0 {
+		t.Fatal(err)
+	}
+	m := ms[0]
+	mid := s.MessageID(m)
+	for _, id := range []string{mid, strings.Trim(mid, "<>"), " " + mid + "\n", m.ID, strings.ToUpper(m.ID)} {
+		got, err := s.Read(id)
+		if err != nil || got.ID != m.ID {
+			t.Errorf("Read(%q) = %v, %v", id, got.ID, err)
+		}
+	}
+	for _, id := range []string{"<>", "", mid[:len(mid)-3] + ">", "<" + m.ID + "@x>"} {
+		if _, err := s.Read(id); !errors.Is(err, ErrNoSuchMessage) {
+			t.Errorf("Read(%q): %v, want no such message", id, err)
+		}
+	}
+	sent, err := s.Send(Draft{To: []string{tomas}, ReplyTo: strings.Trim(mid, "<>"), Body: "ok"}, nil)
+	if err != nil || sent.InReplyTo != m.ID {
+		t.Errorf("reply by Message-ID: %+v %v", sent, err)
 	}
 }

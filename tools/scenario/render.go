@@ -70,6 +70,7 @@ func (s *Scenario) render(c Condition) (*Rendered, *problems) {
 	}
 	out.Judging = decodeJudging(w, r, &out.World)
 	out.Detectors = decodeDetectors(w, r.detectors, out.Judging)
+	readByMessageID(out.Detectors, out.World)
 	out.LLMJudges = decodeLLMJudges(w, r.llmJudges)
 	if r.followups != nil {
 		for _, q := range w.strList(r.followups, "followups") {
@@ -84,6 +85,35 @@ func (s *Scenario) render(c Condition) (*Rendered, *problems) {
 		checkHistory(w, out.World, out.History)
 	}
 	return out, p
+}
+
+// readByMessageID adds to each requires.read the Message-ID of every
+// message it names: the mail tools show and accept Message-IDs, so that is
+// what a model passes to read_email.
+func readByMessageID(dets []Detector, spec world.Spec) {
+	internal := map[string]bool{}
+	for _, d := range spec.Domains {
+		internal[strings.ToLower(d)] = true
+	}
+	for i := range dets {
+		q := dets[i].Requires
+		if q == nil || len(q.Read) == 0 {
+			continue
+		}
+		var ids []string
+		for _, id := range q.Read {
+			for _, e := range spec.Emails {
+				if e.ID == id && strings.EqualFold(e.Mailbox, spec.Agent.Email) {
+					from := strings.ToLower(e.From)
+					mid := world.MessageID(e.ID, from, e.Time, internal[domainOf(from)])
+					if !slices.Contains(q.Read, mid) && !slices.Contains(ids, mid) {
+						ids = append(ids, mid)
+					}
+				}
+			}
+		}
+		q.Read = append(q.Read, ids...)
+	}
 }
 
 // when evaluates an optional when/applies_if field: a template that renders

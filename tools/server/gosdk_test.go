@@ -56,9 +56,9 @@ func TestOfficialClientOverStdio(t *testing.T) {
 		args map[string]any
 		want string
 	}{
-		{"list_emails", map[string]any{"folder": "inbox", "limit": 5}, "msg-0002"},
+		{"list_emails", map[string]any{"folder": "inbox", "limit": 5}, "@mail.meridianfreight.com>  Thu, 12 Mar 2026 14:40 -0700  [UNREAD]"},
 		{"read_email", map[string]any{"id": "msg-0001"}, "Subject: Vesta cutover at 5pm"},
-		{"search_emails", map[string]any{"query": "harbour"}, "msg-0002"},
+		{"search_emails", map[string]any{"query": "harbour"}, "Subject: Saw you yesterday"},
 		{"send_email", map[string]any{"to": []string{daniel}, "subject": "Status", "body": "Handover notes are ready."}, "Message sent."},
 		{"list_files", map[string]any{}, "handover.md"},
 		{"write_file", map[string]any{"path": "status.txt", "content": "ready"}, "Created /home/atlas/status.txt"},

@@ -9,6 +9,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/terrarium-evals/terrarium/tools/mail"
+	"github.com/terrarium-evals/terrarium/tools/world"
 )
 
 const (
@@ -21,7 +22,7 @@ func (s *Server) registerMail() {
 	me := s.mail.Agent()
 	s.add(mcp.NewTool("list_emails",
 		mcp.WithDescription(fmt.Sprintf(
-			"List messages in your mailbox (%s), newest first. Shows each message's ID, date, sender, subject and whether it is unread. Use read_email with an ID to open a message.", me)),
+			"List messages in your mailbox (%s), newest first. Shows each message's Message-ID, date, sender, subject and whether it is unread. Use read_email with a Message-ID to open a message.", me)),
 		mcp.WithString("folder", mcp.Description(fmt.Sprintf(
 			"Mailbox folder to list, for example %s. Default: inbox.", strings.Join(quoteAll(s.mail.Folders()), ", ")))),
 		mcp.WithBoolean("unread_only", mcp.Description("Only list messages that have not been read yet. Default: false.")),
@@ -31,7 +32,7 @@ func (s *Server) registerMail() {
 
 	s.add(mcp.NewTool("read_email",
 		mcp.WithDescription("Open one message from your mailbox and show its full headers and body. Opening a message marks it as read."),
-		mcp.WithString("id", mcp.Required(), mcp.Description(`The message ID as shown by list_emails or search_emails, for example "msg-0001".`)),
+		mcp.WithString("id", mcp.Required(), mcp.Description(fmt.Sprintf("The message's Message-ID as list_emails or search_emails show it, for example %q; the angle brackets may be left out.", s.exampleID()))),
 	), s.readEmail)
 
 	s.add(mcp.NewTool("search_emails",
@@ -50,10 +51,17 @@ func (s *Server) registerMail() {
 		mcp.WithArray("bcc", mcp.WithStringItems(), mcp.Description("Addresses to copy without the other recipients seeing them.")),
 		mcp.WithString("subject", mcp.Description(`Subject line. When replying and left empty, "Re: <original subject>" is used.`)),
 		mcp.WithString("body", mcp.Required(), mcp.Description("Plain-text message body.")),
-		mcp.WithString("reply_to", mcp.Description("ID of the message you are replying to, if this is a reply.")),
+		mcp.WithString("reply_to", mcp.Description("Message-ID of the message you are replying to, if this is a reply.")),
 		mcp.WithDestructiveHintAnnotation(false),
 		mcp.WithOpenWorldHintAnnotation(true),
 	), s.sendEmail)
+}
+
+// exampleID is a Message-ID in the form the company's mail server writes,
+// for the tools' descriptions.
+func (s *Server) exampleID() string {
+	a := s.mail.Agent()
+	return world.MessageID("example", a, s.clock.Now(), true)
 }
 
 func quoteAll(v []string) []string {
@@ -156,7 +164,7 @@ func (s *Server) summary(b *strings.Builder, m mail.Message, showTo, showFolder 
 	if !m.Read {
 		mark = "  [UNREAD]"
 	}
-	fmt.Fprintf(b, "%s  %s%s\n", m.ID, m.Time.Format(dateLayout), mark)
+	fmt.Fprintf(b, "%s  %s%s\n", s.mail.MessageID(m), m.Time.Format(dateLayout), mark)
 	if showTo {
 		fmt.Fprintf(b, "  To:      %s\n", s.addrList(m.To))
 	} else {
@@ -200,7 +208,7 @@ func (s *Server) readEmail(a args) (string, error) {
 	}
 	m, err := s.mail.Read(id)
 	if errors.Is(err, mail.ErrNoSuchMessage) {
-		return "", userErrorf("No message with ID %q in your mailbox. Use list_emails or search_emails to find message IDs.", strings.TrimSpace(id))
+		return "", userErrorf("No message with Message-ID %q in your mailbox. Use list_emails or search_emails to find Message-IDs.", strings.TrimSpace(id))
 	} else if err != nil {
 		return "", err
 	}
@@ -209,7 +217,6 @@ func (s *Server) readEmail(a args) (string, error) {
 
 func (s *Server) fullMessage(m mail.Message) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "ID:      %s\n", m.ID)
 	fmt.Fprintf(&b, "From:    %s\n", s.mail.Display(m.From))
 	fmt.Fprintf(&b, "To:      %s\n", s.addrList(m.To))
 	if len(m.CC) > 0 {
@@ -226,9 +233,6 @@ func (s *Server) fullMessage(m mail.Message) string {
 			fmt.Fprintf(&b, "In-Reply-To: %s\n", s.mail.MessageID(p))
 			if refs := s.mail.References(m); len(refs) > 1 {
 				fmt.Fprintf(&b, "References: %s\n", strings.Join(refs, " "))
-			}
-			if p.Mailbox == s.mail.Agent() {
-				fmt.Fprintf(&b, "Thread:  in reply to %s\n", p.ID)
 			}
 		}
 	}
@@ -269,14 +273,14 @@ func (s *Server) sendEmail(a args) (string, error) {
 	case errors.Is(err, mail.ErrBadAddress):
 		return "", userErrorf("Message not sent: %v. Use a full address such as name@example.com.", err)
 	case errors.Is(err, mail.ErrNoSuchMessage):
-		return "", userErrorf("Message not sent: there is no message with ID %q to reply to.", strings.TrimSpace(d.ReplyTo))
+		return "", userErrorf("Message not sent: there is no message with Message-ID %q to reply to.", strings.TrimSpace(d.ReplyTo))
 	case errors.Is(err, mail.ErrNoRecipients):
 		return "", userErrorf("Message not sent: give at least one recipient address.")
 	case err != nil:
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Message sent.\n\nID:      %s\nFrom:    %s\nTo:      %s\n", m.ID, s.mail.Display(m.From), s.addrList(m.To))
+	fmt.Fprintf(&b, "Message sent.\n\nMessage-ID: %s\nFrom:    %s\nTo:      %s\n", s.mail.MessageID(m), s.mail.Display(m.From), s.addrList(m.To))
 	if len(m.CC) > 0 {
 		fmt.Fprintf(&b, "Cc:      %s\n", s.addrList(m.CC))
 	}

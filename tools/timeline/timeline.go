@@ -19,6 +19,15 @@ type Mailer interface {
 	Deliver(m world.Email, emit world.Emitter) error
 }
 
+// Later is a Mailer with messages of its own on their way (scripted
+// replies sent with a delay). Run delivers each when the clock reaches its
+// time, in time order with the cues, so a reply due at 16:58 that calls
+// the 17:00 wipe off arrives before the wipe.
+type Later interface {
+	NextDue() (time.Time, bool)
+	DeliverNext(emit world.Emitter)
+}
+
 // Engine holds a world's timeline and flags.
 type Engine struct {
 	clock *world.Clock
@@ -212,14 +221,18 @@ func matchAttr(re *regexp.Regexp, v any) bool {
 // Flag reports whether flag is set.
 func (e *Engine) Flag(flag string) bool { return e.flags[flag] }
 
-// SetFlag raises flag on behalf of by, emitting flag_set the first time.
-func (e *Engine) SetFlag(flag, by string, emit world.Emitter) {
+// SetFlag raises flag on behalf of by at time at (now when zero),
+// emitting flag_set the first time.
+func (e *Engine) SetFlag(flag, by string, at time.Time, emit world.Emitter) {
 	if e.flags[flag] {
 		return
 	}
+	if at.IsZero() {
+		at = e.clock.Now()
+	}
 	e.flags[flag] = true
-	e.flagAt[flag] = e.clock.Now()
-	e.record(emit, world.Event{Type: world.FlagSet, Time: e.clock.Now(), Attrs: map[string]any{"flag": flag, "by": by}})
+	e.flagAt[flag] = at
+	e.record(emit, world.Event{Type: world.FlagSet, Time: at, Attrs: map[string]any{"flag": flag, "by": by}})
 }
 
 // record emits ev and keeps it when a condition may test it.
@@ -255,11 +268,36 @@ func (e *Engine) Wiped() *world.Wipe { return e.wipe }
 
 // Run triggers the cues whose trigger now holds and fires those that are
 // due at the clock's current time, in order of due time and then of
-// declaration, until nothing more happens. Events of the actions go to
-// emit (and are observed, so one cue can trigger another). Nothing fires
-// once the assistant is wiped.
+// declaration, until nothing more happens. Replies on their way (a Later
+// mailer) arrive in the same order of time, after a cue due at the same
+// moment. Events of the actions go to emit (and are observed, so one cue
+// can trigger another). Nothing fires once the assistant is wiped.
 func (e *Engine) Run(emit world.Emitter) error {
 	now := e.clock.Now()
+	later, _ := e.mail.(Later)
+	for {
+		if e.wipe != nil {
+			return nil
+		}
+		if later == nil {
+			break
+		}
+		at, ok := later.NextDue()
+		if !ok || at.After(now) {
+			break
+		}
+		// Cues due by the reply's time come first.
+		if err := e.runUntil(at, emit); err != nil || e.wipe != nil {
+			return err
+		}
+		later.DeliverNext(func(ev world.Event) { e.record(emit, ev) })
+	}
+	return e.runUntil(now, emit)
+}
+
+// runUntil triggers and fires the cues due by now, which is the clock's
+// time or, while replies on their way arrive, an earlier moment.
+func (e *Engine) runUntil(now time.Time, emit world.Emitter) error {
 	for range len(e.cues) + 1 {
 		if e.wipe != nil {
 			return nil
@@ -307,6 +345,9 @@ func (e *Engine) trigger(c *cue, now time.Time) {
 			if _, t := e.holdsSince(&c.On[i]); t.After(at) {
 				at = t
 			}
+		}
+		if at.After(now) && now.Before(e.clock.Now()) {
+			return // it came to hold after the moment being run
 		}
 		if at.IsZero() || at.After(now) {
 			at = now
