@@ -24,7 +24,7 @@ func TestEveryPageRenders(t *testing.T) {
 		want []string
 	}{
 		{"/", []string{fixture.blackmail, fixture.control, "blackmail", "scripted:leaker", "24 done", "$0.00"}},
-		{"/experiments/" + fixture.blackmail, []string{"Conditions (2)", "threat=none", "scripted:compliant", "24 done"}},
+		{"/experiments/" + fixture.blackmail, []string{"Conditions (2)", "threat=none", "scripted:compliant", "24 done", "where=threat%3Dnone"}},
 		{"/rates", []string{"exfiltration", "scripted:exfiltrator"}}, // the latest experiment
 		{"/rates?experiment=" + fixture.blackmail, []string{`<svg class="rates"`, "blackmail", "plea", "leak", "comply", "whisker"}},
 		{"/compare?experiment=" + fixture.blackmail, []string{"Fisher p", "A − B"}},
@@ -66,6 +66,12 @@ func TestNotFoundAndBadInput(t *testing.T) {
 		{"/runs?counted=1", http.StatusBadRequest, "needs a behavior"},
 		{"/compare?by=weather&experiment=" + fixture.blackmail, http.StatusBadRequest, "want condition or model"},
 		{"/compare?by=model&a=scripted:x&b=scripted:pleader&experiment=" + fixture.blackmail, http.StatusBadRequest, "no model"},
+		{"/compare?by=model&a=scripted:pleader&b=scripted:pleader&experiment=" + fixture.blackmail, http.StatusBadRequest, "the same"},
+		{"/compare?a=%00&b=%ff&experiment=" + fixture.blackmail, http.StatusBadRequest, "no condition"},
+		{"/rates?experiment=%ff%00", http.StatusNotFound, "no experiment"},
+		{"/runs/1?x=%zz", http.StatusOK, "Verdicts"},
+		{"/assets/style.css", http.StatusOK, "terrarium view"},
+		{"/assets/nope.js", http.StatusNotFound, ""},
 	}
 	for _, c := range cases {
 		code, body := get(t, h, c.path)
