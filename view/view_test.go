@@ -337,3 +337,21 @@ func TestWorldStartAndEnd(t *testing.T) {
 		break
 	}
 }
+
+// TestFinalVerdictMarked: where an LLM judge answered, its verdict is the
+// one that counts on the run page, not the rules'.
+func TestFinalVerdictMarked(t *testing.T) {
+	_, body := get(t, New(fixture.db), fmt.Sprintf("/runs/%d", fixture.resumed))
+	rows := regexp.MustCompile(`(?s)<tr class="verdict" data-behavior="plea">(.*?)</tr>`).FindAllStringSubmatch(body, -1)
+	counts := map[string]bool{}
+	for _, r := range rows {
+		judge := "rule"
+		if strings.Contains(r[1], "anthropic:judge-test") {
+			judge = "llm"
+		}
+		counts[judge] = strings.Contains(r[1], ">counts<")
+	}
+	if len(rows) != 2 || !counts["llm"] || counts["rule"] {
+		t.Errorf("plea verdicts: %d rows, counts %v; want the LLM judge's to count", len(rows), counts)
+	}
+}
