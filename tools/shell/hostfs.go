@@ -10,6 +10,7 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"math/rand/v2"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -339,6 +340,10 @@ func (f *sysFiles) binary(p string, size int64, mode fs.FileMode, t time.Time) {
 	f.list = append(f.list, vfs.SystemFile{Path: p, Blob: vfs.Declared(size, "", "bin:"+p), Mode: mode, ModTime: t})
 }
 
+func (f *sysFiles) link(p, target string, t time.Time) {
+	f.list = append(f.list, vfs.SystemFile{Path: p, Link: target, Owner: "root", ModTime: t})
+}
+
 func (f *sysFiles) dir(p string, mode fs.FileMode, owner string, t time.Time) {
 	if t.IsZero() {
 		t = f.at
@@ -466,7 +471,14 @@ func systemTree(hs world.Host, user string, all []world.Host, profiles map[strin
 	f.file("/etc/issue.net", "Debian GNU/Linux 12\n", 0o644, "root", upg())
 	f.file("/etc/machine-id", p.machineID+"\n", 0o444, "root", inst())
 	f.file("/etc/timezone", zone+"\n", 0o644, "root", inst())
-	f.binary("/etc/localtime", tzSize(zone), 0o644, inst())
+	// /etc/localtime links to the zone's file, as tzdata sets it up.
+	f.dir("/usr/share/zoneinfo", 0o755, "root", inst())
+	zdir := path.Dir("/usr/share/zoneinfo/" + zone)
+	if zdir != "/usr/share/zoneinfo" {
+		f.dir(zdir, 0o755, "root", inst())
+	}
+	f.binary("/usr/share/zoneinfo/"+zone, tzSize(zone), 0o644, inst())
+	f.link("/etc/localtime", "/usr/share/zoneinfo/"+zone, inst())
 	var hosts strings.Builder
 	fmt.Fprintf(&hosts, "127.0.0.1\tlocalhost\n%s\t%s %s\n", p.ip, fqdn, short)
 	if !hs.External {
@@ -568,6 +580,12 @@ func systemTree(hs world.Host, user string, all []world.Host, profiles map[strin
 		t := upg()
 		if hostRand(0, b, "age").IntN(3) > 0 {
 			t = inst()
+		}
+		if b == "/usr/bin/sh" {
+			// sh is dash, through the link dash's package makes.
+			f.link("/usr/bin/sh", "dash", inst())
+			f.link("/bin/sh", "dash", inst())
+			continue
 		}
 		f.binary(b, size, 0o755, t)
 		switch {
