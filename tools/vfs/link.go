@@ -4,6 +4,8 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"strings"
+
+	"github.com/terrarium-evals/terrarium/tools/world"
 )
 
 // maxLinks is how many symbolic links one path may pass through before
@@ -273,4 +275,31 @@ func ModeBits(m fs.FileMode) fs.FileMode {
 		out |= fs.ModeSticky
 	}
 	return out
+}
+
+// Clone returns a copy of the tree that shares nothing with f but the
+// blobs (which are never changed in place), on clock: writes to either
+// leave the other as it was. Hard links stay shared within the copy.
+func (f *FS) Clone(clock *world.Clock) *FS {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	seen := map[*node]*node{}
+	var cp func(n *node) *node
+	cp = func(n *node) *node {
+		if c, ok := seen[n]; ok {
+			return c
+		}
+		c := *n
+		if n.nlink > 1 {
+			seen[n] = &c
+		}
+		if n.dir {
+			c.children = make(map[string]*node, len(n.children))
+			for name, k := range n.children {
+				c.children[name] = cp(k)
+			}
+		}
+		return &c
+	}
+	return &FS{root: cp(f.root), clock: clock, diskSize: f.diskSize}
 }
