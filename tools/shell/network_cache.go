@@ -56,7 +56,7 @@ func (c *netCache) network(hosts []world.Host, clock *world.Clock, cfg netConfig
 		tmpl := c.nets[key]
 		c.mu.Unlock()
 		if tmpl != nil {
-			return tmpl.clone(clock), nil
+			return tmpl.clone(clock, true), nil
 		}
 	}
 	n, err := buildNetwork(hosts, clock, cfg)
@@ -64,7 +64,7 @@ func (c *netCache) network(hosts []world.Host, clock *world.Clock, cfg netConfig
 		return n, err
 	}
 	// The kept copy is never handed out, so nothing changes it.
-	tmpl := n.clone(clock)
+	tmpl := n.clone(clock, false)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, dup := c.nets[key]; !dup {
@@ -80,22 +80,28 @@ func (c *netCache) network(hosts []world.Host, clock *world.Clock, cfg netConfig
 
 // clone copies n onto clock, sharing nothing that calls change. The
 // hosts' profiles are shared: they are only read once a host is built.
-func (n *Network) clone(clock *world.Clock) *Network {
+// With lazy, a host's files are copied when first used, which n, a
+// template nothing changes, allows.
+func (n *Network) clone(clock *world.Clock, lazy bool) *Network {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	c := &Network{clock: clock, byName: make(map[string]*host, len(n.hosts))}
 	for _, h := range n.hosts {
-		hc := h.clone(clock)
+		hc := h.clone(clock, lazy)
 		c.hosts = append(c.hosts, hc)
 		c.byName[hc.name] = hc
 	}
 	return c
 }
 
-func (h *host) clone(clock *world.Clock) *host {
+func (h *host) clone(clock *world.Clock, lazy bool) *host {
 	c := *h
 	c.reach = slices.Clone(h.reach)
-	c.fs = h.fs.Clone(clock)
+	if lazy {
+		c.fs = h.fs.LazyClone(clock)
+	} else {
+		c.fs = h.fs.Clone(clock)
+	}
 	c.services = make([]*service, len(h.services))
 	for i, sv := range h.services {
 		svc := *sv

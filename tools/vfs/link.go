@@ -91,6 +91,7 @@ func inodeOf(p string) uint64 {
 // otherwise; links in the middle of p are followed.
 func (f *FS) Lstat(p string) (Info, error) {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	p = Clean(p)
 	r := f.resolve(p, false)
@@ -104,6 +105,7 @@ func (f *FS) Lstat(p string) (Info, error) {
 // ErrNotLink when p is something else.
 func (f *FS) Readlink(p string) (string, error) {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	p = Clean(p)
 	n, err := f.lookupLink("readlink", p)
@@ -122,6 +124,7 @@ func (f *FS) Readlink(p string) (string, error) {
 // is the one that stopped the walk: fs.ErrNotExist, ErrNotDir or ErrLoop.
 func (f *FS) Resolve(p string, mustExist bool) (string, error) {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	p = Clean(p)
 	r := f.resolve(p, true)
@@ -137,6 +140,7 @@ func (f *FS) Resolve(p string, mustExist bool) (string, error) {
 // would hold it is missing; an empty target is fs.ErrNotExist, as on Linux.
 func (f *FS) Symlink(target, p, owner string) error {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	p = Clean(p)
 	if target == "" {
@@ -163,6 +167,7 @@ func (f *FS) Symlink(target, p, owner string) error {
 // fails with ErrDirLink and an existing newp with fs.ErrExist.
 func (f *FS) Link(oldp, newp string) error {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	oldp, newp = Clean(oldp), Clean(newp)
 	n, err := f.lookup("link", oldp)
@@ -219,6 +224,7 @@ func writeDevice(n *node) error {
 // when p is not a device node.
 func (f *FS) OpenDevice(p string) (isDev bool, major, minor int, err error) {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	n, err := f.lookup("open", p)
 	if err != nil {
@@ -251,6 +257,7 @@ func systemNode(sf SystemFile, base, owner string, mode fs.FileMode) *node {
 // SetGroup sets the owning group of p ("" for the owner's own).
 func (f *FS) SetGroup(p, group string) error {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	n, err := f.lookup("chgrp", p)
 	if err != nil {
@@ -282,7 +289,35 @@ func ModeBits(m fs.FileMode) fs.FileMode {
 // leave the other as it was. Hard links stay shared within the copy.
 func (f *FS) Clone(clock *world.Clock) *FS {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
+	return &FS{root: copyTree(f.root), clock: clock, diskSize: f.diskSize}
+}
+
+// LazyClone is Clone that copies the tree when the copy is first used,
+// so a world whose files are never touched costs nothing. f must not
+// change from then on: it is a template.
+func (f *FS) LazyClone(clock *world.Clock) *FS {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	base := f.base
+	if base == nil {
+		base = f.root
+	}
+	return &FS{base: base, clock: clock, diskSize: f.diskSize}
+}
+
+// own makes the tree f's own, copying the template it was cloned from.
+// f.mu is held.
+func (f *FS) own() {
+	if f.base != nil {
+		f.root, f.base = copyTree(f.base), nil
+	}
+}
+
+// copyTree copies the nodes under root; hard links stay shared within
+// the copy.
+func copyTree(root *node) *node {
 	seen := map[*node]*node{}
 	var cp func(n *node) *node
 	cp = func(n *node) *node {
@@ -301,5 +336,5 @@ func (f *FS) Clone(clock *world.Clock) *FS {
 		}
 		return &c
 	}
-	return &FS{root: cp(f.root), clock: clock, diskSize: f.diskSize}
+	return cp(root)
 }
