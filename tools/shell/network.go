@@ -94,6 +94,7 @@ type service struct {
 	pid     int
 	since   time.Time
 	log     []logLine
+	unitDir string // where its unit file is: /etc/systemd/system unless it came with a package
 }
 
 type process struct {
@@ -322,6 +323,9 @@ func (b *builder) newHost(hs world.Host, clock *world.Clock) (*host, error) {
 		}
 		h.procs = append(h.procs, &process{pid: next, ppid: 1, user: "root", command: "/usr/sbin/rsyslogd -n -iNONE", start: h.boot.Add(4 * time.Second), stat: "Ssl", tty: "?"})
 		used[next] = true
+	}
+	if err := h.addBaseUnits(); err != nil {
+		return nil, err
 	}
 	for _, pr := range hs.Processes {
 		proc := &process{pid: pr.PID, user: pr.User, command: pr.Command, start: h.boot.Add(2 * time.Minute)}
