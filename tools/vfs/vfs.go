@@ -743,7 +743,6 @@ func (f *FS) Load(files []world.File, defaultOwner string) error {
 		}
 		f.mu.Lock()
 		f.own()
-		f.own()
 		err := f.mkdir(path.Dir(p), owner, 0o755, true)
 		if err == nil {
 			if need := f.used() + b.Size; need > f.diskSize {
