@@ -118,6 +118,12 @@ func NewNetwork(hosts []world.Host, clock *world.Clock, opts ...Option) (*Networ
 	for _, o := range opts {
 		o(&cfg)
 	}
+	return built.network(hosts, clock, cfg)
+}
+
+// buildNetwork builds the hosts of one world from nothing; NewNetwork
+// copies a network built from the same spec before when it can.
+func buildNetwork(hosts []world.Host, clock *world.Clock, cfg netConfig) (*Network, error) {
 	n := &Network{clock: clock, byName: map[string]*host{}}
 	seen := map[string]bool{}
 	for i, hs := range hosts {
