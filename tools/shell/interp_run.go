@@ -24,6 +24,7 @@ func (n *Network) RunContext(ctx context.Context, hostName, line string, emit wo
 		emit = func(world.Event) {}
 	}
 	for _, o := range n.hosts {
+		o.logCron(n.clock.Now())
 		o.refreshProc(n.clock.Now())
 	}
 	s := n.newSession(h, h.user, n.chargeCopies(emit), 0)
@@ -33,6 +34,7 @@ func (n *Network) RunContext(ctx context.Context, hostName, line string, emit wo
 	var stdout, stderr outBuf
 	stdout.limit, stderr.limit = MaxOutput, MaxOutput
 	code := s.runTop(line, &stdout, &stderr)
+	n.logLogouts(n.clock.Now())
 	out := Output{Stdout: stdout.terminal(), Stderr: stderr.terminal(), ExitCode: code}
 	emit(s.event(world.CommandRun, map[string]any{
 		"host": h.name, "command": line, "exit_code": int64(code),

@@ -81,6 +81,8 @@ type host struct {
 	prof     *profile
 	// links are the paths to other hosts, by name.
 	links map[string]world.Link
+	// logs is what keeps /var/log growing (logappend.go).
+	logs logState
 }
 
 type service struct {
@@ -334,6 +336,7 @@ func (b *builder) newHost(hs world.Host, clock *world.Clock) (*host, error) {
 			reachedBy = append(reachedBy, o.Name)
 		}
 	}
+	h.logs.cron = now
 	for _, f := range logTree(h, p, ep, now, b.profiles, reachedBy) {
 		if h.fs.Exists(f.Path) {
 			continue // the scenario's own log wins
