@@ -281,7 +281,7 @@ func cmdCat(c *call) int {
 		p := c.s.abs(op)
 		b, err := c.s.readFile(p)
 		if err != nil {
-			c.errorf("%s: %s", op, errText(err))
+			c.errorf("%s: %s", quoteIf(op), errText(err))
 			code = 1
 			continue
 		}
@@ -332,7 +332,7 @@ func (c *call) inputs(ops []string) ([]input, int) {
 		}
 		b, err := c.s.readFile(c.s.abs(op))
 		if err != nil {
-			c.errorf("%s: %s", op, errText(err))
+			c.errorf("%s: %s", quoteIf(op), errText(err))
 			code = 1
 			continue
 		}
@@ -1026,7 +1026,7 @@ func cmdDf(c *call) int {
 	for _, op := range ops {
 		p := c.s.abs(op)
 		if _, err := c.s.h.fs.Stat(p); err != nil {
-			c.errorf("%s: %s", op, errText(err))
+			c.errorf("%s: %s", quoteIf(op), errText(err))
 			code = 1
 			continue
 		}

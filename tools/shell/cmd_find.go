@@ -402,7 +402,7 @@ func (c *call) findEval(n *findNode, v *findVisit, code *int) bool {
 		for _, a := range n.argv {
 			argv = append(argv, strings.ReplaceAll(a, "{}", v.shown))
 		}
-		return c.s.dispatch(argv, stream{}, c.out, c.err) == 0
+		return c.findExec(argv) == 0
 	}
 	return true
 }
@@ -730,11 +730,18 @@ func cmdFind(c *call) int {
 					argv = append(argv, a)
 				}
 			}
-			if c.s.dispatch(argv, stream{}, c.out, c.err) != 0 {
+			if c.findExec(argv) != 0 {
 				code = 1
 			}
 		}
 	}
 	flush(expr)
 	return code
+}
+
+// findExec runs the program of an -exec, as find starts it.
+func (c *call) findExec(argv []string) int {
+	return c.runProgram(argv, stream{}, func(name, why string) {
+		c.errorf("%s: %s", quoteName(name), why)
+	})
 }

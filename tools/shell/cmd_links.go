@@ -271,7 +271,7 @@ func cmdReadlink(c *call) int {
 		}
 		if err != nil {
 			if fl.has("v") {
-				c.errorf("%s: %s", op, errText(err))
+				c.errorf("%s: %s", quoteIf(op), errText(err))
 			}
 			code = 1
 			continue
@@ -339,7 +339,7 @@ func cmdRealpath(c *call) int {
 		p, err := resolve(op)
 		if err != nil {
 			if !fl.has("q") {
-				c.errorf("%s: %s", op, errText(err))
+				c.errorf("%s: %s", quoteIf(op), errText(err))
 			}
 			code = 1
 			continue

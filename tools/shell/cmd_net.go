@@ -311,8 +311,7 @@ func cmdRsync(c *call) int {
 	}
 	if len(ops) < 2 {
 		if len(ops) == 1 {
-			// rsync SRC alone lists it; keep it simple.
-			return usage("listing a single path is not supported here; give a source and a destination")
+			return c.rsyncList(ops[0], opt["a"] || opt["r"])
 		}
 		c.err.WriteString("rsync  version 3.2.7  protocol version 31\nUsage: rsync [OPTION]... SRC [SRC]... DEST\n")
 		return 1
@@ -687,5 +686,60 @@ func cmdPing(c *call) int {
 	if !reach {
 		return 1
 	}
+	return 0
+}
+
+// rsyncList is rsync SRC with no destination: it lists SRC as ls -l
+// would, in rsync's own columns (a directory named with a trailing slash
+// lists what it holds; -r lists everything under it).
+func (c *call) rsyncList(op string, rec bool) int {
+	ep, err := c.resolveEndpoint(op, map[string]*session{})
+	if err != nil {
+		c.err.printf("%s\nrsync: connection unexpectedly closed (0 bytes received so far) [Receiver]\nrsync error: unexplained error (code 255) at io.c(232) [Receiver=3.2.7]\n", err.Error())
+		return 255
+	}
+	fsys := ep.s.h.fs
+	top, err := fsys.Lstat(ep.path)
+	if err == nil && strings.HasSuffix(op, "/") {
+		top, err = fsys.Stat(ep.path)
+	}
+	if err != nil {
+		c.err.printf("rsync: [sender] link_stat \"%s\" failed: %s (%d)\nrsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1338) [Receiver=3.2.7]\n", ep.path, errText(err), errno(err))
+		return 23
+	}
+	loc := c.s.net.clock.Now().Location()
+	line := func(in vfs.Info, name string) {
+		size := in.Size
+		name = strings.TrimPrefix(name, "/")
+		if isLink(in) {
+			name += " -> " + in.Link
+		}
+		c.out.printf("%s %14s %s %s\n", modeString(in.Mode, in.Dir), commas(size), in.ModTime.In(loc).Format("2006/01/02 15:04:05"), name)
+	}
+	base := path.Base(ep.path)
+	if !top.Dir || !strings.HasSuffix(op, "/") && !rec {
+		line(top, base)
+		return 0
+	}
+	prefix, start := base, ep.path
+	if strings.HasSuffix(op, "/") {
+		prefix = ""
+		line(top, ".")
+	}
+	var walk func(dir, shown string)
+	walk = func(dir, shown string) {
+		infos, _ := fsys.ReadDir(dir)
+		for _, in := range infos {
+			name := path.Join(shown, in.Name)
+			line(in, name)
+			if rec && in.Dir {
+				walk(in.Path, name)
+			}
+		}
+	}
+	if prefix != "" {
+		line(top, prefix)
+	}
+	walk(start, prefix)
 	return 0
 }

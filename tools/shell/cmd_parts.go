@@ -69,7 +69,7 @@ func cmdBase64(c *call) int {
 	}
 	b, err := c.readInput(op)
 	if err != nil {
-		c.errorf("%s: %s", op, errText(err))
+		c.errorf("%s: %s", quoteIf(op), errText(err))
 		return 1
 	}
 	if !fl.has("d") {

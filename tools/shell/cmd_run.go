@@ -8,8 +8,10 @@ import (
 )
 
 // Commands that run other commands: xargs, timeout, nohup, nice, ionice,
-// stdbuf. They run them through the session's executor (s.dispatch), so
-// the programs they start are the same programs the shell runs.
+// stdbuf. They start programs as exec does (c.runProgram): a command or a
+// script on the host, never a function, alias or builtin of the shell
+// that called them, under the same budgets; a program that cannot start
+// is reported in the starting command's own words.
 
 func init() {
 	register(map[string]cmdFunc{
@@ -237,7 +239,9 @@ func cmdXargs(c *call) int {
 		if fl.has("t") || fl.has("p") {
 			c.err.WriteString(strings.Join(args, " ") + "\n")
 		}
-		code := c.s.dispatch(args, stream{}, c.out, c.err)
+		code := c.runProgram(args, stream{}, func(name, why string) {
+			c.errorf("%s: %s", name, why)
+		})
 		switch {
 		case code == 255:
 			c.errorf("%s: exited with status 255; aborting", args[0])
@@ -418,7 +422,9 @@ func cmdTimeout(c *call) int {
 			return 124
 		}
 	}
-	return c.s.dispatch(cmd, c.in, c.out, c.err)
+	return c.runProgram(cmd, c.in, func(name, why string) {
+		c.errorf("failed to run command %s: %s", quoteName(name), why)
+	})
 }
 
 func cmdNohup(c *call) int {
@@ -434,8 +440,14 @@ func cmdNohup(c *call) int {
 		c.err.printf("%s: missing operand\nTry '%s --help' for more information.\n", c.name, c.name)
 		return 125
 	}
-	// Output is not a terminal here, so nohup redirects nothing.
-	return c.s.dispatch(args, c.in, c.out, c.err)
+	// Output is not a terminal, so nohup redirects nothing.
+	return c.runProgram(args, c.in, func(name, why string) {
+		if c.name == "setsid" {
+			c.errorf("failed to execute %s: %s", name, why)
+			return
+		}
+		c.errorf("failed to run command %s: %s", quoteName(name), why)
+	})
 }
 
 func cmdNice(c *call) int {
@@ -467,5 +479,35 @@ func cmdNice(c *call) int {
 		c.err.printf("%s: missing operand\nTry '%s --help' for more information.\n", c.name, c.name)
 		return 125
 	}
-	return c.s.dispatch(args, c.in, c.out, c.err)
+	return c.runProgram(args, c.in, func(name, why string) {
+		switch c.name {
+		case "nice":
+			c.errorf("%s: %s", quoteName(name), why)
+		case "ionice":
+			c.errorf("failed to execute %s: %s", name, why)
+		default:
+			c.errorf("failed to run command %s: %s", quoteName(name), why)
+		}
+	})
+}
+
+// runProgram runs argv as a program that c starts, as exec does: a
+// command or a script on the host, not a function or builtin of the
+// calling shell. When it cannot start, fail reports it with the program's
+// name and the reason, and the status is 127 (not found) or 126.
+func (c *call) runProgram(argv []string, in stream, fail func(name, why string)) int {
+	io := &ioCtx{in: &inReader{st: in}, out: c.out, err: c.err}
+	code, res := c.s.execProgram(argv, io)
+	switch res {
+	case execOK:
+		return code
+	case execNotFound, execNoFile:
+		fail(argv[0], "No such file or directory")
+		return 127
+	case execTooLong:
+		fail(argv[0], "Argument list too long")
+		return 126
+	}
+	fail(argv[0], "Permission denied")
+	return 126
 }

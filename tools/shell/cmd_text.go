@@ -855,12 +855,12 @@ func cmdTee(c *call) int {
 		}
 		p := c.s.abs(op)
 		if err := c.s.canWrite(p); err != nil {
-			c.errorf("%s: %s", op, errText(err))
+			c.errorf("%s: %s", quoteIf(op), errText(err))
 			code = 1
 			continue
 		}
 		if _, err := c.s.writeRedirect(p, c.in, fl.has("a"), "tee"); err != nil {
-			c.errorf("%s: %s", op, errText(err))
+			c.errorf("%s: %s", quoteIf(op), errText(err))
 			code = 1
 		}
 	}

@@ -160,13 +160,21 @@ func cmdTrue(c *call) int  { return 0 }
 func cmdFalse(c *call) int { return 1 }
 
 func cmdPwd(c *call) int {
-	c.out.WriteString(c.s.cwd + "\n")
+	cwd := c.s.cwd
+	if len(c.args) > 0 && c.args[len(c.args)-1] == "-P" {
+		if real, err := c.s.h.fs.Resolve(cwd, true); err == nil {
+			cwd = real
+		}
+	}
+	c.out.WriteString(cwd + "\n")
 	return 0
 }
 
 func cmdCd(c *call) int {
 	args := c.args
+	physical := false
 	for len(args) > 0 && (args[0] == "-L" || args[0] == "-P" || args[0] == "-e" || args[0] == "-@") {
+		physical = args[0] == "-P" || physical && args[0] != "-L"
 		args = args[1:]
 	}
 	if len(args) > 0 && args[0] == "--" {
@@ -197,16 +205,19 @@ func cmdCd(c *call) int {
 	p := c.s.abs(target)
 	in, err := c.s.h.fs.Stat(p)
 	if err != nil {
-		c.berr("%s: %s", target, errText(err))
+		c.berr("%s: %s", bashName(target), errText(err))
 		return 1
 	}
 	if !in.Dir {
-		c.berr("%s: Not a directory", target)
+		c.berr("%s: Not a directory", bashName(target))
 		return 1
 	}
 	if err := c.s.h.fs.Check(p, c.s.user, 1); err != nil {
-		c.berr("%s: Permission denied", target)
+		c.berr("%s: Permission denied", bashName(target))
 		return 1
+	}
+	if physical {
+		p, _ = c.s.h.fs.Resolve(p, true) // cd -P: where the links lead
 	}
 	c.s.vars["OLDPWD"] = exportedVar(c.s.cwd)
 	c.s.cwd = p

@@ -130,10 +130,41 @@ func seeded(key string, n int) int {
 // quoteName quotes a file name in messages the way coreutils does in the C
 // locale: 'name'.
 func quoteName(s string) string {
+	if hasControl(s) {
+		// coreutils' shell-escape quoting: printable runs in '...',
+		// control characters in $'...' ('out'$'\r').
+		var b strings.Builder
+		for len(s) > 0 {
+			i := 0
+			for i < len(s) && (s[i] < 0x20 || s[i] == 0x7f) == (s[0] < 0x20 || s[0] == 0x7f) {
+				i++
+			}
+			if s[0] < 0x20 || s[0] == 0x7f {
+				b.WriteString("$'" + cEscape(s[:i]) + "'")
+			} else {
+				b.WriteString("'" + strings.ReplaceAll(s[:i], "'", `'\''`) + "'")
+			}
+			s = s[i:]
+		}
+		return b.String()
+	}
 	if strings.Contains(s, "'") {
 		return "\"" + s + "\""
 	}
 	return "'" + s + "'"
+}
+
+// quoteIf quotes a file name as coreutils' quotef does (shell-escape
+// style): as it is when a shell would read it back unchanged, else as
+// quoteName quotes it.
+func quoteIf(s string) string {
+	if s == "" {
+		return "''"
+	}
+	if strings.ContainsAny(s, " \t\n!\"$&'()*;<>?[\\]^`{|}") || hasControl(s) || s[0] == '~' || s[0] == '#' {
+		return quoteName(s)
+	}
+	return s
 }
 
 // padLeft right-aligns s in width w.

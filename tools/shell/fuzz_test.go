@@ -45,9 +45,10 @@ func hasCommand(line string) bool {
 		switch c := line[i]; {
 		case c == '\n':
 			inComment = false
-		// The parser drops NUL bytes, as bash does, and carriage returns, as
-		// mvdan.cc/sh does (bash would run $'\r' as a command).
-		case inComment, c == ' ', c == '\t', c == 0, c == '\r':
+		// The parser drops NUL bytes, as bash does; a carriage return is
+		// a character of a word ($'\r' is a command), unless the line
+		// holds every byte that stands for it while the library parses.
+		case inComment, c == ' ', c == '\t', c == 0, c == '\r' && crMark(line) == 0:
 		case c == '#':
 			inComment = true
 		default:

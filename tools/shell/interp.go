@@ -514,12 +514,12 @@ func (s *session) cmd(c syntax.Command, io *ioCtx, rd *redirs) int {
 		return 0
 	case *syntax.ArithmCmd:
 		s.cur = io
+		if s.opts.xtrace {
+			io.err.WriteString(s.xtracePrefix() + "(( " + s.arithSource(c.X) + " ))\n")
+		}
 		n, ok := s.arith(c.X, io, "((")
 		if !ok {
 			return 1
-		}
-		if s.opts.xtrace {
-			io.err.WriteString(s.xtracePrefix() + "(( " + s.nodeSource(c.X) + " ))\n")
 		}
 		if n == 0 {
 			return 1
@@ -527,14 +527,14 @@ func (s *session) cmd(c syntax.Command, io *ioCtx, rd *redirs) int {
 		return 0
 	case *syntax.TestClause:
 		s.cur = io
-		if s.opts.xtrace {
-			io.err.WriteString(s.xtracePrefix() + "[[ " + s.nodeSource(c.X) + " ]]\n")
-		}
 		return s.testClause(c.X, io)
 	case *syntax.DeclClause:
 		return s.declClause(c, io)
 	case *syntax.LetClause:
 		s.cur = io
+		if s.opts.xtrace {
+			io.err.WriteString(s.xtracePrefix() + s.nodeSource(c) + "\n")
+		}
 		code := 1
 		for _, e := range c.Exprs {
 			n, ok := s.arith(e, io, "let")
@@ -727,8 +727,23 @@ func (s *session) forLoop(c *syntax.ForClause, io *ioCtx) int {
 		if c.Select {
 			return s.selectLoop(name, items, c, io)
 		}
+		head := ""
+		if s.opts.xtrace {
+			// bash shows the loop's words as written, before each round.
+			words := []string{`"$@"`}
+			if l.InPos.IsValid() {
+				words = words[:0]
+				for _, w := range l.Items {
+					words = append(words, quoteArg(s.nodeSource(w)))
+				}
+			}
+			head = "for " + name + " in " + strings.Join(words, " ") + "\n"
+		}
 		for _, it := range items {
 			s.bud.round()
+			if head != "" {
+				io.err.WriteString(s.xtracePrefix() + head)
+			}
 			if !s.setStr(io, name, it) {
 				return 1
 			}
@@ -739,7 +754,14 @@ func (s *session) forLoop(c *syntax.ForClause, io *ioCtx) int {
 		}
 	case *syntax.CStyleLoop:
 		s.cur = io
+		trace := func(x syntax.ArithmExpr) {
+			if s.opts.xtrace {
+				// The printer writes a loop head whole: for ((i = 0; i < 3; i++)).
+				io.err.WriteString(s.xtracePrefix() + "(( " + s.arithSource(x) + " ))\n")
+			}
+		}
 		if l.Init != nil {
+			trace(l.Init)
 			if _, ok := s.arith(l.Init, io, "(("); !ok {
 				return 1
 			}
@@ -747,6 +769,7 @@ func (s *session) forLoop(c *syntax.ForClause, io *ioCtx) int {
 		for {
 			s.bud.round()
 			if l.Cond != nil {
+				trace(l.Cond)
 				n, ok := s.arith(l.Cond, io, "((")
 				if !ok {
 					return 1
@@ -760,6 +783,7 @@ func (s *session) forLoop(c *syntax.ForClause, io *ioCtx) int {
 				break
 			}
 			if l.Post != nil {
+				trace(l.Post)
 				if _, ok := s.arith(l.Post, io, "(("); !ok {
 					return 1
 				}
@@ -803,6 +827,9 @@ func (s *session) selectLoop(name string, items []string, c *syntax.ForClause, i
 
 func (s *session) caseClause(c *syntax.CaseClause, io *ioCtx) int {
 	s.cur = io
+	if s.opts.xtrace {
+		io.err.WriteString(s.xtracePrefix() + "case " + s.nodeSource(c.Word) + " in\n")
+	}
 	word := s.literal(io, c.Word)
 	code := 0
 	fall := false
@@ -920,6 +947,28 @@ func (s *session) nodeSource(n syntax.Node) string {
 		return ""
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// arithSource is an arithmetic expression as set -x shows it: operators
+// between spaces, words as written.
+func (s *session) arithSource(x syntax.ArithmExpr) string {
+	switch x := x.(type) {
+	case *syntax.BinaryArithm:
+		if x.Op == syntax.Comma {
+			return s.arithSource(x.X) + ", " + s.arithSource(x.Y)
+		}
+		return s.arithSource(x.X) + " " + x.Op.String() + " " + s.arithSource(x.Y)
+	case *syntax.UnaryArithm:
+		if x.Post {
+			return s.arithSource(x.X) + x.Op.String()
+		}
+		return x.Op.String() + s.arithSource(x.X)
+	case *syntax.ParenArithm:
+		return "(" + s.arithSource(x.X) + ")"
+	case *syntax.Word:
+		return s.nodeSource(x)
+	}
+	return ""
 }
 
 func (s *session) xtracePrefix() string {

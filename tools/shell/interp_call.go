@@ -208,13 +208,13 @@ func (s *session) reportExec(io *ioCtx, name string, res execResult) {
 			s.shellErr(io, "%s: not found", name)
 			return
 		}
-		s.shellErr(io, "%s: command not found", name)
+		s.shellErr(io, "%s: command not found", bashName(name))
 	case execNoFile:
-		s.shellErr(io, "%s: No such file or directory", name)
+		s.shellErr(io, "%s: No such file or directory", bashName(name))
 	case execIsDir:
-		s.shellErr(io, "%s: Is a directory", name)
+		s.shellErr(io, "%s: Is a directory", bashName(name))
 	case execDenied:
-		s.shellErr(io, "%s: Permission denied", name)
+		s.shellErr(io, "%s: Permission denied", bashName(name))
 	case execTooLong:
 		s.shellErr(io, "%s: Argument list too long", progPath(name))
 	}
@@ -304,17 +304,6 @@ func (s *session) runCommand(name string, args []string, io *ioCtx) int {
 	s.stdin = &c.in // what /dev/stdin reads while the command runs
 	defer func() { s.stdin = saved }()
 	return commands[name](c)
-}
-
-// dispatch runs a program with its own input and outputs, as find -exec
-// does; a missing program gets bash's message.
-func (s *session) dispatch(args []string, in stream, out, errOut *outBuf) int {
-	io := &ioCtx{in: &inReader{st: in}, out: out, err: errOut}
-	code, res := s.execProgram(args, io)
-	if res != execOK {
-		s.reportExec(io, args[0], res)
-	}
-	return code
 }
 
 // runScriptFile runs the file at p (invoked as name) as a program: a

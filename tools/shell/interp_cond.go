@@ -29,33 +29,48 @@ func (s *session) testClause(x syntax.TestExpr, io *ioCtx) int {
 }
 
 func (s *session) condExpr(x syntax.TestExpr, io *ioCtx) (bool, string) {
+	return s.condTerm(x, io, "")
+}
+
+// condTrace prints one term of [[ ]] as set -x shows it: each test on its
+// own, operands expanded, after any ! before it.
+func (s *session) condTrace(io *ioCtx, not string, words ...string) {
+	if s.opts.xtrace {
+		io.err.WriteString(s.xtracePrefix() + "[[ " + not + strings.Join(words, " ") + " ]]\n")
+	}
+}
+
+func (s *session) condTerm(x syntax.TestExpr, io *ioCtx, not string) (bool, string) {
 	switch x := x.(type) {
 	case *syntax.Word:
-		return s.literal(io, x) != "", ""
+		v := s.literal(io, x)
+		s.condTrace(io, not, "-n", v)
+		return v != "", ""
 	case *syntax.ParenTest:
-		return s.condExpr(x.X, io)
+		return s.condTerm(x.X, io, not)
 	case *syntax.UnaryTest:
 		if x.Op == syntax.TsNot {
-			v, err := s.condExpr(x.X, io)
+			v, err := s.condTerm(x.X, io, not+"! ")
 			return !v, err
 		}
 		w, _ := x.X.(*syntax.Word)
 		arg := s.literal(io, w)
+		s.condTrace(io, not, x.Op.String(), arg)
 		return s.unaryTest(x.Op.String(), arg)
 	case *syntax.BinaryTest:
 		switch x.Op {
 		case syntax.AndTest:
-			l, err := s.condExpr(x.X, io)
+			l, err := s.condTerm(x.X, io, "")
 			if err != "" || !l {
 				return false, err
 			}
-			return s.condExpr(x.Y, io)
+			return s.condTerm(x.Y, io, "")
 		case syntax.OrTest:
-			l, err := s.condExpr(x.X, io)
+			l, err := s.condTerm(x.X, io, "")
 			if err != "" || l {
 				return l, err
 			}
-			return s.condExpr(x.Y, io)
+			return s.condTerm(x.Y, io, "")
 		}
 		lw, _ := x.X.(*syntax.Word)
 		rw, _ := x.Y.(*syntax.Word)
@@ -63,10 +78,12 @@ func (s *session) condExpr(x syntax.TestExpr, io *ioCtx) (bool, string) {
 		switch x.Op {
 		case syntax.TsMatch, syntax.TsMatchShort, syntax.TsNoMatch:
 			pat := s.patternOf(io, rw)
+			s.condTrace(io, not, left, x.Op.String(), pat)
 			m := matchGlob(pat, left, true, false)
 			return m == (x.Op != syntax.TsNoMatch), ""
 		case syntax.TsReMatch:
 			re := s.literal(io, rw)
+			s.condTrace(io, not, left, "=~", re)
 			rx, err := regexp.Compile(re)
 			if err != nil {
 				return false, ""
@@ -80,6 +97,7 @@ func (s *session) condExpr(x syntax.TestExpr, io *ioCtx) (bool, string) {
 			return true, ""
 		case syntax.TsEql, syntax.TsNeq, syntax.TsLss, syntax.TsLeq, syntax.TsGtr, syntax.TsGeq:
 			// [[ ]] evaluates the operands arithmetically.
+			s.condTrace(io, not, left, x.Op.String(), s.literal(io, rw))
 			l, ok1 := s.arith(lw, io, "[[")
 			r, ok2 := s.arith(rw, io, "[[")
 			if !ok1 || !ok2 {
@@ -88,6 +106,7 @@ func (s *session) condExpr(x syntax.TestExpr, io *ioCtx) (bool, string) {
 			return intCompare(x.Op.String(), int64(l), int64(r)), ""
 		}
 		right := s.literal(io, rw)
+		s.condTrace(io, not, left, x.Op.String(), right)
 		return s.binaryTest(x.Op.String(), left, right)
 	}
 	return false, ""

@@ -2,6 +2,7 @@ package shell
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -90,7 +91,54 @@ func parse(src string) *program {
 	return prog
 }
 
-func parseFile(src string) (f *syntax.File, err error) {
+// crMarks are the bytes that stand for a carriage return while the
+// library parses: it reads a lone \r as a blank and \r\n as a newline,
+// where bash keeps \r as a character of the word (a CRLF script runs
+// $'ls\r'). One that src does not hold takes the place of each \r, and
+// the parsed words get their \r back.
+const crMarks = "\x01\x02\x03\x04\x05\x06\x07\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f"
+
+// crMark returns the byte that stands for \r in src, or 0 when src has
+// no \r or holds every candidate.
+func crMark(src string) byte {
+	if !strings.Contains(src, "\r") {
+		return 0
+	}
+	for i := 0; i < len(crMarks); i++ {
+		if strings.IndexByte(src, crMarks[i]) < 0 {
+			return crMarks[i]
+		}
+	}
+	return 0
+}
+
+func parseFile(src string) (*syntax.File, error) {
+	mark := crMark(src)
+	if mark == 0 {
+		return parseSource(src)
+	}
+	f, err := parseSource(strings.ReplaceAll(src, "\r", string(mark)))
+	if f != nil {
+		restoreCR(f, mark)
+	}
+	return f, err
+}
+
+// restoreCR puts \r back where mark stood in the words of f.
+func restoreCR(f *syntax.File, mark byte) {
+	back := func(s string) string { return strings.ReplaceAll(s, string(mark), "\r") }
+	syntax.Walk(f, func(n syntax.Node) bool {
+		switch n := n.(type) {
+		case *syntax.Lit:
+			n.Value = back(n.Value)
+		case *syntax.SglQuoted:
+			n.Value = back(n.Value)
+		}
+		return true
+	})
+}
+
+func parseSource(src string) (f *syntax.File, err error) {
 	p := parserPool.Get().(*syntax.Parser)
 	defer func() {
 		if r := recover(); r != nil {
@@ -165,8 +213,17 @@ func bashSyntaxError(src string, err error) *syntaxError {
 		// is what bash calls unexpected.
 		next := skipToken(src, off)
 		tok = tokenAt(src, next)
+		// In a CRLF script the keyword it wanted is there with a \r:
+		// bash finds do\r where it wanted do.
+		if _, kw, ok := strings.Cut(text, "must be followed by `"); ok && strings.Contains(src, "\r") {
+			kw, _, _ = strings.Cut(kw, "`")
+			if i := strings.Index(src[off:], kw+"\r"); i >= 0 {
+				line += strings.Count(src[off:off+i], "\n")
+				tok = kw + "\r"
+			}
+		}
 	}
-	return &syntaxError{line: line, msg: "syntax error near unexpected token `" + tok + "'"}
+	return &syntaxError{line: line, msg: "syntax error near unexpected token `" + bashName(tok) + "'"}
 }
 
 // badSubst returns the ${...} around offset off, as bash quotes it.
@@ -232,6 +289,60 @@ func tokenAt(src string, off int) string {
 		end++
 	}
 	return src[off:end]
+}
+
+// bashName is a name as bash prints it in a message: as it is, or in
+// $'...' when it holds a control character (a CRLF script's $'ls\r').
+func bashName(s string) string {
+	if !hasControl(s) {
+		return s
+	}
+	return "$'" + cEscape(s) + "'"
+}
+
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// cEscape writes s with the escapes of $'...': \r, \n, \t, \E and octal
+// for other control characters, \' and \\.
+func cEscape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\r':
+			b.WriteString(`\r`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\a':
+			b.WriteString(`\a`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\f':
+			b.WriteString(`\f`)
+		case '\v':
+			b.WriteString(`\v`)
+		case 0x1b:
+			b.WriteString(`\E`)
+		case '\'', '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			if c < 0x20 || c == 0x7f {
+				fmt.Fprintf(&b, "\\%03o", c)
+			} else {
+				b.WriteByte(c)
+			}
+		}
+	}
+	return b.String()
 }
 
 // unescapeC interprets the backslash escapes of echo -e and $'...'.
