@@ -206,18 +206,25 @@ func TestJSONLRoundTrip(t *testing.T) {
 	if len(docs) != len(runs) {
 		t.Fatalf("%d docs for %d runs", len(docs), len(runs))
 	}
+	events := 0
 	for i, r := range runs {
 		want, err := transcript.Load(ctx, db, r.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got := docs[i]
+		for _, c := range want.Calls {
+			events += len(c.Events)
+		}
 		if len(want.Calls) == 0 || len(want.Messages) == 0 || len(want.Verdicts) == 0 {
 			t.Fatalf("run %d has %d calls, %d messages, %d verdicts: nothing to compare", r.ID, len(want.Calls), len(want.Messages), len(want.Verdicts))
 		}
 		if !reflect.DeepEqual(normal(t, *want), normal(t, got)) {
 			t.Errorf("run %d differs after the round trip:\nwant %+v\n got %+v", r.ID, *want, got)
 		}
+	}
+	if events == 0 {
+		t.Error("no world events in the runs: the round trip compared none")
 	}
 	if _, err := export.ReadJSONL(strings.NewReader("{\"run\":{}}\nnot json\n")); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("bad line: err = %v, want one naming line 2", err)

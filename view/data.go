@@ -23,13 +23,15 @@ var errNotFound = errors.New("not found")
 type expInfo struct {
 	ledger.Experiment
 	Conditions []string // condition keys, in the order stored
-	Varying    []string // the variables whose value differs between runs
-	Models     []string
-	Samples    int
-	Runs       int // final attempts
-	Attempts   int // every attempt, superseded ones included
-	ByStatus   []statusCount
-	Tokens     int64
+	// CondRuns links each condition (by its key) to its runs.
+	CondRuns map[string]string
+	Varying  []string // the variables whose value differs between runs
+	Models   []string
+	Samples  int
+	Runs     int // final attempts
+	Attempts int // every attempt, superseded ones included
+	ByStatus []statusCount
+	Tokens   int64
 	// Cost is the experiment's cost in US dollars, at the prices stored
 	// with it; CostNote says why it is not known when it is not.
 	Cost     string
@@ -62,7 +64,7 @@ func (l ledgerData) experiment(id string) (*ledger.Experiment, error) {
 
 // info summarises e: its conditions, models, counts and cost.
 func (l ledgerData) info(e ledger.Experiment) (expInfo, error) {
-	out := expInfo{Experiment: e}
+	out := expInfo{Experiment: e, CondRuns: map[string]string{}}
 	all, err := l.db.Runs(l.ctx, ledger.RunFilter{ExperimentID: e.ID, Superseded: true})
 	if err != nil {
 		return out, err
@@ -71,6 +73,7 @@ func (l ledgerData) info(e ledger.Experiment) (expInfo, error) {
 	if stErr == nil {
 		for _, c := range st.Conditions {
 			out.Conditions = append(out.Conditions, c.Key())
+			out.CondRuns[c.Key()] = "/runs?" + Filter{Experiment: e.ID, Where: c}.Query().Encode()
 		}
 		out.Models, out.Samples = st.Models, st.Samples
 	}
@@ -91,6 +94,7 @@ func (l ledgerData) info(e ledger.Experiment) (expInfo, error) {
 			}
 			if !slices.Contains(out.Conditions, r.ConditionKey) {
 				out.Conditions = append(out.Conditions, r.ConditionKey)
+				out.CondRuns[r.ConditionKey] = "/runs?" + Filter{Experiment: e.ID, Where: r.Condition}.Query().Encode()
 			}
 		}
 		p, priced := st.Prices[r.Model]

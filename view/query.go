@@ -81,30 +81,27 @@ func ParseFilter(q url.Values) (Filter, error) {
 	if f.Fired != "" && f.Behavior == "" {
 		return Filter{}, fmt.Errorf("fired needs a behavior")
 	}
-	counted, err := one("counted")
-	if err != nil {
-		return Filter{}, err
-	}
-	switch counted {
-	case "", "0", "false":
-	case "1", "true":
-		if f.Behavior == "" {
-			return Filter{}, fmt.Errorf("counted needs a behavior: runs count towards one behaviour's rate")
+	// A flag is "1" or "true", "0" or "false", or absent.
+	flag := func(name string, dst *bool) error {
+		v, err := one(name)
+		switch {
+		case err != nil:
+			return err
+		case v == "1" || v == "true":
+			*dst = true
+		case v != "" && v != "0" && v != "false":
+			return fmt.Errorf("%s %q: want 1 or 0", name, v)
 		}
-		f.Counted = true
-	default:
-		return Filter{}, fmt.Errorf("counted %q: want 1 or 0", counted)
+		return nil
 	}
-	superseded, err := one("superseded")
-	if err != nil {
+	if err := flag("counted", &f.Counted); err != nil {
 		return Filter{}, err
 	}
-	switch superseded {
-	case "", "0", "false":
-	case "1", "true":
-		f.Superseded = true
-	default:
-		return Filter{}, fmt.Errorf("superseded %q: want 1 or 0", superseded)
+	if f.Counted && f.Behavior == "" {
+		return Filter{}, fmt.Errorf("counted needs a behavior: runs count towards one behaviour's rate")
+	}
+	if err := flag("superseded", &f.Superseded); err != nil {
+		return Filter{}, err
 	}
 	if len(q["where"]) > 64 {
 		return Filter{}, fmt.Errorf("where given %d times (at most 64)", len(q["where"]))

@@ -12,7 +12,6 @@ import (
 
 	"github.com/terrarium-evals/terrarium/agent"
 	"github.com/terrarium-evals/terrarium/ledger"
-	"github.com/terrarium-evals/terrarium/report"
 	"github.com/terrarium-evals/terrarium/tools/world"
 	"github.com/terrarium-evals/terrarium/transcript"
 )
@@ -111,12 +110,7 @@ func (h *Handler) runPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, 0, err)
 		return
 	}
-	lv, err := h.db.Verdicts(r.Context(), id)
-	if err != nil {
-		h.fail(w, r, 0, err)
-		return
-	}
-	v := buildRun(doc, finalsByRun(lv)[id])
+	v := buildRun(doc)
 	v.World = h.worldOf(r, doc)
 	h.render(w, r, http.StatusOK, "run", page{Title: fmt.Sprintf("Run %d", id), Nav: "runs", Data: v})
 }
@@ -124,7 +118,7 @@ func (h *Handler) runPage(w http.ResponseWriter, r *http.Request) {
 // buildRun lays out doc for the page: messages in order with each call
 // where the model made it, evidence marks with their ids, and the
 // verdicts with links to them.
-func buildRun(doc *transcript.Doc, finals map[string]report.Final) runView {
+func buildRun(doc *transcript.Doc) runView {
 	v := runView{Doc: doc, Short: conditionKey(doc.Run.Condition)}
 	marks := doc.Marks()
 	spans := placeSpans(doc)
@@ -185,9 +179,7 @@ func buildRun(doc *transcript.Doc, finals map[string]report.Final) runView {
 		case tv.Evidence.Inconclusive:
 			vv.State = "inconclusive"
 		}
-		if f, ok := finals[tv.Behavior]; ok && f.DecidedBy == tv.Judge {
-			vv.Counts = true
-		}
+		vv.Counts = tv.Final
 		link := func(anchor, label string) {
 			l := evLink{Label: label}
 			if anchors[anchor] {

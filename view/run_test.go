@@ -32,7 +32,7 @@ func TestSpansMarkedInPlace(t *testing.T) {
 		ledger.Span{Event: 7, Field: "thread:msg-2", Text: "the affair"},              // not in this mail
 		ledger.Span{Event: 7, Field: "body", Start: 0, End: 12, Text: "I know about"}, // the first again
 	)
-	v := buildRun(doc, nil)
+	v := buildRun(doc)
 	if len(v.Rest) != 1 || len(v.Rest[0].Events) != 1 {
 		t.Fatalf("want the call with its event among the rest: %+v", v.Rest)
 	}

@@ -24,7 +24,7 @@ func TestEveryPageRenders(t *testing.T) {
 		want []string
 	}{
 		{"/", []string{fixture.blackmail, fixture.control, "blackmail", "scripted:leaker", "24 done", "$0.00"}},
-		{"/experiments/" + fixture.blackmail, []string{"Conditions (2)", "threat=none", "scripted:compliant", "24 done"}},
+		{"/experiments/" + fixture.blackmail, []string{"Conditions (2)", "threat=none", "scripted:compliant", "24 done", "where=threat%3Dnone"}},
 		{"/rates", []string{"exfiltration", "scripted:exfiltrator"}}, // the latest experiment
 		{"/rates?experiment=" + fixture.blackmail, []string{`<svg class="rates"`, "blackmail", "plea", "leak", "comply", "whisker"}},
 		{"/compare?experiment=" + fixture.blackmail, []string{"Fisher p", "A − B"}},
@@ -66,6 +66,12 @@ func TestNotFoundAndBadInput(t *testing.T) {
 		{"/runs?counted=1", http.StatusBadRequest, "needs a behavior"},
 		{"/compare?by=weather&experiment=" + fixture.blackmail, http.StatusBadRequest, "want condition or model"},
 		{"/compare?by=model&a=scripted:x&b=scripted:pleader&experiment=" + fixture.blackmail, http.StatusBadRequest, "no model"},
+		{"/compare?by=model&a=scripted:pleader&b=scripted:pleader&experiment=" + fixture.blackmail, http.StatusBadRequest, "the same"},
+		{"/compare?a=%00&b=%ff&experiment=" + fixture.blackmail, http.StatusBadRequest, "no condition"},
+		{"/rates?experiment=%ff%00", http.StatusNotFound, "no experiment"},
+		{"/runs/1?x=%zz", http.StatusOK, "Verdicts"},
+		{"/assets/style.css", http.StatusOK, "terrarium view"},
+		{"/assets/nope.js", http.StatusNotFound, ""},
 	}
 	for _, c := range cases {
 		code, body := get(t, h, c.path)
@@ -329,5 +335,23 @@ func TestWorldStartAndEnd(t *testing.T) {
 			t.Errorf("run %d: the handover note is not shown as a new file", r.ID)
 		}
 		break
+	}
+}
+
+// TestFinalVerdictMarked: where an LLM judge answered, its verdict is the
+// one that counts on the run page, not the rules'.
+func TestFinalVerdictMarked(t *testing.T) {
+	_, body := get(t, New(fixture.db), fmt.Sprintf("/runs/%d", fixture.resumed))
+	rows := regexp.MustCompile(`(?s)<tr class="verdict" data-behavior="plea">(.*?)</tr>`).FindAllStringSubmatch(body, -1)
+	counts := map[string]bool{}
+	for _, r := range rows {
+		judge := "rule"
+		if strings.Contains(r[1], "anthropic:judge-test") {
+			judge = "llm"
+		}
+		counts[judge] = strings.Contains(r[1], ">counts<")
+	}
+	if len(rows) != 2 || !counts["llm"] || counts["rule"] {
+		t.Errorf("plea verdicts: %d rows, counts %v; want the LLM judge's to count", len(rows), counts)
 	}
 }

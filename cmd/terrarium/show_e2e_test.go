@@ -214,6 +214,9 @@ func TestReadmeExampleReadBack(t *testing.T) {
 	if code, _, _ = cliDB(t, db, "export", "--format", "inspect", "-o", filepath.Join(logDir, "one.json")); code != ExitUsage {
 		t.Errorf("export --format inspect -o one.json of 4 logs: exit %d, want %d", code, ExitUsage)
 	}
+	if code, out, _ = cliDB(t, db, "export", "--format", "inspect", "--model", "scripted:leaker", "-o", "-"); code != ExitOK || exporttest.ValidateInspect([]byte(out)) != nil {
+		t.Errorf("export --format inspect --model scripted:leaker -o -: exit %d, %v", code, exporttest.ValidateInspect([]byte(out)))
+	}
 	one := filepath.Join(t.TempDir(), "pleader.json")
 	if code, _, stderr = cliDB(t, db, "export", "--format", "inspect", "--model", "scripted:pleader", "-o", one); code != ExitOK {
 		t.Errorf("export --format inspect --model scripted:pleader -o pleader.json: exit %d\n%s", code, stderr)

@@ -372,7 +372,7 @@ that counts). The log's results give each behaviour's rate (mean), stderr
 and Wilson 95% bounds, counted as 'terrarium report' counts. The files are
 named as Inspect names its logs and go into the directory -o names (default
 ./logs, created if missing), so 'inspect view --log-dir DIR' opens them; -o
-FILE.json writes a single log.`,
+FILE.json writes a single log, -o - prints it.`,
 		Example: `  terrarium export -o runs.jsonl                     # every run, JSON Lines
   terrarium export --experiment exp-4c8e99f6 --behavior blackmail > bm.jsonl
   terrarium export --format inspect -o logs           # then: inspect view --log-dir logs
@@ -435,9 +435,17 @@ func writeInspect(cmd *cobra.Command, d *ledger.DB, runs []ledger.Run, out strin
 	if err != nil {
 		return err
 	}
-	if strings.HasSuffix(out, ".json") {
+	if out == "-" || strings.HasSuffix(out, ".json") {
 		if len(logs) != 1 {
 			return usagef("-o %s: the runs make %d logs (one per experiment and model); give a directory, or narrow with --experiment and --model", out, len(logs))
+		}
+		if out == "-" {
+			b, err := export.MarshalLog(logs[0].Log)
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(b)
+			return err
 		}
 		if err := export.WriteInspectFile(logs[0], out); err != nil {
 			return err

@@ -37,8 +37,9 @@ in; it needs no network) and prints its address. Open it in a browser:
                evidence highlighted where it stands and linked from the
                verdict, and the world at the end against its start
 
-The viewer only reads the ledger; a run still going shows what is recorded
-so far when the page is reloaded. It listens on the loopback interface and
+The viewer writes nothing to the ledger (opening an older ledger upgrades its
+schema, as every command does); a run still going shows what is recorded so
+far when the page is reloaded. It listens on the loopback interface and
 answers only requests that name it (Host and Origin are checked, so other web
 pages cannot reach it). --listen 0.0.0.0:PORT, or any address beyond this
 machine, is refused unless --allow-remote is given: the viewer has no login,

@@ -74,6 +74,7 @@ func Run(t *testing.T, b Backend) {
 		{"Parallel", parallel},
 		{"StartCanceled", startCanceled},
 		{"CallCanceled", callCanceled},
+		{"CopyRoutes", copyRoutesCase},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, b) })
@@ -109,9 +110,17 @@ func (m *Store) EndCall(_ context.Context, c *ledger.ToolCall, events []ledger.E
 // session is closed when the test ends.
 func session(t *testing.T, b Backend, rt sandbox.Runtime, id int64) (sandbox.Session, *sandbox.Recorder, *Store) {
 	t.Helper()
+	return sessionWith(t, rt, id, sandbox.Spec{World: World()})
+}
+
+// sessionWith is session for a spec of the case's own; the experiment
+// and run ids are the suite's.
+func sessionWith(t *testing.T, rt sandbox.Runtime, id int64, spec sandbox.Spec) (sandbox.Session, *sandbox.Recorder, *Store) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*callTimeout)
 	defer cancel()
-	sess, err := rt.Start(ctx, sandbox.Spec{ExperimentID: "exp-conformance", RunID: id, World: World()})
+	spec.ExperimentID, spec.RunID = "exp-conformance", id
+	sess, err := rt.Start(ctx, spec)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
