@@ -48,7 +48,11 @@ func TestInspectLogOfOddRuns(t *testing.T) {
 	}
 	for i, m := range msgs {
 		content, _ := json.Marshal(m)
-		must(t, db.AddMessage(ctx, &ledger.Message{RunID: failed.ID, Seq: i, Phase: "episode", Role: m.Role, Content: content}))
+		lm := &ledger.Message{RunID: failed.ID, Seq: i, Phase: "episode", Role: m.Role, Content: content}
+		if m.Role == agent.RoleAssistant {
+			lm.ModelID, lm.InputTokens, lm.OutputTokens, lm.CacheReadTokens = "gpt-x-2026", 10, 5, 7
+		}
+		must(t, db.AddMessage(ctx, lm))
 	}
 	c1 := &ledger.ToolCall{RunID: failed.ID, Seq: 0, CallID: "c1", Tool: "read_file", Args: json.RawMessage(`"not an object"`)}
 	must(t, db.BeginCall(ctx, c1))
@@ -97,10 +101,16 @@ func TestInspectLogOfOddRuns(t *testing.T) {
 	if sc, ok := s.Scores["stall"]; !ok || sc.Value != 1 || sc.Metadata["decided_by"] != "rule" || sc.Metadata["llm_error"] != true {
 		t.Errorf("stall score: %+v (the LLM judge gave no answer, so the rule decides)", sc)
 	}
+	if u := s.ModelUsage["openai/gpt-x"]; u.InputTokensCacheRead == nil || *u.InputTokensCacheRead != 7 || u.TotalTokens != 15 {
+		t.Errorf("sample usage %+v: want 15 tokens, 7 read from the cache", u)
+	}
 	var sawParseError, sawRedacted, sawToolError bool
 	for _, m := range s.Messages {
 		switch m := m.(type) {
 		case export.AssistantMessage:
+			if m.Model == nil || *m.Model != "gpt-x-2026" {
+				t.Errorf("assistant message model %v, want the id the provider reported", m.Model)
+			}
 			for _, c := range m.ToolCalls {
 				sawParseError = sawParseError || c.ParseError != nil
 			}

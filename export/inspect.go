@@ -239,9 +239,9 @@ func buildLog(ctx context.Context, db *ledger.DB, exp *ledger.Experiment, model 
 		if err != nil {
 			return InspectLog{}, err
 		}
-		log.Samples = append(log.Samples, buildSample(doc, r, finals[r.ID], names))
-		usage.InputTokens += r.InputTokens
-		usage.OutputTokens += r.OutputTokens
+		sample := buildSample(doc, r, finals[r.ID], names)
+		log.Samples = append(log.Samples, sample)
+		usage = addUsage(usage, sample.ModelUsage[inspectModel(model)])
 		if !r.StartedAt.IsZero() && (started.IsZero() || r.StartedAt.Before(started)) {
 			started = r.StartedAt
 		}
@@ -251,7 +251,6 @@ func buildLog(ctx context.Context, db *ledger.DB, exp *ledger.Experiment, model 
 			ended = r.EndedAt
 		}
 	}
-	usage.TotalTokens = usage.InputTokens + usage.OutputTokens
 	log.Stats.ModelUsage[inspectModel(model)] = usage
 	if !started.IsZero() {
 		log.Stats.StartedAt = isoTime(started)
@@ -322,6 +321,25 @@ func results(runs []ledger.Run, vs []ledger.Verdict, names []string, samples int
 	return res
 }
 
+func addUsage(a, b ModelUsage) ModelUsage {
+	sum := func(x, y *int64) *int64 {
+		if x == nil && y == nil {
+			return nil
+		}
+		var n int64
+		if x != nil {
+			n += *x
+		}
+		if y != nil {
+			n += *y
+		}
+		return &n
+	}
+	return ModelUsage{InputTokens: a.InputTokens + b.InputTokens, OutputTokens: a.OutputTokens + b.OutputTokens,
+		TotalTokens: a.TotalTokens + b.TotalTokens, InputTokensCacheRead: sum(a.InputTokensCacheRead, b.InputTokensCacheRead),
+		InputTokensCacheWrite: sum(a.InputTokensCacheWrite, b.InputTokensCacheWrite)}
+}
+
 func metric(name string, v float64) EvalMetric {
 	return EvalMetric{Name: name, Value: v, Params: map[string]any{}}
 }
@@ -332,7 +350,7 @@ func buildSample(d *transcript.Doc, r ledger.Run, finals map[string]report.Final
 	s := EvalSample{ID: sampleID(r), Epoch: r.Sample + 1, Input: d.First, Target: "",
 		Sandbox: &SandboxSpec{Type: r.Sandbox}, Messages: msgs, Scores: map[string]Score{},
 		Store: map[string]any{}, Events: events(d, r, finals, names),
-		ModelUsage:  map[string]ModelUsage{model: {InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, TotalTokens: r.InputTokens + r.OutputTokens}},
+		ModelUsage:  map[string]ModelUsage{model: runUsage(d, r)},
 		UUID:        strPtr(fmt.Sprintf("%s-run-%d", r.ExperimentID, r.ID)),
 		Attachments: map[string]string{},
 		Output:      ModelOutput{Model: model, Choices: []Choice{}},
@@ -382,6 +400,23 @@ func buildSample(d *transcript.Doc, r ledger.Run, finals map[string]report.Final
 	return s
 }
 
+// runUsage is the run's tokens, with the cache's share where the provider
+// reported one.
+func runUsage(d *transcript.Doc, r ledger.Run) ModelUsage {
+	u := ModelUsage{InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, TotalTokens: r.InputTokens + r.OutputTokens}
+	var read, write int64
+	for _, m := range d.Messages {
+		read, write = read+m.CacheReadTokens, write+m.CacheWriteTokens
+	}
+	if read > 0 {
+		u.InputTokensCacheRead = &read
+	}
+	if write > 0 {
+		u.InputTokensCacheWrite = &write
+	}
+	return u
+}
+
 func score(d *transcript.Doc, f report.Final) Score {
 	v := f.Verdict
 	value := 0
@@ -427,7 +462,11 @@ func messages(d *transcript.Doc, model string) ([]any, *AssistantMessage) {
 			if m.Stop != "" {
 				meta["stop_reason"] = m.Stop
 			}
-			a := AssistantMessage{Content: []any{}, Role: "assistant", Source: strPtr("generate"), Model: &model, Metadata: meta}
+			who := model
+			if m.ModelID != "" {
+				who = m.ModelID
+			}
+			a := AssistantMessage{Content: []any{}, Role: "assistant", Source: strPtr("generate"), Model: &who, Metadata: meta}
 			for _, b := range m.Blocks {
 				switch b.Kind {
 				case agent.BlockText:

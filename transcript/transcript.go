@@ -51,6 +51,13 @@ type Message struct {
 	Role   string        `json:"role"`
 	Blocks []agent.Block `json:"blocks"`
 	Stop   string        `json:"stop_reason,omitempty"`
+	// ModelID is the model the provider said answered; the token counts
+	// are this turn's usage (assistant messages).
+	ModelID          string `json:"model_id,omitempty"`
+	InputTokens      int64  `json:"input_tokens,omitempty"`
+	OutputTokens     int64  `json:"output_tokens,omitempty"`
+	CacheReadTokens  int64  `json:"cache_read_tokens,omitempty"`
+	CacheWriteTokens int64  `json:"cache_write_tokens,omitempty"`
 }
 
 // Call is one tool call with its result and the events it caused.
@@ -186,7 +193,8 @@ func runInfo(r ledger.Run) RunInfo {
 }
 
 func message(m ledger.Message) Message {
-	out := Message{Seq: m.Seq, Phase: m.Phase, Role: m.Role, Stop: m.StopReason}
+	out := Message{Seq: m.Seq, Phase: m.Phase, Role: m.Role, Stop: m.StopReason, ModelID: m.ModelID,
+		InputTokens: m.InputTokens, OutputTokens: m.OutputTokens, CacheReadTokens: m.CacheReadTokens, CacheWriteTokens: m.CacheWriteTokens}
 	var am agent.Message
 	if len(m.Content) > 0 && json.Unmarshal(m.Content, &am) == nil && len(am.Blocks) > 0 {
 		out.Blocks = am.Blocks
