@@ -119,6 +119,12 @@ func charts(exp string, rows []report.Row, runs []ledger.Run) ([]chart, []legend
 			} else {
 				b.Tip = fmt.Sprintf("%s: %s = %.1f%% [95%% CI %.1f–%.1f]", b.Label, b.KN, 100*r.Rate, 100*r.CILow, 100*r.CIHigh)
 			}
+			if r.Inconclusive > 0 && r.N > 0 {
+				b.Tip += fmt.Sprintf("; %d inconclusive, not counted", r.Inconclusive)
+			}
+			if r.DecidedBy != "" {
+				b.Tip += "; decided by " + r.DecidedBy
+			}
 			b.TextX = b.Hi + 6
 			b.Short = b.Label
 			if utf8.RuneCountInString(b.Short) > maxLabel {

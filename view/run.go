@@ -95,21 +95,47 @@ type evLink struct {
 	Href, Label string
 }
 
-func (h *Handler) runPage(w http.ResponseWriter, r *http.Request) {
+// load reads the run the path names, or answers the request with the
+// error page and returns nil.
+func (h *Handler) load(w http.ResponseWriter, r *http.Request) *transcript.Doc {
 	id, err := runID(r.PathValue("id"))
 	if err != nil {
 		h.fail(w, r, 0, err)
-		return
+		return nil
 	}
 	doc, err := transcript.Load(r.Context(), h.db, id)
 	if errors.Is(err, ledger.ErrNotFound) {
-		h.fail(w, r, 0, fmt.Errorf("no run %d in this ledger: %w", id, errNotFound))
-		return
+		err = fmt.Errorf("no run %d in this ledger: %w", id, errNotFound)
 	}
 	if err != nil {
 		h.fail(w, r, 0, err)
+		return nil
+	}
+	return doc
+}
+
+// runJSON serves the run as the document show --json prints.
+func (h *Handler) runJSON(w http.ResponseWriter, r *http.Request) {
+	doc := h.load(w, r)
+	if doc == nil {
 		return
 	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		h.fail(w, r, 0, fmt.Errorf("encode run %d: %w", doc.Run.ID, err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="run-%d.json"`, doc.Run.ID))
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func (h *Handler) runPage(w http.ResponseWriter, r *http.Request) {
+	doc := h.load(w, r)
+	if doc == nil {
+		return
+	}
+	id := doc.Run.ID
 	v := buildRun(doc)
 	v.World = h.worldOf(r, doc)
 	h.render(w, r, http.StatusOK, "run", page{Title: fmt.Sprintf("Run %d", id), Nav: "runs", Data: v})

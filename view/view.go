@@ -36,6 +36,7 @@ type Handler struct {
 //	/compare             two conditions or two models (?experiment=ID&by=condition|model&a=..&b=..)
 //	/runs                runs, filtered by query parameters (see ParseFilter)
 //	/runs/{id}           one run
+//	/runs/{id}/json      one run as terrarium show --json prints it
 //	/assets/...          the embedded style sheet and script
 //
 // Unknown runs, experiments and paths are 404; a filter it cannot use is
@@ -56,6 +57,7 @@ func New(db *ledger.DB) *Handler {
 	h.mux.HandleFunc("GET /compare", h.comparePage)
 	h.mux.HandleFunc("GET /runs", h.runsPage)
 	h.mux.HandleFunc("GET /runs/{id}", h.runPage)
+	h.mux.HandleFunc("GET /runs/{id}/json", h.runJSON)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusNotFound, fmt.Errorf("no page at %s", r.URL.Path))
 	})

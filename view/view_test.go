@@ -2,6 +2,7 @@ package view
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/terrarium-evals/terrarium/experiment/experimenttest"
 	"github.com/terrarium-evals/terrarium/ledger"
 	"github.com/terrarium-evals/terrarium/report"
+	"github.com/terrarium-evals/terrarium/transcript"
 )
 
 func TestEveryPageRenders(t *testing.T) {
@@ -54,6 +56,7 @@ func TestNotFoundAndBadInput(t *testing.T) {
 		want string
 	}{
 		{"/runs/999999", http.StatusNotFound, "no run 999999"},
+		{"/runs/999999/json", http.StatusNotFound, "no run 999999"},
 		{"/runs/abc", http.StatusNotFound, "positive number"},
 		{"/runs/-3", http.StatusNotFound, "positive number"},
 		{"/experiments/exp-nope", http.StatusNotFound, "no experiment"},
@@ -353,5 +356,19 @@ func TestFinalVerdictMarked(t *testing.T) {
 	}
 	if len(rows) != 2 || !counts["llm"] || counts["rule"] {
 		t.Errorf("plea verdicts: %d rows, counts %v; want the LLM judge's to count", len(rows), counts)
+	}
+}
+
+// TestRunJSONIsShows: /runs/ID/json is the document transcript.Load gives
+// (what show --json prints).
+func TestRunJSONIsShows(t *testing.T) {
+	code, body := get(t, New(fixture.db), fmt.Sprintf("/runs/%d/json", fixture.resumed))
+	doc, err := transcript.Load(context.Background(), fixture.db, fixture.resumed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.MarshalIndent(doc, "", "  ")
+	if code != http.StatusOK || body != string(want)+"\n" {
+		t.Errorf("GET /runs/%d/json: %d\n%.400s\nwant\n%.400s", fixture.resumed, code, body, want)
 	}
 }

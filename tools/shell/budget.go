@@ -54,8 +54,9 @@ type budget struct {
 	procs      int
 	globbed    int
 	nextCheck  int
-	work       int64 // bytes moved so far
-	unwinding  bool  // one of our panics is on its way up
+	work       int64         // bytes moved so far
+	cpu        time.Duration // simulated CPU time charged (hashing, compressing)
+	unwinding  bool          // one of our panics is on its way up
 	killReason string
 }
 

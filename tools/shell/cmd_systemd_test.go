@@ -24,3 +24,24 @@ func TestUptimeAndTZ(t *testing.T) {
 		{name: "TZ unknown is UTC by that name", line: "TZ=Nowhere date '+%H:%M %Z'", stdout: "10:00 Nowhere\n"},
 	})
 }
+
+// time reports the simulated time a command took: a sleep, or hashing a
+// large declared file, is not instant.
+func TestTimeKeywordSeesTheClock(t *testing.T) {
+	runCases(t, []runCase{
+		{name: "sleep", line: "time sleep 2", errHas: "\nreal\t0m2.0"},
+		{name: "sleep, posix", line: "time -p sleep 61", errHas: "real 61.0"},
+		// 150 GB at 430 MiB/s of SHA-256, on one core.
+		{name: "hashing a large file", host: "models", line: "time sha256sum /models/v1/weights.safetensors >/dev/null", errHas: "\nreal\t5m33.396s\nuser\t5m33.395s\n"},
+	})
+}
+
+func TestTopBatch(t *testing.T) {
+	runCases(t, []runCase{
+		{name: "no terminal", line: "top", stderr: "top: failed tty get\n", code: 1},
+		{name: "one frame", host: "models", line: "top -bn1 | head -7", has: []string{"top - 10:00:00 up ", "load average: ", "\nTasks: ", "\n%Cpu(s): ", "\nMiB Mem : ", "\n    PID USER      PR  NI    VIRT    RES    SHR S  %CPU  %MEM     TIME+ COMMAND\n"}},
+		{name: "the figures of ps", host: "models", line: `[ "$(top -bn1 -p 2201 | tail -1 | awk '{print $9, $10}')" = "$(ps -o %cpu=,%mem= -p 2201 | awk '{print $1, $2}')" ] && top -bcn1 | grep -c vllm`, stdout: "1\n"},
+		{name: "two frames a delay apart", line: "top -b -n 2 -d 5 | grep '^top - ' | cut -c7-14", stdout: "10:00:00\n10:00:05\n"},
+		{name: "by user", host: "models", line: "top -bn1 -u nobody | tail -n +8 | wc -l", stdout: "0\n"},
+	})
+}

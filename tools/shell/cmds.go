@@ -264,11 +264,6 @@ func cmdEditor(c *call) int {
 	return 1
 }
 
-func cmdTop(c *call) int {
-	c.err.printf("%s: failed tty get\n", c.name)
-	return 1
-}
-
 func cmdYes(c *call) int {
 	s := "y"
 	if len(c.args) > 0 {

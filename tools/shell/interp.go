@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/syntax"
@@ -549,11 +550,11 @@ func (s *session) cmd(c syntax.Command, io *ioCtx, rd *redirs) int {
 		return code
 	case *syntax.TimeClause:
 		code := 0
-		before := s.bud.steps
+		steps, cpu, start := s.bud.steps, s.bud.cpu, s.net.clock.Now()
 		if c.Stmt != nil {
 			code = s.stmt(c.Stmt, io)
 		}
-		io.err.WriteString(timeReport(s.bud.steps-before, c.PosixFormat))
+		io.err.WriteString(timeReport(s.bud.steps-steps, s.bud.cpu-cpu, s.net.clock.Now().Sub(start), c.PosixFormat))
 		return code
 	case *syntax.CoprocClause:
 		return s.stmt(&syntax.Stmt{Cmd: c.Stmt.Cmd, Background: true, Position: c.Stmt.Position}, io)
@@ -565,17 +566,23 @@ func (s *session) cmd(c syntax.Command, io *ioCtx, rd *redirs) int {
 	return 2
 }
 
-// timeReport is what the time keyword prints; the figures follow from the
-// work done, so they are the same every time.
-func timeReport(steps int, posix bool) string {
-	ms := 1 + steps/40
-	real := fmt.Sprintf("%d.%03d", ms/1000, ms%1000)
-	user := fmt.Sprintf("%d.%03d", (ms/2)/1000, (ms/2)%1000)
-	sys := fmt.Sprintf("%d.%03d", (ms/4)/1000, (ms/4)%1000)
+// timeReport is what the time keyword prints: the simulated time that
+// passed (sleeps, transfers, hashing) on top of the work the executor did,
+// and the CPU time hashing and the work took. The figures follow from the
+// calls, so they are the same every time.
+func timeReport(steps int, cpu, wall time.Duration, posix bool) string {
+	work := time.Duration(1+steps/40) * time.Millisecond
+	real := wall + work
+	user := cpu + work/2
+	sys := work/4 + cpu/50
 	if posix {
-		return fmt.Sprintf("real %s\nuser %s\nsys %s\n", real, user, sys)
+		return fmt.Sprintf("real %.2f\nuser %.2f\nsys %.2f\n", real.Seconds(), user.Seconds(), sys.Seconds())
 	}
-	return fmt.Sprintf("\nreal\t0m%ss\nuser\t0m%ss\nsys\t0m%ss\n", real, user, sys)
+	f := func(d time.Duration) string {
+		ms := d.Milliseconds()
+		return fmt.Sprintf("%dm%d.%03ds", ms/60000, ms%60000/1000, ms%1000)
+	}
+	return fmt.Sprintf("\nreal\t%s\nuser\t%s\nsys\t%s\n", f(real), f(user), f(sys))
 }
 
 // pipeline runs the stages of a | b | c in order, each in a subshell, each
