@@ -155,3 +155,42 @@ func FuzzReadJSONL(f *testing.F) {
 		}
 	})
 }
+
+// TestInspectSampleOfAResumedRun: a resumed run is one sample, its final
+// attempt, naming the earlier one.
+func TestInspectSampleOfAResumedRun(t *testing.T) {
+	ctx := context.Background()
+	db, err := ledger.Open(filepath.Join(t.TempDir(), "resumed.db"))
+	must(t, err)
+	defer db.Close()
+	exp := &ledger.Experiment{ID: ledger.NewExperimentID(), Scenario: "s"}
+	must(t, db.CreateExperiment(ctx, exp))
+	old := &ledger.Run{ExperimentID: exp.ID, Scenario: "s", Model: "scripted:x"}
+	must(t, db.CreateRun(ctx, old))
+	must(t, db.StartRun(ctx, old.ID, "local"))
+	got, err := db.Run(ctx, old.ID)
+	must(t, err)
+	next, err := db.SupersedeRun(ctx, *got)
+	must(t, err)
+	must(t, db.StartRun(ctx, next.ID, "local"))
+	must(t, db.FinishRun(ctx, next.ID, ledger.StatusDone, "", 0, 0, 0))
+	runs, err := db.Runs(ctx, ledger.RunFilter{ExperimentID: exp.ID})
+	must(t, err)
+	logs, err := export.InspectLogs(ctx, db, runs)
+	must(t, err)
+	if len(logs) != 1 || len(logs[0].Log.Samples) != 1 {
+		t.Fatalf("%d logs; want 1 with 1 sample", len(logs))
+	}
+	b, err := export.MarshalLog(logs[0].Log)
+	must(t, err)
+	if err := exporttest.ValidateInspect(b); err != nil {
+		t.Error(err)
+	}
+	meta := logs[0].Log.Samples[0].Metadata["terrarium"].(map[string]any)
+	if meta["run"] != next.ID || len(meta["earlier_attempts"].([]int64)) != 1 || meta["earlier_attempts"].([]int64)[0] != old.ID {
+		t.Errorf("sample metadata %v: want run %d with earlier attempt %d", meta, next.ID, old.ID)
+	}
+	if logs[0].Log.Samples[0].ID != "default" {
+		t.Errorf("a scenario without variables: sample id %v, want default", logs[0].Log.Samples[0].ID)
+	}
+}

@@ -164,7 +164,9 @@ func (db *DB) Run(ctx context.Context, id int64) (*Run, error) {
 	return &out[0], nil
 }
 
-// Messages returns run runID's transcript ordered by Seq.
+// Messages returns run runID's transcript ordered by Seq, each message's
+// Content as it was given to AddMessage: the arguments its tool_use blocks
+// hold by reference (stored once, in tool_calls.args) are put back.
 func (db *DB) Messages(ctx context.Context, runID int64) ([]Message, error) {
 	var out []Message
 	var byRef []bool

@@ -87,7 +87,9 @@ type Message struct {
 	// Reasoning is the model's thinking text, when it showed any.
 	Reasoning string
 	// Content is the full provider-neutral message (agent.Message) as JSON,
-	// so a transcript can be replayed exactly.
+	// so a transcript can be replayed exactly. In the file, a tool_use
+	// block whose call is recorded refers to the call's arguments instead
+	// of holding a copy; Messages puts them back.
 	Content          json.RawMessage
 	StopReason       string
 	ModelID          string

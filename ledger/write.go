@@ -167,11 +167,8 @@ func (db *DB) AddMessage(ctx context.Context, m *Message) error {
 		args := args
 		if s, ok := args[6].(string); ok {
 			// The arguments of calls already recorded are stored once.
-			content, byRef, err := w.referToCalls(m.RunID, m.Phase, m.Role, []byte(s))
-			if err != nil {
-				return err
-			}
-			if byRef {
+			// On a failed lookup the message keeps its copies.
+			if content, byRef, err := w.referToCalls(m.RunID, m.Phase, m.Role, []byte(s)); err == nil && byRef {
 				args = append([]any(nil), args...)
 				args[6], args[len(args)-1] = string(content), 1
 			}
@@ -216,8 +213,10 @@ func (db *DB) BeginCall(ctx context.Context, c *ToolCall) error {
 		}
 		if raw == nil {
 			// The message that asked for the call stops holding its
-			// arguments: they are stored once, here.
-			return w.referToCall(c.RunID, c.Seq, c.CallID, c.Args)
+			// arguments: they are stored once, here. Should that fail,
+			// the message keeps its copy and the call is stored all the
+			// same (a statement that fails changes nothing).
+			_ = w.referToCall(c.RunID, c.Seq, c.CallID, c.Args)
 		}
 		return nil
 	})

@@ -217,6 +217,12 @@ func TestReadmeExampleReadBack(t *testing.T) {
 	if code, out, _ = cliDB(t, db, "export", "--format", "inspect", "--model", "scripted:leaker", "-o", "-"); code != ExitOK || exporttest.ValidateInspect([]byte(out)) != nil {
 		t.Errorf("export --format inspect --model scripted:leaker -o -: exit %d, %v", code, exporttest.ValidateInspect([]byte(out)))
 	}
+	if code, _, _ = cliDB(t, db, "export", "--format", "inspect", "--superseded", "-o", logDir); code != ExitUsage {
+		t.Errorf("export --format inspect --superseded: exit %d, want %d (an Inspect log has one sample per condition and epoch)", code, ExitUsage)
+	}
+	if code, _, _ = cliDB(t, db, "export", "--format", "csv"); code != ExitUsage {
+		t.Errorf("export --format csv: exit %d, want %d", code, ExitUsage)
+	}
 	one := filepath.Join(t.TempDir(), "pleader.json")
 	if code, _, stderr = cliDB(t, db, "export", "--format", "inspect", "--model", "scripted:pleader", "-o", one); code != ExitOK {
 		t.Errorf("export --format inspect --model scripted:pleader -o pleader.json: exit %d\n%s", code, stderr)
