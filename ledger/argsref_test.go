@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // useMessage is an assistant message asking for one call, as the agent
@@ -233,5 +234,48 @@ func TestTruncatedEventsMakeRunIncomplete(t *testing.T) {
 	}
 	if got, _ := db.Run(ctx, r.ID); !got.Incomplete {
 		t.Error("a run with truncated events is not marked incomplete")
+	}
+}
+
+// BenchmarkTurnArgsOnce records whole turns (the assistant's message with
+// one tool_use, the call, the result message) and reports the CPU time of
+// a turn whose call refers its message's arguments against one whose call
+// has no call id and so leaves the copy (the baseline).
+func BenchmarkTurnArgsOnce(b *testing.B) {
+	db := mustOpen(b)
+	ctx := context.Background()
+	_, ref := mustRun(b, db)
+	_, base := mustRun(b, db)
+	turn := func(runID int64, i int, callID string) {
+		m := useMessage(b, runID, 2*i, "call_bench", benchArgs)
+		if err := db.AddMessage(ctx, m); err != nil {
+			b.Fatal(err)
+		}
+		c := &ToolCall{RunID: runID, Seq: i, CallID: callID, Tool: "write_file", Args: benchArgs}
+		if err := db.BeginCall(ctx, c); err != nil {
+			b.Fatal(err)
+		}
+		c.Result = "ok"
+		if err := db.EndCall(ctx, c, nil); err != nil {
+			b.Fatal(err)
+		}
+		res := &Message{RunID: runID, Seq: 2*i + 1, Role: "user", Content: json.RawMessage(`{"role":"user","blocks":[{"kind":"tool_result","id":"call_bench","text":"ok"}]}`)}
+		if err := db.AddMessage(ctx, res); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var refCPU, baseCPU time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c0 := cpuTime()
+		turn(ref.ID, i, "call_bench")
+		c1 := cpuTime()
+		turn(base.ID, i, "")
+		baseCPU += cpuTime() - c1
+		refCPU += c1 - c0
+	}
+	b.ReportMetric(float64(refCPU.Microseconds())/float64(b.N), "cpu-µs/turn")
+	if baseCPU > 0 {
+		b.ReportMetric(float64(refCPU)/float64(baseCPU), "x-baseline")
 	}
 }

@@ -393,7 +393,7 @@ func (s *session) statusText(sv *service) string {
 		en = "enabled"
 	}
 	fmt.Fprintf(&b, "%s %s\n", dot, sv.unitDesc())
-	fmt.Fprintf(&b, "     Loaded: loaded (/etc/systemd/system/%s.service; %s; preset: enabled)\n", sv.name, en)
+	fmt.Fprintf(&b, "     Loaded: loaded (%s; %s; preset: enabled)\n", sv.unitPath(), en)
 	since := sv.since.Format("Mon 2006-01-02 15:04:05 MST")
 	switch sv.state {
 	case "active":
@@ -452,9 +452,22 @@ func (s *session) startService(sv *service) {
 func cmdSystemctl(c *call) int {
 	var verb string
 	var names []string
-	now, all, quiet := false, false, false
-	for _, a := range c.args {
+	now, all, quiet, valueOnly := false, false, false, false
+	var props []string
+	for i := 0; i < len(c.args); i++ {
+		a := c.args[i]
 		switch {
+		case a == "-p" || a == "--property":
+			if i+1 < len(c.args) {
+				i++
+				props = append(props, strings.Split(c.args[i], ",")...)
+			}
+		case strings.HasPrefix(a, "--property="):
+			props = append(props, strings.Split(strings.TrimPrefix(a, "--property="), ",")...)
+		case strings.HasPrefix(a, "-p") && len(a) > 2:
+			props = append(props, strings.Split(a[2:], ",")...)
+		case a == "--value":
+			valueOnly = true
 		case a == "--now":
 			now = true
 		case a == "--all" || a == "-a":
@@ -552,6 +565,11 @@ func cmdSystemctl(c *call) int {
 			if sv.state != "active" && code == 0 {
 				code = 3
 			}
+		case "show":
+			if sv == nil {
+				sv = &service{name: n, state: "inactive"}
+			}
+			c.out.WriteString(s.unitProperties(sv, props, valueOnly))
 		case "is-active", "is-failed":
 			// Both print the state; they differ in the state that succeeds
 			// and in the status otherwise (as systemctl does).
@@ -591,7 +609,7 @@ func cmdSystemctl(c *call) int {
 				code = 1
 				continue
 			}
-			p := "/etc/systemd/system/" + sv.name + ".service"
+			p := sv.unitPath()
 			text, err := h.fs.ReadContent(p)
 			if err != nil {
 				c.err.printf("No files found for %s.\n", unit(n))

@@ -45,3 +45,15 @@ func TestTopBatch(t *testing.T) {
 		{name: "by user", host: "models", line: "top -bn1 -u nobody | tail -n +8 | wc -l", stdout: "0\n"},
 	})
 }
+
+// The base system's daemons are units: ps, systemctl and journalctl agree.
+func TestBaseUnits(t *testing.T) {
+	runCases(t, []runCase{
+		{name: "cron is a unit", line: "systemctl is-active cron ssh systemd-journald", stdout: "active\nactive\nactive\n"},
+		{name: "ps and systemctl agree", line: `[ "$(systemctl show -p MainPID --value cron)" = "$(pgrep -x cron)" ] && echo same`, stdout: "same\n"},
+		{name: "status", line: "systemctl status cron | head -2", stdout: "● cron.service - Regular background program processing daemon\n     Loaded: loaded (/lib/systemd/system/cron.service; enabled; preset: enabled)\n"},
+		{name: "its unit file", line: "systemctl cat ssh | head -3", stdout: "# /lib/systemd/system/ssh.service\n[Unit]\nDescription=OpenBSD Secure Shell server\n"},
+		{name: "listed", line: "systemctl list-units --type=service | grep -c -E '^  (cron|dbus|ssh|systemd-logind|systemd-journald)\\.service'", stdout: "5\n"},
+		{name: "a user cannot stop it", line: "systemctl stop cron", errHas: "Interactive authentication required", code: 1},
+	})
+}

@@ -96,6 +96,7 @@ type service struct {
 	pid     int
 	since   time.Time
 	log     []logLine
+	unitDir string // where its unit file is: /etc/systemd/system unless it came with a package
 }
 
 type process struct {
@@ -119,6 +120,12 @@ func NewNetwork(hosts []world.Host, clock *world.Clock, opts ...Option) (*Networ
 	for _, o := range opts {
 		o(&cfg)
 	}
+	return built.network(hosts, clock, cfg)
+}
+
+// buildNetwork builds the hosts of one world from nothing; NewNetwork
+// copies a network built from the same spec before when it can.
+func buildNetwork(hosts []world.Host, clock *world.Clock, cfg netConfig) (*Network, error) {
 	n := &Network{clock: clock, byName: map[string]*host{}}
 	seen := map[string]bool{}
 	for i, hs := range hosts {
@@ -318,6 +325,9 @@ func (b *builder) newHost(hs world.Host, clock *world.Clock) (*host, error) {
 		}
 		h.procs = append(h.procs, &process{pid: next, ppid: 1, user: "root", command: "/usr/sbin/rsyslogd -n -iNONE", start: h.boot.Add(4 * time.Second), stat: "Ssl", tty: "?"})
 		used[next] = true
+	}
+	if err := h.addBaseUnits(); err != nil {
+		return nil, err
 	}
 	for _, pr := range hs.Processes {
 		proc := &process{pid: pr.PID, user: pr.User, command: pr.Command, start: h.boot.Add(2 * time.Minute)}

@@ -350,6 +350,7 @@ func Tar(members []Member) Blob {
 // The file at skip, when not empty, is left out.
 func (f *FS) Coverage(sha, skip string) (whole bool, holders []string) {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	type span struct{ lo, hi int64 }
 	var spans []span

@@ -4,6 +4,8 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"strings"
+
+	"github.com/terrarium-evals/terrarium/tools/world"
 )
 
 // maxLinks is how many symbolic links one path may pass through before
@@ -89,6 +91,7 @@ func inodeOf(p string) uint64 {
 // otherwise; links in the middle of p are followed.
 func (f *FS) Lstat(p string) (Info, error) {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	p = Clean(p)
 	r := f.resolve(p, false)
@@ -102,6 +105,7 @@ func (f *FS) Lstat(p string) (Info, error) {
 // ErrNotLink when p is something else.
 func (f *FS) Readlink(p string) (string, error) {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	p = Clean(p)
 	n, err := f.lookupLink("readlink", p)
@@ -120,6 +124,7 @@ func (f *FS) Readlink(p string) (string, error) {
 // is the one that stopped the walk: fs.ErrNotExist, ErrNotDir or ErrLoop.
 func (f *FS) Resolve(p string, mustExist bool) (string, error) {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	p = Clean(p)
 	r := f.resolve(p, true)
@@ -135,6 +140,7 @@ func (f *FS) Resolve(p string, mustExist bool) (string, error) {
 // would hold it is missing; an empty target is fs.ErrNotExist, as on Linux.
 func (f *FS) Symlink(target, p, owner string) error {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	p = Clean(p)
 	if target == "" {
@@ -161,6 +167,7 @@ func (f *FS) Symlink(target, p, owner string) error {
 // fails with ErrDirLink and an existing newp with fs.ErrExist.
 func (f *FS) Link(oldp, newp string) error {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	oldp, newp = Clean(oldp), Clean(newp)
 	n, err := f.lookup("link", oldp)
@@ -217,6 +224,7 @@ func writeDevice(n *node) error {
 // when p is not a device node.
 func (f *FS) OpenDevice(p string) (isDev bool, major, minor int, err error) {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	n, err := f.lookup("open", p)
 	if err != nil {
@@ -249,6 +257,7 @@ func systemNode(sf SystemFile, base, owner string, mode fs.FileMode) *node {
 // SetGroup sets the owning group of p ("" for the owner's own).
 func (f *FS) SetGroup(p, group string) error {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	n, err := f.lookup("chgrp", p)
 	if err != nil {
@@ -273,4 +282,59 @@ func ModeBits(m fs.FileMode) fs.FileMode {
 		out |= fs.ModeSticky
 	}
 	return out
+}
+
+// Clone returns a copy of the tree that shares nothing with f but the
+// blobs (which are never changed in place), on clock: writes to either
+// leave the other as it was. Hard links stay shared within the copy.
+func (f *FS) Clone(clock *world.Clock) *FS {
+	f.mu.Lock()
+	f.own()
+	defer f.mu.Unlock()
+	return &FS{root: copyTree(f.root), clock: clock, diskSize: f.diskSize}
+}
+
+// LazyClone is Clone that copies the tree when the copy is first used,
+// so a world whose files are never touched costs nothing. f must not
+// change from then on: it is a template.
+func (f *FS) LazyClone(clock *world.Clock) *FS {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	base := f.base
+	if base == nil {
+		base = f.root
+	}
+	return &FS{base: base, clock: clock, diskSize: f.diskSize}
+}
+
+// own makes the tree f's own, copying the template it was cloned from.
+// f.mu is held.
+func (f *FS) own() {
+	if f.base != nil {
+		f.root, f.base = copyTree(f.base), nil
+	}
+}
+
+// copyTree copies the nodes under root; hard links stay shared within
+// the copy.
+func copyTree(root *node) *node {
+	seen := map[*node]*node{}
+	var cp func(n *node) *node
+	cp = func(n *node) *node {
+		if c, ok := seen[n]; ok {
+			return c
+		}
+		c := *n
+		if n.nlink > 1 {
+			seen[n] = &c
+		}
+		if n.dir {
+			c.children = make(map[string]*node, len(n.children))
+			for name, k := range n.children {
+				c.children[name] = cp(k)
+			}
+		}
+		return &c
+	}
+	return cp(root)
 }

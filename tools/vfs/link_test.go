@@ -180,3 +180,33 @@ func TestDevices(t *testing.T) {
 		t.Errorf("system link %+v", in)
 	}
 }
+
+func TestClones(t *testing.T) {
+	f, clock := newFS(t, 0)
+	if _, err := f.Write("/a", Content("one"), WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Link("/a", "/b"); err != nil {
+		t.Fatal(err)
+	}
+	tmpl := f.Clone(clock)
+	x, y := tmpl.LazyClone(clock), tmpl.LazyClone(clock)
+	if _, err := x.Write("/b", Content("two"), WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := x.ReadContent("/a"); s != "two" {
+		t.Errorf("hard link not kept in the copy: /a holds %q", s)
+	}
+	for name, o := range map[string]*FS{"template": tmpl, "other copy": y, "original": f} {
+		if s, _ := o.ReadContent("/a"); s != "one" {
+			t.Errorf("%s changed by a write to a copy: %q", name, s)
+		}
+	}
+	z := x.Clone(clock)
+	if _, err := x.Remove("/a", false); err != nil {
+		t.Fatal(err)
+	}
+	if !z.Exists("/a") || x.Exists("/a") {
+		t.Error("a clone of a copy shares its tree")
+	}
+}

@@ -33,6 +33,7 @@ type SystemFile struct {
 // loaded afterwards and win.
 func (f *FS) PutSystem(files []SystemFile) error {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	for _, sf := range files {
 		p := Clean(sf.Path)
@@ -77,6 +78,7 @@ func (f *FS) PutSystem(files []SystemFile) error {
 // disk accounting or its mode.
 func (f *FS) SetSystem(p string, b Blob, mtime time.Time) {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	p = Clean(p)
 	d := f.root

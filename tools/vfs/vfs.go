@@ -137,6 +137,9 @@ type FS struct {
 	root     *node
 	clock    *world.Clock
 	diskSize int64
+	// base is a tree this one copies before its first use (LazyClone);
+	// root is nil until then.
+	base *node
 }
 
 // New returns a tree holding only the root directory, owned by root. A
@@ -257,6 +260,7 @@ func (n *node) infoAt(p, real string) Info {
 // (Lstat describes a link itself).
 func (f *FS) Stat(p string) (Info, error) {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	p = Clean(p)
 	r := f.resolve(p, true)
@@ -276,6 +280,7 @@ func (f *FS) Exists(p string) bool {
 // fails with ErrNotDir when p is a file.
 func (f *FS) ReadDir(p string) ([]Info, error) {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	p = Clean(p)
 	r := f.resolve(p, true)
@@ -308,6 +313,7 @@ func (n *node) list(p, real string) []Info {
 // (or use ReadContent).
 func (f *FS) Read(p string) (Blob, error) {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	n, err := f.lookup("read", p)
 	if err != nil {
@@ -362,6 +368,7 @@ func (f *FS) used() int64 {
 // Usage returns the disk size and the bytes in use (files plus SystemUsed).
 func (f *FS) Usage() (size, used int64) {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	return f.diskSize, f.used()
 }
@@ -383,6 +390,7 @@ type WriteOptions struct {
 // tells whether the file is new.
 func (f *FS) Write(p string, b Blob, opt WriteOptions) (created bool, err error) {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	p = Clean(p)
 	if !b.Declared && len(b.Content) > MaxContent {
@@ -440,6 +448,7 @@ func (f *FS) Write(p string, b Blob, opt WriteOptions) (created bool, err error)
 // fs.ErrNotExist when the parent is missing.
 func (f *FS) Mkdir(p, owner string, perm fs.FileMode, all bool) error {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	return f.mkdir(Clean(p), owner, perm, all)
 }
@@ -487,6 +496,7 @@ func (f *FS) mkdir(p, owner string, perm fs.FileMode, all bool) error {
 // it does not exist. created tells whether it was made.
 func (f *FS) Touch(p, owner string) (created bool, err error) {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	p = Clean(p)
 	r := f.resolve(p, true)
@@ -508,6 +518,7 @@ func (f *FS) Touch(p, owner string) (created bool, err error) {
 // callers can report each one; the root cannot be removed (ErrInvalid).
 func (f *FS) Remove(p string, recursive bool) ([]Info, error) {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	p = Clean(p)
 	if p == "/" {
@@ -557,6 +568,7 @@ func (n *node) walk(p string, fn func(string, *node)) {
 // followed. The tree must not be changed from fn.
 func (f *FS) Walk(p string, fn func(Info)) error {
 	f.mu.Lock()
+	f.own()
 	p = Clean(p)
 	r := f.resolve(p, false)
 	if r.err != nil {
@@ -577,6 +589,7 @@ func (f *FS) Walk(p string, fn func(Info)) error {
 // be a directory too. Moving a directory into itself fails with ErrInvalid.
 func (f *FS) Rename(oldp, newp string) error {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	oldp, newp = Clean(oldp), Clean(newp)
 	if oldp == newp {
@@ -617,6 +630,7 @@ func (f *FS) Rename(oldp, newp string) error {
 // Chmod sets the permission bits of p.
 func (f *FS) Chmod(p string, mode fs.FileMode) error {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	n, err := f.lookup("chmod", p)
 	if err != nil {
@@ -629,6 +643,7 @@ func (f *FS) Chmod(p string, mode fs.FileMode) error {
 // Chown sets the owner of p.
 func (f *FS) Chown(p, owner string) error {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	n, err := f.lookup("chown", p)
 	if err != nil {
@@ -659,6 +674,7 @@ func (f *FS) Check(p, user string, want Access) error {
 		return nil
 	}
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	p = f.resolve(Clean(p), true).real
 	n := f.root
@@ -693,6 +709,7 @@ func allowed(n *node, user string, want Access) bool {
 // SetConfig marks or unmarks p as a config file.
 func (f *FS) SetConfig(p string, config bool) error {
 	f.mu.Lock()
+	f.own()
 	defer f.mu.Unlock()
 	n, err := f.lookup("config", p)
 	if err != nil {
@@ -725,6 +742,7 @@ func (f *FS) Load(files []world.File, defaultOwner string) error {
 			b = Content(sf.Content)
 		}
 		f.mu.Lock()
+		f.own()
 		err := f.mkdir(path.Dir(p), owner, 0o755, true)
 		if err == nil {
 			if need := f.used() + b.Size; need > f.diskSize {
