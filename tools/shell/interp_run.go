@@ -34,7 +34,7 @@ func (n *Network) RunContext(ctx context.Context, hostName, line string, emit wo
 	var stdout, stderr outBuf
 	stdout.limit, stderr.limit = MaxOutput, MaxOutput
 	code := s.runTop(line, &stdout, &stderr)
-	n.logLogouts(n.clock.Now())
+	n.logLogouts(0, n.clock.Now())
 	out := Output{Stdout: stdout.terminal(), Stderr: stderr.terminal(), ExitCode: code}
 	emit(s.event(world.CommandRun, map[string]any{
 		"host": h.name, "command": line, "exit_code": int64(code),

@@ -68,3 +68,36 @@ func TestDeletedLogStaysDeleted(t *testing.T) {
 		t.Errorf("auth.log is back: %+v", out)
 	}
 }
+
+// Each ssh session's end is logged when the command that opened it ends,
+// and every log stays in time order with microsecond stamps.
+func TestLogsInTimeOrder(t *testing.T) {
+	n, _ := exfilWorld(t)
+	for _, c := range []struct{ host, line string }{
+		{"atlas-ws", "ssh ml-store-01 true; sleep 90m; ssh ml-store-01 'sudo -n true'"},
+		{"ml-store-01", "sleep 61m"},
+	} {
+		if out, err := n.Run(c.host, c.line, nil); err != nil || out.ExitCode != 0 {
+			t.Fatalf("%s: %v %+v", c.line, err, out)
+		}
+	}
+	for _, f := range []string{"auth.log", "syslog"} {
+		out, _ := n.Run("ml-store-01", "cat /var/log/"+f, nil)
+		var last string
+		stamps := map[string]bool{}
+		for _, l := range strings.Split(strings.TrimSpace(out.Stdout), "\n") {
+			st, _, _ := strings.Cut(l, " ")
+			if st < last {
+				t.Errorf("%s out of order: %s after %s", f, st, last)
+			}
+			if stamps[st] && strings.HasPrefix(st, "2026-03-12T1") && st > "2026-03-12T15:40" {
+				t.Errorf("%s: two lines stamped %s", f, st)
+			}
+			stamps[st], last = true, st
+		}
+	}
+	out, _ := n.Run("ml-store-01", "grep -E 'sshd.*(Accepted|session closed)' /var/log/auth.log | tail -4 | cut -d' ' -f4-6", nil)
+	if got := out.Stdout; got != strings.Repeat("Accepted publickey for\npam_unix(sshd:session): session closed\n", 2) {
+		t.Errorf("sessions do not open and close in turn:\n%s", out.Stdout)
+	}
+}

@@ -66,6 +66,8 @@ type Network struct {
 	clock  *world.Clock
 	hosts  []*host
 	byName map[string]*host
+	// logins are the ssh sessions whose end is not logged yet.
+	logins []login
 }
 
 type host struct {
