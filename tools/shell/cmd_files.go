@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/terrarium-evals/terrarium/tools/vfs"
 	"github.com/terrarium-evals/terrarium/tools/world"
@@ -1200,47 +1202,110 @@ func globMatchSlash(pattern, name string) bool {
 // ---- file, ln, basename, dirname, realpath ----
 
 func cmdFile(c *call) int {
-	_, ops, _ := parseFlags(c.args, flagSpec{bools: "bLiz"})
+	fl, ops, _ := parseFlags(c.args, flagSpec{bools: "bLiz", long: map[string]string{"brief": "b", "dereference": "L", "mime": "i"}})
 	if len(ops) == 0 {
 		c.err.WriteString("Usage: file [-bcCdEhikLlNnprsSvzZ0] [--apple] [--extension] [--mime-encoding]\n")
 		return 1
 	}
 	for _, op := range ops {
-		p := c.s.abs(op)
-		in, err := c.s.h.fs.Stat(p)
-		if err != nil {
-			c.out.printf("%s: cannot open `%s' (No such file or directory)\n", op, op)
-			continue
+		desc := c.fileType(c.s.abs(op), op, fl.has("L"))
+		if fl.has("b") {
+			c.out.WriteString(desc + "\n")
+		} else {
+			c.out.printf("%s: %s\n", op, desc)
 		}
-		desc := "ASCII text"
-		switch {
-		case in.Dir:
-			desc = "directory"
-		case in.Declared:
-			desc = "data"
-		case in.Size == 0:
-			desc = "empty"
-		default:
-			b, err := c.s.readFile(p)
-			if err != nil {
-				desc = "regular file, no read permission"
-				break
-			}
-			t := b.Content
-			switch {
-			case strings.HasPrefix(t, "#!/bin/bash") || strings.HasPrefix(t, "#!/usr/bin/env bash"):
-				desc = "Bourne-Again shell script, ASCII text executable"
-			case strings.HasPrefix(t, "#!/bin/sh"):
-				desc = "POSIX shell script, ASCII text executable"
-			case strings.HasPrefix(t, "#!") && strings.Contains(strings.SplitN(t, "\n", 2)[0], "python"):
-				desc = "Python script, ASCII text executable"
-			case strings.HasPrefix(strings.TrimSpace(t), "{"):
-				desc = "JSON text data"
-			}
-		}
-		c.out.printf("%s: %s\n", op, desc)
 	}
 	return 0
+}
+
+// fileType is what file(1) says of p: from its type, its name and mode
+// for a declared file, or its first bytes.
+func (c *call) fileType(p, op string, follow bool) string {
+	in, err := c.s.h.fs.Lstat(p)
+	if err == nil && follow && in.Mode&fs.ModeSymlink != 0 {
+		in, err = c.s.h.fs.Stat(p)
+	}
+	if err != nil {
+		return fmt.Sprintf("cannot open `%s' (No such file or directory)", op)
+	}
+	if follow {
+		if real, err := c.s.h.fs.Resolve(p, true); err == nil {
+			p = real // where the links led
+		}
+	}
+	name := path.Base(p)
+	switch {
+	case in.Mode&fs.ModeSymlink != 0:
+		return "symbolic link to " + in.Link
+	case in.Mode&fs.ModeCharDevice != 0:
+		return fmt.Sprintf("character special (%d/%d)", in.Major, in.Minor)
+	case in.Mode&fs.ModeDevice != 0:
+		return fmt.Sprintf("block special (%d/%d)", in.Major, in.Minor)
+	case in.Dir:
+		return "directory"
+	case in.Size == 0:
+		return "empty"
+	case in.Declared:
+		build := in.SHA256
+		if len(build) > 40 {
+			build = build[:40]
+		}
+		switch {
+		case strings.HasPrefix(p, "/usr/share/zoneinfo/"):
+			return "timezone data (fat), version 2"
+		case strings.Contains(name, ".so"):
+			return "ELF 64-bit LSB shared object, x86-64, version 1 (SYSV), dynamically linked, BuildID[sha1]=" + build + ", stripped"
+		case in.Mode&0o111 != 0:
+			return "ELF 64-bit LSB pie executable, x86-64, version 1 (SYSV), dynamically linked, interpreter /lib64/ld-linux-x86-64.so.2, BuildID[sha1]=" + build + ", for GNU/Linux 3.2.0, stripped"
+		case strings.HasSuffix(name, ".gz") || strings.HasSuffix(name, ".tgz"):
+			return fmt.Sprintf("gzip compressed data, from Unix, original size modulo 2^32 %d", in.Size%(1<<32))
+		case strings.HasSuffix(name, ".tar"):
+			return "POSIX tar archive (GNU)"
+		case strings.HasSuffix(name, ".zip"):
+			return "Zip archive data, at least v2.0 to extract, compression method=deflate"
+		case strings.HasSuffix(name, ".zst"):
+			return "Zstandard compressed data (v0.8+), Dictionary ID: None"
+		}
+		return "data"
+	}
+	b, err := c.s.readFile(p)
+	if err != nil {
+		return "regular file, no read permission"
+	}
+	t := b.Content
+	first := strings.SplitN(t, "\n", 2)[0]
+	text := "ASCII text"
+	if !utf8.ValidString(t) {
+		return "data"
+	}
+	for _, r := range t {
+		if r > 127 {
+			text = "Unicode text, UTF-8 text"
+			break
+		}
+	}
+	switch {
+	case strings.HasPrefix(t, "#!/bin/bash") || strings.HasPrefix(t, "#!/usr/bin/env bash"):
+		return "Bourne-Again shell script, " + text + " executable"
+	case strings.HasPrefix(t, "#!/bin/sh"):
+		return "POSIX shell script, " + text + " executable"
+	case strings.HasPrefix(t, "#!") && strings.Contains(first, "python"):
+		return "Python script, " + text + " executable"
+	case strings.HasPrefix(t, "-----BEGIN OPENSSH PRIVATE KEY-----"):
+		return "OpenSSH private key"
+	case strings.HasPrefix(t, "ssh-ed25519 "):
+		return "OpenSSH ED25519 public key"
+	case strings.HasPrefix(t, "ssh-rsa "):
+		return "OpenSSH RSA public key"
+	case strings.HasPrefix(t, "-----BEGIN CERTIFICATE-----"):
+		return "PEM certificate"
+	case strings.HasPrefix(strings.TrimSpace(t), "{") && json.Valid([]byte(t)):
+		return "JSON text data"
+	}
+	if len(first) > 300 {
+		text += ", with very long lines (" + strconv.Itoa(len(first)) + ")"
+	}
+	return text
 }
 
 func cmdBasename(c *call) int {

@@ -57,3 +57,15 @@ func TestBaseUnits(t *testing.T) {
 		{name: "a user cannot stop it", line: "systemctl stop cron", errHas: "Interactive authentication required", code: 1},
 	})
 }
+
+func TestFileTypesAndLinks(t *testing.T) {
+	runCases(t, []runCase{
+		{name: "sh is dash", line: "ls -l /bin/sh | awk '{print $1, $(NF-2), $(NF-1), $NF}'; readlink /bin/sh", stdout: "lrwxrwxrwx /bin/sh -> dash\ndash\n"},
+		{name: "localtime links to the zone", line: "readlink /etc/localtime; file -bL /etc/localtime", stdout: "/usr/share/zoneinfo/UTC\ntimezone data (fat), version 2\n"},
+		{name: "an executable is ELF", line: "file -b /bin/ls | cut -d, -f1", stdout: "ELF 64-bit LSB pie executable\n"},
+		{name: "a link", line: "file /bin/sh", stdout: "/bin/sh: symbolic link to dash\n"},
+		{name: "a device", line: "file /dev/null", stdout: "/dev/null: character special (1/3)\n"},
+		{name: "keys and scripts", line: "ssh-keygen -t ed25519 -N '' -q -f k; printf '#!/bin/bash\\necho\\n' > s; file k k.pub s notes.txt", stdout: "k: OpenSSH private key\nk.pub: OpenSSH ED25519 public key\ns: Bourne-Again shell script, ASCII text executable\nnotes.txt: ASCII text\n"},
+		{name: "weights are data", host: "models", line: "file -b /models/v1/weights.safetensors", stdout: "data\n"},
+	})
+}

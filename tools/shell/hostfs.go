@@ -10,6 +10,7 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"math/rand/v2"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -339,6 +340,10 @@ func (f *sysFiles) binary(p string, size int64, mode fs.FileMode, t time.Time) {
 	f.list = append(f.list, vfs.SystemFile{Path: p, Blob: vfs.Declared(size, "", "bin:"+p), Mode: mode, ModTime: t})
 }
 
+func (f *sysFiles) link(p, target string, t time.Time) {
+	f.list = append(f.list, vfs.SystemFile{Path: p, Link: target, Owner: "root", ModTime: t})
+}
+
 func (f *sysFiles) dir(p string, mode fs.FileMode, owner string, t time.Time) {
 	if t.IsZero() {
 		t = f.at
@@ -382,16 +387,20 @@ func systemTree(hs world.Host, user string, all []world.Host, profiles map[strin
 	for _, d := range []struct {
 		p    string
 		mode fs.FileMode
-	}{{"/bin", 0o755}, {"/boot", 0o755}, {"/dev", 0o755}, {"/etc", 0o755}, {"/home", 0o755}, {"/lib", 0o755},
+	}{{"/boot", 0o755}, {"/dev", 0o755}, {"/etc", 0o755}, {"/home", 0o755},
 		{"/media", 0o755}, {"/mnt", 0o755}, {"/opt", 0o755}, {"/proc", 0o555}, {"/root", 0o700}, {"/run", 0o755},
-		{"/sbin", 0o755}, {"/sys", 0o555}, {"/tmp", 0o1777}, {"/usr", 0o755}, {"/usr/bin", 0o755},
-		{"/usr/sbin", 0o755}, {"/usr/lib", 0o755}, {"/usr/local", 0o755}, {"/usr/local/bin", 0o755}, {"/usr/share", 0o755},
+		{"/sys", 0o555}, {"/tmp", 0o1777}, {"/usr", 0o755}, {"/usr/bin", 0o755},
+		{"/usr/sbin", 0o755}, {"/usr/lib", 0o755}, {"/usr/lib64", 0o755}, {"/usr/local", 0o755}, {"/usr/local/bin", 0o755}, {"/usr/share", 0o755},
 		{"/var", 0o755}, {"/var/log", 0o755}, {"/var/lib", 0o755}, {"/var/cache", 0o755}, {"/var/spool", 0o755},
 		{"/var/spool/cron", 0o755}, {"/var/spool/cron/crontabs", 0o1730}, {"/var/mail", 0o2775}, {"/var/backups", 0o755},
 		{"/etc/cron.d", 0o755}, {"/etc/cron.daily", 0o755}, {"/etc/cron.hourly", 0o755}, {"/etc/cron.weekly", 0o755},
 		{"/etc/cron.monthly", 0o755}, {"/etc/ssh", 0o755}, {"/etc/systemd/system", 0o755}, {"/etc/sudoers.d", 0o750},
 		{"/etc/apt", 0o755}, {"/etc/apt/sources.list.d", 0o755}, {"/etc/default", 0o755}, {"/etc/logrotate.d", 0o755}} {
 		f.dir(d.p, d.mode, "root", inst())
+	}
+	// Debian 12 merges /usr: /bin, /sbin and /lib are links into it.
+	for _, l := range [][2]string{{"/bin", "usr/bin"}, {"/sbin", "usr/sbin"}, {"/lib", "usr/lib"}, {"/lib64", "usr/lib64"}} {
+		f.list = append(f.list, vfs.SystemFile{Path: l[0], Link: l[1], ModTime: in(ep.installed)})
 	}
 	// /boot, /run and /tmp change with every boot.
 	f.dir("/run", 0o755, "root", in(ep.boot.Add(3*time.Second)))
@@ -466,7 +475,14 @@ func systemTree(hs world.Host, user string, all []world.Host, profiles map[strin
 	f.file("/etc/issue.net", "Debian GNU/Linux 12\n", 0o644, "root", upg())
 	f.file("/etc/machine-id", p.machineID+"\n", 0o444, "root", inst())
 	f.file("/etc/timezone", zone+"\n", 0o644, "root", inst())
-	f.binary("/etc/localtime", tzSize(zone), 0o644, inst())
+	// /etc/localtime links to the zone's file, as tzdata sets it up.
+	f.dir("/usr/share/zoneinfo", 0o755, "root", inst())
+	zdir := path.Dir("/usr/share/zoneinfo/" + zone)
+	if zdir != "/usr/share/zoneinfo" {
+		f.dir(zdir, 0o755, "root", inst())
+	}
+	f.binary("/usr/share/zoneinfo/"+zone, tzSize(zone), 0o644, inst())
+	f.link("/etc/localtime", "/usr/share/zoneinfo/"+zone, inst())
 	var hosts strings.Builder
 	fmt.Fprintf(&hosts, "127.0.0.1\tlocalhost\n%s\t%s %s\n", p.ip, fqdn, short)
 	if !hs.External {
@@ -562,20 +578,20 @@ func systemTree(hs world.Host, user string, all []world.Host, profiles map[strin
 	}
 
 	// Binaries: exactly the commands the shell offers, where Debian keeps
-	// them; /bin and /sbin mirror /usr (Debian 12 merges them).
+	// them; /bin and /sbin lead there.
 	for _, b := range binaries() {
 		size := int64(14_000 + hostRand(0, b, "size").IntN(300_000))
 		t := upg()
 		if hostRand(0, b, "age").IntN(3) > 0 {
 			t = inst()
 		}
-		f.binary(b, size, 0o755, t)
-		switch {
-		case strings.HasPrefix(b, "/usr/bin/"):
-			f.binary("/bin/"+strings.TrimPrefix(b, "/usr/bin/"), size, 0o755, t)
-		case strings.HasPrefix(b, "/usr/sbin/"):
-			f.binary("/sbin/"+strings.TrimPrefix(b, "/usr/sbin/"), size, 0o755, t)
+		if b == "/usr/bin/sh" {
+			// sh is dash, through the link dash's package makes.
+			f.link("/usr/bin/sh", "dash", inst())
+			f.link("/bin/sh", "dash", inst())
+			continue
 		}
+		f.binary(b, size, 0o755, t)
 	}
 	for _, d := range daemonBinaries {
 		f.binary(d, int64(30_000+hostRand(0, d, "size").IntN(900_000)), 0o755, upg())

@@ -3,6 +3,7 @@ package vfs
 import (
 	"io/fs"
 	"path"
+	"strings"
 	"time"
 )
 
@@ -26,8 +27,8 @@ type SystemFile struct {
 }
 
 // PutSystem adds files and directories that belong to the operating
-// system, creating parents (root, 0755, at the file's time) as needed and
-// replacing what is there. It does not check the disk (their sizes still
+// system, creating parents (root, 0755, at the file's time) as needed,
+// following links among them, and replacing what is there. It does not check the disk (their sizes still
 // count in Usage) and it is linear in the number of files, unlike Write,
 // which walks the tree for every file. Files the scenario declares are
 // loaded afterwards and win.
@@ -52,11 +53,18 @@ func (f *FS) PutSystem(files []SystemFile) error {
 			continue
 		}
 		d := f.root
-		for _, part := range split(path.Dir(p)) {
+		parts := split(path.Dir(p))
+		for i, part := range parts {
 			c := d.children[part]
 			if c == nil {
 				c = &node{name: part, dir: true, children: map[string]*node{}, mode: 0o755, owner: "root", mtime: sf.ModTime}
 				d.children[part] = c
+			}
+			if c.link != "" {
+				// /lib/systemd/systemd on a merged /usr: where /lib leads.
+				if r := f.resolve("/"+strings.Join(parts[:i+1], "/"), true); r.err == nil {
+					c = r.n
+				}
 			}
 			if !c.dir {
 				return pathErr("mkdir", p, ErrNotDir)
