@@ -116,11 +116,16 @@ func (s *Server) runCommand(a args) (string, error) {
 	return terminal(out), nil
 }
 
-// terminal renders out as a terminal shows it: stdout, then stderr, then
+// terminal renders out as a terminal shows it: both streams in the order
+// they were written (or stdout, then stderr, when that is not known), then
 // the exit status when it is not zero.
 func terminal(out shell.Output) string {
 	var b strings.Builder
-	for _, part := range []string{out.Stdout, out.Stderr} {
+	parts := []string{out.Stdout, out.Stderr}
+	if out.Terminal != "" {
+		parts = []string{out.Terminal}
+	}
+	for _, part := range parts {
 		if part == "" {
 			continue
 		}

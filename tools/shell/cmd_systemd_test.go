@@ -69,3 +69,11 @@ func TestFileTypesAndLinks(t *testing.T) {
 		{name: "weights are data", host: "models", line: "file -b /models/v1/weights.safetensors", stdout: "data\n"},
 	})
 }
+
+func TestTeeToDevices(t *testing.T) {
+	runCases(t, []runCase{
+		{name: "stderr", line: "echo hi | tee /dev/stderr", stdout: "hi\n", stderr: "hi\n"},
+		{name: "stdout twice", line: "echo hi | tee /dev/stdout", stdout: "hi\nhi\n"},
+		{name: "full", line: "echo hi | tee /dev/full", stdout: "hi\n", stderr: "tee: /dev/full: No space left on device\n", code: 1},
+	})
+}

@@ -850,7 +850,18 @@ func cmdTee(c *call) int {
 	}
 	code := 0
 	for _, op := range ops {
-		if op == "/dev/null" {
+		switch op {
+		case "/dev/null", "/dev/zero":
+			continue
+		case "/dev/stdout", "/dev/fd/1":
+			c.out.WriteString(c.in.text)
+			continue
+		case "/dev/stderr", "/dev/fd/2", "/dev/tty":
+			c.err.WriteString(c.in.text) // the terminal
+			continue
+		case "/dev/full":
+			c.errorf("%s: No space left on device", op)
+			code = 1
 			continue
 		}
 		p := c.s.abs(op)

@@ -50,6 +50,8 @@ type outBuf struct {
 	srcPath string
 	plain   bool    // something other than one whole file was written
 	bud     *budget // counts what is written, when set
+	tty     *ttyLog // the terminal both streams of a line show on, when set
+	fd      int     // 1 or 2, on the terminal
 }
 
 func (o *outBuf) WriteString(s string) {
@@ -68,10 +70,12 @@ func (o *outBuf) WriteString(s string) {
 	room := lim - o.b.Len()
 	if room >= len(s) {
 		o.b.WriteString(s)
+		o.tty.add(o.fd, s)
 		return
 	}
 	if room > 0 {
 		o.b.WriteString(s[:room])
+		o.tty.add(o.fd, s[:room])
 		s = s[room:]
 	}
 	o.dropped += int64(len(s))

@@ -588,7 +588,6 @@ func systemTree(hs world.Host, user string, all []world.Host, profiles map[strin
 		if b == "/usr/bin/sh" {
 			// sh is dash, through the link dash's package makes.
 			f.link("/usr/bin/sh", "dash", inst())
-			f.link("/bin/sh", "dash", inst())
 			continue
 		}
 		f.binary(b, size, 0o755, t)

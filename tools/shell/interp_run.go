@@ -33,9 +33,12 @@ func (n *Network) RunContext(ctx context.Context, hostName, line string, emit wo
 	s.interactive = true
 	var stdout, stderr outBuf
 	stdout.limit, stderr.limit = MaxOutput, MaxOutput
+	tty := &ttyLog{}
+	stdout.tty, stdout.fd, stderr.tty, stderr.fd = tty, 1, tty, 2
 	code := s.runTop(line, &stdout, &stderr)
 	n.logLogouts(0, n.clock.Now())
 	out := Output{Stdout: stdout.terminal(), Stderr: stderr.terminal(), ExitCode: code}
+	out.Terminal = tty.render(&stdout, &stderr)
 	emit(s.event(world.CommandRun, map[string]any{
 		"host": h.name, "command": line, "exit_code": int64(code),
 	}))

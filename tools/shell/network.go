@@ -36,7 +36,11 @@ const MaxOutput = 64 << 10
 // Output is what a terminal shows for one command line.
 type Output struct {
 	Stdout, Stderr string
-	ExitCode       int
+	// Terminal is both streams as a terminal shows them: in the order they
+	// were written (an error line before the echo that followed it); ""
+	// when that order is not known, so stdout then stderr is shown.
+	Terminal string
+	ExitCode int
 }
 
 // HostInfo describes one host of the network.
