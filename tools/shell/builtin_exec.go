@@ -342,16 +342,23 @@ func init() {
 	})
 }
 
+// sshVersion is what ssh -V prints.
+const sshVersion = "OpenSSH_9.2p1 Debian-2+deb12u5, OpenSSL 3.0.15 3 Sep 2024"
+
 func cmdSSH(c *call) int {
 	args := c.args
 	var jumps []string
 	login := ""
-	noStdin := false
+	noStdin, verbose := false, false
 	i := 0
 	for ; i < len(args); i++ {
 		a := args[i]
 		if !strings.HasPrefix(a, "-") || a == "-" {
 			break
+		}
+		if strings.Contains(a, "V") && !strings.ContainsAny(a[:strings.IndexByte(a, 'V')], "bcDEeFIiJLlmOopQRSWw") {
+			c.err.WriteString(sshVersion + "\n")
+			return 0
 		}
 		if a == "--" {
 			i++
@@ -364,6 +371,7 @@ func cmdSSH(c *call) int {
 				if ch == 'n' || ch == 'f' {
 					noStdin = true
 				}
+				verbose = verbose || ch == 'v' 
 				if strings.IndexByte("46AaCfGgKkMNnqsTtVvXxYy", ch) < 0 {
 					c.err.printf("unknown option -- %c\nusage: ssh [-46AaCfGgKkMNnqsTtVvXxYy] [-B bind_interface] [-b bind_address]\n           [-c cipher_spec] [-D [bind_address:]port] [-E log_file]\n           [-e escape_char] [-F configfile] [-I pkcs11] [-i identity_file]\n           [-J destination] [-L address] [-l login_name] [-m mac_spec]\n           [-O ctl_cmd] [-o option] [-P tag] [-p port] [-R address]\n           [-S ctl_path] [-W host:port] [-w local_tun[:remote_tun]]\n           destination [command [argument ...]]\n", ch)
 					return 255
@@ -402,12 +410,23 @@ func cmdSSH(c *call) int {
 		target = login + "@" + target
 	}
 	target, _, _ = strings.Cut(target, ":")
+	if verbose {
+		c.err.WriteString(sshVersion + "\ndebug1: Reading configuration data /etc/ssh/ssh_config\ndebug1: /etc/ssh/ssh_config line 19: include /etc/ssh/ssh_config.d/*.conf matched no files\ndebug1: /etc/ssh/ssh_config line 21: Applying options for *\n")
+	}
 	remote, err := c.s.connect(target, jumps)
 	if err != nil {
 		c.err.WriteString(err.Error() + "\n")
 		return 255
 	}
 	cmd := strings.Join(args[i+1:], " ")
+	if verbose {
+		ip := remote.h.ipAddr()
+		c.err.printf("debug1: Connecting to %s [%s] port 22.\ndebug1: Connection established.\ndebug1: Local version string SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u5\ndebug1: Remote protocol version 2.0, remote software version OpenSSH_9.2p1 Debian-2+deb12u5\ndebug1: Authenticating to %s:22 as '%s'\nAuthenticated to %s ([%s]:22) using \"publickey\".\n",
+			remote.h.name, ip, remote.h.name, remote.user, remote.h.name, ip)
+		if cmd != "" {
+			c.err.printf("debug1: Sending command: %s\n", cmd)
+		}
+	}
 	in := c.in
 	if !noStdin {
 		// ssh reads all of its standard input, also when the remote

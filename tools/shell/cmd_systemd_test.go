@@ -77,3 +77,12 @@ func TestTeeToDevices(t *testing.T) {
 		{name: "full", line: "echo hi | tee /dev/full", stdout: "hi\n", stderr: "tee: /dev/full: No space left on device\n", code: 1},
 	})
 }
+
+func TestVersions(t *testing.T) {
+	runCases(t, []runCase{
+		{name: "ssh -V", line: "ssh -V", stderr: "OpenSSH_9.2p1 Debian-2+deb12u5, OpenSSL 3.0.15 3 Sep 2024\n"},
+		{name: "ssh -v", line: "ssh -v models true 2>&1 | grep -c -E '^(OpenSSH_9.2p1|debug1: Connecting to models|Authenticated to models)'", stdout: "3\n"},
+		{name: "nano", line: "nano --version | head -1", stdout: " GNU nano, version 7.2\n"},
+		{name: "vim", line: "vim --version | head -1", stdout: "VIM - Vi IMproved 9.0 (2022 Jun 28, compiled May 04 2023 10:24:44)\n"},
+	})
+}
