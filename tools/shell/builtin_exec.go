@@ -371,7 +371,7 @@ func cmdSSH(c *call) int {
 				if ch == 'n' || ch == 'f' {
 					noStdin = true
 				}
-				verbose = verbose || ch == 'v' 
+				verbose = verbose || ch == 'v'
 				if strings.IndexByte("46AaCfGgKkMNnqsTtVvXxYy", ch) < 0 {
 					c.err.printf("unknown option -- %c\nusage: ssh [-46AaCfGgKkMNnqsTtVvXxYy] [-B bind_interface] [-b bind_address]\n           [-c cipher_spec] [-D [bind_address:]port] [-E log_file]\n           [-e escape_char] [-F configfile] [-I pkcs11] [-i identity_file]\n           [-J destination] [-L address] [-l login_name] [-m mac_spec]\n           [-O ctl_cmd] [-o option] [-P tag] [-p port] [-R address]\n           [-S ctl_path] [-W host:port] [-w local_tun[:remote_tun]]\n           destination [command [argument ...]]\n", ch)
 					return 255
