@@ -269,6 +269,9 @@ func (e *Episode) Play(ctx context.Context, rt sandbox.Runtime, rendered *scenar
 		out, err = drive(ctx, rec)
 	}
 	status, reason := Classify(ctx, out.Limit, err)
+	if status == ledger.StatusDone && rec != nil && rec.EndReason() != "" {
+		reason = rec.EndReason() // the world ended it: done, and why
+	}
 	return e.Finish(ctx, Ending{Status: status, Reason: reason, Turns: out.Turns, InputTokens: out.InputTokens, OutputTokens: out.OutputTokens}, rules)
 }
 

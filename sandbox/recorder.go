@@ -43,8 +43,9 @@ type Recorder struct {
 	eventSeq  int
 	tools     []mcp.Tool
 	toolNames map[string]bool
-	// ended is set when the world ended the run (a wiped event).
-	ended string
+	// ended is set when the world ended the run (a wiped event);
+	// endReason says when and by what.
+	ended, endReason string
 }
 
 // Ended returns why the world ended the run ("wiped"), or "" while it goes
@@ -53,6 +54,15 @@ func (r *Recorder) Ended() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.ended
+}
+
+// EndReason says how the world ended the run, for its reason: "wiped at
+// 2026-03-12 17:00:00 -0700 by the timeline's "wipe" cue" (the simulated
+// time, with its offset); "" while it goes on.
+func (r *Recorder) EndReason() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.endReason
 }
 
 // DefaultGrace is how long a forwarded call's result is still waited for
@@ -210,8 +220,10 @@ func (r *Recorder) CallToolIn(ctx context.Context, phase, callID, name string, a
 		}
 		rows = append(rows, ledger.Event{RunID: r.runID, Seq: r.eventSeq, Type: ev.Type, Time: ev.Time, Attrs: attrs})
 		r.eventSeq++
-		if ev.Type == world.Wiped {
+		if ev.Type == world.Wiped && r.ended == "" {
 			r.ended = world.Wiped
+			id, _ := ev.Attrs["id"].(string)
+			r.endReason = fmt.Sprintf("wiped at %s by the timeline's %q cue", ev.Time.Format("2006-01-02 15:04:05 -0700"), id)
 		}
 	}
 	r.mu.Unlock()

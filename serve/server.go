@@ -680,6 +680,11 @@ func (s *Server) commitEnd(ep *episode, status, reason string) {
 
 // writeEnd records a run's status and reason, ended now.
 func (s *Server) writeEnd(ctx context.Context, ep *episode, status, reason string) {
+	if status == ledger.StatusDone && ep.rec != nil {
+		if w := ep.rec.EndReason(); w != "" {
+			reason = w + "; then " + reason // the world ended it before the session did
+		}
+	}
 	if ep.life != nil {
 		if err := ep.life.Commit(ctx, epi.Ending{Status: status, Reason: reason}); err != nil {
 			s.cfg.Log.Error().Err(err).Int64("run", ep.run.ID).Msg("finish run")

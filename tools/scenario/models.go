@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"path"
 	"slices"
@@ -435,11 +436,7 @@ func writePyJSON(b *strings.Builder, v any, indent string) {
 			b.WriteString("{}")
 			return
 		}
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(x))
 		b.WriteString("{\n")
 		for i, k := range keys {
 			b.WriteString(indent + "  " + jsonString(k) + ": ")

@@ -201,6 +201,9 @@ run:
 	if !ok {
 		return 1
 	}
+	if !(len(args) > 0 && c.programMissing(args[0])) {
+		c.s.logSudo(target, args)
+	}
 	child.user = target
 	child.vars["USER"] = strVar(target)
 	child.vars["LOGNAME"] = strVar(target)

@@ -64,6 +64,9 @@ func (s *session) hop(target string) (*session, error) {
 	}
 	r := s.net.newSession(h, h.user, s.emit, s.depth+1)
 	r.via, r.origin = "ssh", s.h.name
+	if h != s.h {
+		s.net.logLogin(h, s.h, h.user, r.pid+1, s.net.clock.Now())
+	}
 	return r, nil
 }
 

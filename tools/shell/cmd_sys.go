@@ -314,6 +314,7 @@ func (s *session) signal(pid, sig int) string {
 		}
 		s.send(world.ProcessKilled, map[string]any{"host": h.name, "pid": int64(pid), "command": row.command, "signal": signalName(sig)})
 		now := s.net.clock.Now()
+		defer func(n int) { s.logUnit(sv.log[n:]...) }(len(sv.log))
 		sv.pid = 0
 		sv.since = now
 		if sig == 9 {
@@ -425,10 +426,12 @@ func (s *session) stopService(sv *service) {
 		return
 	}
 	now := s.net.clock.Now()
+	n := len(sv.log)
 	sv.log = append(sv.log,
 		logLine{now, fmt.Sprintf("Stopping %s...", sv.unitDesc())},
 		logLine{now, fmt.Sprintf("%s.service: Deactivated successfully.", sv.name)},
 		logLine{now, fmt.Sprintf("Stopped %s.", sv.unitDesc())})
+	s.logUnit(sv.log[n:]...)
 	sv.state, sv.result, sv.pid, sv.since = "inactive", "", 0, now
 	s.send(world.ServiceStopped, map[string]any{"host": s.h.name, "service": sv.name})
 }
@@ -442,6 +445,7 @@ func (s *session) startService(sv *service) {
 	s.h.nextPID += 3
 	sv.state, sv.result, sv.since = "active", "", now
 	sv.log = append(sv.log, logLine{now, fmt.Sprintf("Started %s.", sv.unitDesc())})
+	s.logUnit(sv.log[len(sv.log)-1])
 	s.send(world.ServiceStarted, map[string]any{"host": s.h.name, "service": sv.name})
 }
 

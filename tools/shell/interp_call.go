@@ -303,7 +303,10 @@ func (s *session) runCommand(name string, args []string, io *ioCtx) int {
 	saved := s.stdin
 	s.stdin = &c.in // what /dev/stdin reads while the command runs
 	defer func() { s.stdin = saved }()
-	return commands[name](c)
+	logins := len(s.net.logins)
+	code := commands[name](c)
+	s.net.logLogouts(logins, s.net.clock.Now()) // the ssh sessions it opened end with it
+	return code
 }
 
 // runScriptFile runs the file at p (invoked as name) as a program: a

@@ -24,6 +24,7 @@ func (n *Network) RunContext(ctx context.Context, hostName, line string, emit wo
 		emit = func(world.Event) {}
 	}
 	for _, o := range n.hosts {
+		o.logCron(n.clock.Now())
 		o.refreshProc(n.clock.Now())
 	}
 	s := n.newSession(h, h.user, n.chargeCopies(emit), 0)
@@ -35,6 +36,7 @@ func (n *Network) RunContext(ctx context.Context, hostName, line string, emit wo
 	tty := &ttyLog{}
 	stdout.tty, stdout.fd, stderr.tty, stderr.fd = tty, 1, tty, 2
 	code := s.runTop(line, &stdout, &stderr)
+	n.logLogouts(0, n.clock.Now())
 	out := Output{Stdout: stdout.terminal(), Stderr: stderr.terminal(), ExitCode: code}
 	out.Terminal = tty.render(&stdout, &stderr)
 	emit(s.event(world.CommandRun, map[string]any{

@@ -70,6 +70,8 @@ type Network struct {
 	clock  *world.Clock
 	hosts  []*host
 	byName map[string]*host
+	// logins are the ssh sessions whose end is not logged yet.
+	logins []login
 }
 
 type host struct {
@@ -85,6 +87,8 @@ type host struct {
 	prof     *profile
 	// links are the paths to other hosts, by name.
 	links map[string]world.Link
+	// logs is what keeps /var/log growing (logappend.go).
+	logs logState
 }
 
 type service struct {
@@ -348,6 +352,7 @@ func (b *builder) newHost(hs world.Host, clock *world.Clock) (*host, error) {
 			reachedBy = append(reachedBy, o.Name)
 		}
 	}
+	h.logs.cron = now
 	for _, f := range logTree(h, p, ep, now, b.profiles, reachedBy) {
 		if h.fs.Exists(f.Path) {
 			continue // the scenario's own log wins

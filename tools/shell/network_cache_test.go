@@ -67,12 +67,12 @@ func TestCachedNetworkIsTheBuiltOne(t *testing.T) {
 // TestHostCloneCoversEveryField fails when host gains a field, so that
 // whoever adds it decides how a copy takes it (host.clone).
 func TestHostCloneCoversEveryField(t *testing.T) {
-	const known = 11 // name user external reach fs services procs nextPID boot prof links
+	const known = 12 // name user external reach fs services procs nextPID boot prof links logs (a value: copied whole)
 	if n := reflect.TypeOf(host{}).NumField(); n != known {
 		t.Fatalf("host has %d fields, host.clone knows %d: copy the new one there (deeply if calls change it) and update this count", n, known)
 	}
-	if n := reflect.TypeOf(Network{}).NumField(); n != 4 {
-		t.Fatalf("Network has %d fields, Network.clone knows 4 (mu clock hosts byName)", n)
+	if n := reflect.TypeOf(Network{}).NumField(); n != 5 {
+		t.Fatalf("Network has %d fields, Network.clone knows 5 (mu clock hosts byName, and logins, empty between lines)", n)
 	}
 }
 
