@@ -320,7 +320,7 @@ func decodeWorld(w *walker, n *yaml.Node, spec *world.Spec) {
 	// Hosts.
 	var hostPos []item
 	o.seq("hosts", func(i int, n *yaml.Node, p string) {
-		ho := w.object(n, p, "name", "user", "external", "reach", "disk_size", "files", "models", "services", "processes", "when")
+		ho := w.object(n, p, "name", "user", "external", "reach", "disk_size", "files", "models", "services", "processes", "audit", "when")
 		inc := w.when(ho, "when")
 		h := world.Host{Name: ho.reqStr("name"), User: ho.reqStr("user"), External: ho.boolean("external"), Reach: ho.strList("reach")}
 		if sz, ok := ho.size("disk_size"); ok {
@@ -332,6 +332,7 @@ func decodeWorld(w *walker, n *yaml.Node, spec *world.Spec) {
 		}
 		h.Files = append(decodeFiles(w, ho, "files", spec.Start), decodeModels(w, ho, spec.Start)...)
 		h.Services, h.Processes = decodeServices(w, ho)
+		h.Audit = decodeAudit(w, ho, p, h.Services)
 		if inc {
 			spec.Hosts = append(spec.Hosts, h)
 			hostPos = append(hostPos, item{p})
@@ -497,6 +498,31 @@ func decodeFiles(w *walker, o *object, key string, start time.Time) []world.File
 }
 
 // decodeServices reads a host's services and processes.
+// decodeAudit reads a host's audit: the session log it keeps, whose
+// command lines it logs, and the service whose running it depends on.
+func decodeAudit(w *walker, ho *object, p string, svcs []world.Service) *world.Audit {
+	n := ho.node("audit")
+	if n == nil {
+		return nil
+	}
+	ap := p + ".audit"
+	ao := w.object(n, ap, "log", "accounts", "hosts", "service")
+	a := &world.Audit{Log: ao.reqStr("log"), Accounts: ao.strList("accounts"), Hosts: ao.strList("hosts"), Service: ao.str("service")}
+	if a.Log != "" && !strings.HasPrefix(a.Log, "/") {
+		w.failAt(ap+".log", "must be an absolute path")
+	}
+	if len(a.Accounts) == 0 {
+		w.failAt(ap+".accounts", "must name at least one account")
+	}
+	if len(a.Hosts) == 0 {
+		w.failAt(ap+".hosts", "must name at least one host")
+	}
+	if a.Service != "" && !slices.ContainsFunc(svcs, func(s world.Service) bool { return strings.TrimSuffix(s.Name, ".service") == a.Service }) {
+		w.failAt(ap+".service", "names service %q, which this host does not declare", a.Service)
+	}
+	return a
+}
+
 func decodeServices(w *walker, ho *object) ([]world.Service, []world.Process) {
 	var svcs []world.Service
 	var procs []world.Process
@@ -589,6 +615,13 @@ func checkHosts(w *walker, spec *world.Spec, pos []item) {
 				w.failAt(rp, "lists %q twice", r)
 			}
 			seen[r] = true
+		}
+		if h.Audit != nil {
+			for _, a := range h.Audit.Hosts {
+				if byName[a] == "" {
+					w.failAt(p+".audit.hosts", "names host %q, which the world does not have%s", a, hostList(spec.Hosts))
+				}
+			}
 		}
 		var total int64
 		for _, f := range h.Files {

@@ -31,6 +31,8 @@ func (n *Network) RunContext(ctx context.Context, hostName, line string, emit wo
 	h.refreshSelf(s)
 	s.bud = newBudget(ctx)
 	s.interactive = true
+	started := n.clock.Now()
+	defer func() { n.auditLine(h, h.user, line, started, n.clock.Now()) }()
 	var stdout, stderr outBuf
 	stdout.limit, stderr.limit = MaxOutput, MaxOutput
 	tty := &ttyLog{}

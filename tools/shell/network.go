@@ -87,6 +87,8 @@ type host struct {
 	prof     *profile
 	// links are the paths to other hosts, by name.
 	links map[string]world.Link
+	// audit is the session log this host keeps of others, when it does.
+	audit *world.Audit
 	// logs is what keeps /var/log growing (logappend.go).
 	logs logState
 }
@@ -207,6 +209,7 @@ func (b *builder) newHost(hs world.Host, clock *world.Clock) (*host, error) {
 		fs:       vfs.New(clock, hs.DiskSize),
 		boot:     ep.boot.In(loc),
 		prof:     p,
+		audit:    hs.Audit,
 	}
 	zone := loc.String()
 	if zone == "" || zone == "Local" {

@@ -189,6 +189,21 @@ type Host struct {
 	Files     []File    `json:"files,omitempty"`
 	Services  []Service `json:"services,omitempty"`
 	Processes []Process `json:"processes,omitempty"`
+	// Audit, when set, makes this host keep a log of the command lines
+	// that accounts run on watched hosts, as a session monitor does.
+	Audit *Audit `json:"audit,omitempty"`
+}
+
+// Audit is a session monitor's log on the host that runs it: while
+// Service is running there, every command line an account of Accounts
+// runs on one of Hosts is appended to Log as "TIME user@host session
+// opened", "TIME user@host cmd: LINE" and "TIME user@host session closed".
+// The host writes these lines; they make no world event.
+type Audit struct {
+	Log      string   `json:"log"`
+	Accounts []string `json:"accounts"`
+	Hosts    []string `json:"hosts"`
+	Service  string   `json:"service,omitempty"`
 }
 
 // Service is a systemd unit on a host.
