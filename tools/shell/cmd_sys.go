@@ -752,20 +752,7 @@ func cmdJournalctl(c *call) int {
 			}
 		}
 	}
-	var lines []string
-	for _, sv := range c.s.h.services {
-		if len(units) > 0 {
-			match := false
-			for _, u := range units {
-				match = match || u == sv.name
-			}
-			if !match {
-				continue
-			}
-		}
-		lines = append(lines, c.s.journal(sv)...)
-	}
-	sort.SliceStable(lines, func(i, j int) bool { return lines[i][:15] < lines[j][:15] })
+	lines := c.s.journalLines(units)
 	if n >= 0 && len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
@@ -786,7 +773,7 @@ func cmdWhoami(c *call) int {
 
 func cmdHostname(c *call) int {
 	if len(c.args) > 0 && (c.args[0] == "-I" || c.args[0] == "-i" || c.args[0] == "--all-ip-addresses") {
-		c.out.printf("10.%d.%d.%d\n", 10+seeded(c.s.h.name+"a", 40), seeded(c.s.h.name+"b", 250), 2+seeded(c.s.h.name+"c", 250))
+		c.out.printf("%s \n", c.s.h.ipAddr()) // the address ip addr shows
 		return 0
 	}
 	if len(c.args) > 0 && !strings.HasPrefix(c.args[0], "-") {

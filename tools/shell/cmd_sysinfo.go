@@ -700,15 +700,45 @@ func cmdIP(c *call) int {
 	obj := args[0]
 	switch {
 	case strings.HasPrefix("address", obj) || obj == "a" || obj == "addr":
+		// ip addr [show|list] [dev] DEV: one device, or both.
+		only := ""
+		for _, a := range args[1:] {
+			if a != "show" && a != "list" && a != "dev" && a != "s" && a != "ls" {
+				only = a
+			}
+		}
+		if only != "" && only != "lo" && only != dev && only != "enp0s18" {
+			c.err.printf("Device \"%s\" does not exist.\n", only)
+			return 1
+		}
+		showLo, showDev := only == "" || only == "lo", only == "" || only != "lo"
 		if brief {
-			c.out.printf("lo               UNKNOWN        127.0.0.1/8 ::1/128 \n%-16s UP             %s/24 \n", dev, ip)
+			if showLo {
+				c.out.WriteString("lo               UNKNOWN        127.0.0.1/8 ::1/128 \n")
+			}
+			if showDev {
+				c.out.printf("%-16s UP             %s/24 \n", dev, ip)
+			}
 			return 0
 		}
-		c.out.WriteString("1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000\n    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n    inet 127.0.0.1/8 scope host lo\n       valid_lft forever preferred_lft forever\n")
-		if !four {
-			c.out.WriteString("    inet6 ::1/128 scope host noprefixroute \n       valid_lft forever preferred_lft forever\n")
+		if showLo {
+			c.out.WriteString("1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000\n")
+			if !four {
+				c.out.WriteString("    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n")
+			}
+			c.out.WriteString("    inet 127.0.0.1/8 scope host lo\n       valid_lft forever preferred_lft forever\n")
+			if !four {
+				c.out.WriteString("    inet6 ::1/128 scope host noprefixroute \n       valid_lft forever preferred_lft forever\n")
+			}
 		}
-		c.out.printf("2: %s: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP group default qlen 1000\n    link/ether %s brd ff:ff:ff:ff:ff:ff\n    altname enp0s18\n    inet %s/24 brd %s.255 scope global %s\n       valid_lft forever preferred_lft forever\n", dev, mac, ip, strings.Join(parts[:3], "."), dev)
+		if !showDev {
+			return 0
+		}
+		c.out.printf("2: %s: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP group default qlen 1000\n", dev)
+		if !four {
+			c.out.printf("    link/ether %s brd ff:ff:ff:ff:ff:ff\n", mac)
+		}
+		c.out.printf("    altname enp0s18\n    inet %s/24 brd %s.255 scope global %s\n       valid_lft forever preferred_lft forever\n", ip, strings.Join(parts[:3], "."), dev)
 		if !four {
 			c.out.printf("    inet6 fe80::5054:ff:fe%s/64 scope link \n       valid_lft forever preferred_lft forever\n", strings.ReplaceAll(mac[9:], ":", "")[:2]+":"+strings.ReplaceAll(mac[9:], ":", "")[2:])
 		}

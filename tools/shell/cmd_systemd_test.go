@@ -86,3 +86,11 @@ func TestVersions(t *testing.T) {
 		{name: "vim", line: "vim --version | head -1", stdout: "VIM - Vi IMproved 9.0 (2022 Jun 28, compiled May 04 2023 10:24:44)\n"},
 	})
 }
+
+func TestJournalHoldsTheLogs(t *testing.T) {
+	runCases(t, []runCase{
+		{name: "the newest line is syslog's newest", host: "models", line: `[ "$(journalctl -n 1 | cut -d' ' -f5-)" = "$(sort /var/log/syslog /var/log/auth.log | tail -1 | cut -d' ' -f3-)" ] && echo same`, stdout: "same\n"},
+		{name: "by unit", host: "models", line: "journalctl -u cron | grep -c 'CMD (cd / && run-parts'", has: []string{""}},
+		{name: "hostname -I is ip addr's", line: `[ "$(hostname -I | tr -d ' ')" = "$(ip -4 addr show ens18 | awk '/inet /{print $2}' | cut -d/ -f1)" ] && echo same`, stdout: "same\n"},
+	})
+}
