@@ -357,6 +357,9 @@ func biEval(c *call) int {
 	if strings.TrimSpace(src) == "" {
 		return 0
 	}
+	// bash traces what eval runs one level deeper: ++ under set -x.
+	c.s.traceLevel++
+	defer func() { c.s.traceLevel-- }()
 	return c.s.runSource(src, c.shellIO())
 }
 

@@ -52,6 +52,7 @@ func TestXtraceForms(t *testing.T) {
 		{`x=a; set -x; case $x in a) : ;; esac`, "+ case $x in\n+ :\n"},
 		{`set -x; echo $(echo a)`, "++ echo a\n+ echo a\n"},
 		{`set -x; ( echo a ) >/dev/null`, "+ echo a\n"},
+		{`set -x; eval 'x=1; echo $x' >/dev/null; echo b >/dev/null`, "+ eval 'x=1; echo $x'\n++ x=1\n++ echo 1\n+ echo b\n"},
 	}
 	for _, tc := range cases {
 		n := newTestNet(t)
