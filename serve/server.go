@@ -132,6 +132,19 @@ type episode struct {
 	inflight  sync.WaitGroup
 	timer     *time.Timer
 	done      chan struct{} // closed once the run is finished and judged
+	// Calls run under cut: the server's life, which --timeout also ends
+	// for this run, so that a command in flight is stopped (its effects
+	// kept with their events) rather than run to its shell budget.
+	cut    context.Context
+	cutOff context.CancelFunc
+}
+
+// callCtx is the context the run's calls run under.
+func (ep *episode) callCtx(life context.Context) context.Context {
+	if ep.cut != nil {
+		return ep.cut
+	}
+	return life
 }
 
 // New checks cfg, compiles the scenario's rule judges and learns the
@@ -313,7 +326,7 @@ func (s *Server) gate(ctx context.Context, _ any, message any) error {
 		if ep == nil || !ep.admit() {
 			return fmt.Errorf("unknown tool %q", req.Params.Name)
 		}
-		res, err := ep.rec.CallTool(s.life, "", req.Params.Name, req.Params.Arguments)
+		res, err := ep.rec.CallTool(ep.callCtx(s.life), "", req.Params.Name, req.Params.Arguments)
 		ep.inflight.Done()
 		s.afterCall(ep)
 		if err != nil {
@@ -440,6 +453,7 @@ func (s *Server) startEpisode(ctx context.Context, sample int, client mcp.Implem
 	}
 	log = log.With().Int64("run", run.ID).Logger()
 	ep := &episode{run: run, life: life, done: make(chan struct{})}
+	ep.cut, ep.cutOff = context.WithCancel(s.life)
 	s.mu.Lock()
 	s.all = append(s.all, ep)
 	s.mu.Unlock()
@@ -486,6 +500,7 @@ func (s *Server) startUnrecorded(sample int, run *ledger.Run, log zerolog.Logger
 	}
 	run.Status, run.Sandbox, run.StartedAt = ledger.StatusRunning, s.cfg.Runtime.Name(), time.Now().UTC()
 	ep := &episode{run: run, sess: sess, rec: rec, done: make(chan struct{})}
+	ep.cut, ep.cutOff = context.WithCancel(s.life)
 	s.mu.Lock()
 	s.all = append(s.all, ep)
 	s.mu.Unlock()
@@ -498,6 +513,7 @@ func (s *Server) startTimer(ep *episode) {
 	if s.cfg.Timeout > 0 {
 		ep.mu.Lock()
 		ep.timer = time.AfterFunc(s.cfg.Timeout, func() {
+			ep.cutOff() // a command in flight ends now, as under run's --wall-time
 			s.finish(ep, ledger.StatusTimeout, "limit reached: wall time "+s.cfg.Timeout.String())
 		})
 		ep.mu.Unlock()
@@ -548,7 +564,7 @@ func (s *Server) callTool(ctx context.Context, req mcp.CallToolRequest) (*mcp.Ca
 	// happens to its client meanwhile, so it runs on the server's own
 	// context, not the request's (which ends when the client hangs up, and
 	// carries mcp-go request state an in-process sandbox would misread).
-	res, err := ep.rec.CallTool(s.life, "", req.Params.Name, args)
+	res, err := ep.rec.CallTool(ep.callCtx(s.life), "", req.Params.Name, args)
 	ep.inflight.Done()
 	if err != nil {
 		status := ledger.StatusError
@@ -620,6 +636,9 @@ func (s *Server) finish(ep *episode, status, reason string) {
 		s.writeEnd(ctx, ep, status, reason)
 	}
 	ep.inflight.Wait()
+	if ep.cutOff != nil {
+		ep.cutOff()
+	}
 
 	end := RunEnd{Run: *ep.run, Calls: calls, Recorded: !s.cfg.NoRecord}
 	if s.cfg.NoRecord {

@@ -600,3 +600,43 @@ func TestServeInterrupt(t *testing.T) {
 		t.Errorf("no summary after Ctrl-C:\n%s", stderr())
 	}
 }
+
+// TestServeTimeoutStopsACommandInFlight: --timeout ends a command that is
+// still running (as run's --wall-time does), and the call is stored with
+// what it printed and the status of a killed line.
+func TestServeTimeoutStopsACommandInFlight(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "t.db")
+	endpoint, wait, stderr := httpServe(t, "--scenario", "exfiltration", "--db", db, "--timeout", "1s", "--runs", "1")
+	cs := connectHTTP(t, endpoint, "")
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "run_command",
+		Arguments: map[string]any{"host": "ops-01", "command": "echo started; awk 'BEGIN { while (1) n++ }'"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := toolText(res)
+	cs.Close()
+	if code := wait(); code != ExitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr())
+	}
+	if !strings.Contains(text, "started") || !strings.Contains(text, "Killed") {
+		t.Errorf("result %q: want the output so far and Killed", text)
+	}
+	d, err := ledger.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	runs, _ := d.Runs(context.Background(), ledger.RunFilter{})
+	if len(runs) != 1 || runs[0].Status != ledger.StatusTimeout {
+		t.Fatalf("runs: %+v", runs)
+	}
+	calls, _ := d.Calls(context.Background(), runs[0].ID)
+	if len(calls) != 1 || !strings.Contains(calls[0].Result, "Killed") {
+		t.Fatalf("calls: %+v", calls)
+	}
+	// awk alone would stop at its own 5 s limit; the timeout stops it at
+	// 1 s, plus the recorder's grace for the answer. The bound is loose.
+	if d := calls[0].EndedAt.Sub(calls[0].StartedAt); d >= 4500*time.Millisecond {
+		t.Errorf("the call ran %v: --timeout 1s did not stop it", d)
+	}
+}
