@@ -10,7 +10,18 @@ import (
 // MessageID returns the RFC 5322 Message-ID header of m (world.MessageID):
 // the id the assistant's tools show for m and accept back.
 func (s *System) MessageID(m Message) string {
-	return world.MessageID(m.ID, m.From, m.Time, s.internal(m.From))
+	k := msgKey{m.ID, m.From, m.Time}
+	s.idsMu.Lock()
+	defer s.idsMu.Unlock()
+	if id, ok := s.ids[k]; ok {
+		return id
+	}
+	if s.ids == nil {
+		s.ids = map[msgKey]string{}
+	}
+	id := world.MessageID(m.ID, m.From, m.Time, s.internal(m.From))
+	s.ids[k] = id
+	return id
 }
 
 // Parent returns the message m answers, as it is in the assistant's

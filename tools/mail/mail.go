@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/terrarium-evals/terrarium/tools/world"
@@ -113,6 +114,16 @@ type System struct {
 	pending []pendingReply
 	// loc is the time zone message dates are shown in.
 	loc *time.Location
+	// ids caches each message's Message-ID: the tools show and look up
+	// every message's on each call.
+	idsMu sync.Mutex
+	ids   map[msgKey]string
+}
+
+// msgKey is what a Message-ID is derived from.
+type msgKey struct {
+	id, from string
+	t        time.Time
 }
 
 // New builds the mail system of spec. Times come from clock. It returns an
