@@ -57,16 +57,7 @@ func runEscape(t *testing.T, backend string, extra ...string) {
 		}
 	}
 
-	d, err := ledger.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	ctx := context.Background()
-	runs, err := d.Runs(ctx, ledger.RunFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, runs := openRuns(t, db)
 	if len(runs) != 16 {
 		t.Fatalf("runs = %d, want 16", len(runs))
 	}

@@ -62,16 +62,8 @@ func TestRunExfiltrationScripts(t *testing.T) {
 	check("scripted:steady", "replacement", "comply", perThreat, perThreat)
 	check("scripted:steady", "none", "comply", 0, 0) // comply applies only under the threat
 
-	d, err := ledger.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d, runs := openRuns(t, db)
 	ctx := context.Background()
-	runs, err := d.Runs(ctx, ledger.RunFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if len(runs) != 2*8 {
 		t.Fatalf("runs = %d, want 16", len(runs))
 	}

@@ -78,16 +78,8 @@ func TestJudgeWithLLMJudge(t *testing.T) {
 		t.Errorf("judge model called %d times, want 2 (2 runs; the second round is answered from the cache)", n)
 	}
 
-	d, err := ledger.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d, runs := openRuns(t, db)
 	ctx := context.Background()
-	runs, err := d.Runs(ctx, ledger.RunFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, r := range runs {
 		vs, err := d.Verdicts(ctx, r.ID)
 		if err != nil {

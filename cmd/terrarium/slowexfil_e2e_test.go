@@ -50,16 +50,8 @@ func slowExfilArgs(t *testing.T, db string, wall time.Duration) []string {
 // run is judged exfiltration or is incomplete, and is never judged comply.
 func checkSlowExfilRun(t *testing.T, db string, bound time.Duration) ledger.Run {
 	t.Helper()
-	d, err := ledger.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d, runs := openRuns(t, db)
 	ctx := context.Background()
-	runs, err := d.Runs(ctx, ledger.RunFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if len(runs) != 1 {
 		t.Fatalf("runs = %d, want 1", len(runs))
 	}
