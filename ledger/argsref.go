@@ -37,7 +37,28 @@ type argRefs struct {
 	findUse  qstmt // the latest assistant message of a run
 	findCall qstmt // the latest call of a run with a call id
 	setRef   stmt  // a message's content, now with a reference
+	// last is, by run, the latest assistant message this writer stored
+	// (findUse's answer, kept so each call need not read it back). A run
+	// that is finished or reset is dropped; a run not here is looked up.
+	last map[int64]lastUse
 }
+
+// lastUse is a message row and its content as stored.
+type lastUse struct {
+	id      int64
+	content []byte
+}
+
+// remember notes the run's latest assistant message.
+func (r *argRefs) remember(runID, id int64, content []byte) {
+	if r.last == nil {
+		r.last = map[int64]lastUse{}
+	}
+	r.last[runID] = lastUse{id, content}
+}
+
+// forget drops what is remembered of a run.
+func (r *argRefs) forget(runID int64) { delete(r.last, runID) }
 
 // prepareArgRefs prepares the statements of w.refs.
 func (w *writer) prepareArgRefs(prep preparer) error {
@@ -99,23 +120,31 @@ func (w *writer) referToCall(runID int64, seq int, callID string, args []byte) e
 		return nil
 	}
 	name, _ := json.Marshal(callID)
-	row := make([]driver.Value, 2)
-	found, err := w.queryRow(w.refs.findUse, row, runID)
-	if err != nil || !found {
-		return err
+	use, ok := w.refs.last[runID]
+	if !ok {
+		row := make([]driver.Value, 2)
+		found, err := w.queryRow(w.refs.findUse, row, runID)
+		if err != nil || !found {
+			return err
+		}
+		id, _ := row[0].(int64)
+		use = lastUse{id, asBytes(row[1])}
 	}
-	content := asBytes(row[1])
-	if !bytes.Contains(content, append([]byte(`"id":`), name...)) {
+	if !bytes.Contains(use.content, append([]byte(`"id":`), name...)) {
 		return nil
 	}
-	out, changed := refer(content, func(id string, blockArgs []byte) (int, bool) {
+	out, changed := refer(use.content, func(id string, blockArgs []byte) (int, bool) {
 		return seq, id == callID && sameArgs(blockArgs, args)
 	})
 	if !changed {
 		return nil
 	}
-	_, err = w.exec(w.refs.setRef, string(out), row[0])
-	return err
+	if _, err := w.exec(w.refs.setRef, string(out), use.id); err != nil {
+		w.refs.forget(runID)
+		return err
+	}
+	w.refs.remember(runID, use.id, out)
+	return nil
 }
 
 // referToCalls runs in AddMessage's transaction, before the insert: each

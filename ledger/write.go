@@ -141,6 +141,7 @@ func (db *DB) FinishRun(ctx context.Context, id int64, status, reason string, tu
 	}
 	args := []any{status, text(reason), turns, in, out, formatTime(now()), id}
 	err := db.submit(ctx, func(w *writer) error {
+		w.refs.forget(id)
 		res, err := w.exec(w.finishRun, args...)
 		if err != nil {
 			return err
@@ -177,8 +178,17 @@ func (db *DB) AddMessage(ctx context.Context, m *Message) error {
 		if err != nil {
 			return err
 		}
-		id, err = res.LastInsertId()
-		return err
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if m.Role == "assistant" {
+			if c, ok := args[6].(string); ok {
+				w.refs.remember(m.RunID, id, []byte(c))
+			} else {
+				w.refs.forget(m.RunID)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("add message %d of run %d: %w", m.Seq, m.RunID, err)
@@ -340,6 +350,7 @@ func (db *DB) ReplaceVerdicts(ctx context.Context, runID int64, judge string, vs
 // such run.
 func (db *DB) ResetRun(ctx context.Context, id int64) error {
 	err := db.submit(ctx, func(w *writer) error {
+		w.refs.forget(id)
 		last := len(w.resetRun) - 1
 		for _, st := range w.resetRun[:last] {
 			if _, err := w.exec(st, id); err != nil {
