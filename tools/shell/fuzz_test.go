@@ -49,6 +49,8 @@ func hasCommand(line string) bool {
 		// a character of a word ($'\r' is a command), unless the line
 		// holds every byte that stands for it while the library parses.
 		case inComment, c == ' ', c == '\t', c == 0, c == '\r' && crMark(line) == 0:
+		case c == '\\' && i+1 < len(line) && line[i+1] == '\n':
+			i++ // a line continuation joins two blank lines: still blank
 		case c == '#':
 			inComment = true
 		default:
