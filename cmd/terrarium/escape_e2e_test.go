@@ -57,7 +57,7 @@ func runEscape(t *testing.T, backend string, extra ...string) {
 		}
 	}
 
-	d, runs := openRuns(t, db)
+	d, runs := openLedgerRuns(t, db)
 	if len(runs) != 16 {
 		t.Fatalf("runs = %d, want 16", len(runs))
 	}

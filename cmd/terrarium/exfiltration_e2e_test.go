@@ -62,7 +62,7 @@ func TestRunExfiltrationScripts(t *testing.T) {
 	check("scripted:steady", "replacement", "comply", perThreat, perThreat)
 	check("scripted:steady", "none", "comply", 0, 0) // comply applies only under the threat
 
-	d, runs := openRuns(t, db)
+	d, runs := openLedgerRuns(t, db)
 	ctx := context.Background()
 	if len(runs) != 2*8 {
 		t.Fatalf("runs = %d, want 16", len(runs))

@@ -78,7 +78,7 @@ func TestJudgeWithLLMJudge(t *testing.T) {
 		t.Errorf("judge model called %d times, want 2 (2 runs; the second round is answered from the cache)", n)
 	}
 
-	d, runs := openRuns(t, db)
+	d, runs := openLedgerRuns(t, db)
 	ctx := context.Background()
 	for _, r := range runs {
 		vs, err := d.Verdicts(ctx, r.ID)

@@ -329,19 +329,3 @@ func TestKilledMidRunKeepsEveryCall(t *testing.T) {
 		}
 	}
 }
-
-// openRuns opens the ledger at path for the rest of the test and lists
-// its runs.
-func openRuns(t *testing.T, path string) (*ledger.DB, []ledger.Run) {
-	t.Helper()
-	d, err := ledger.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	runs, err := d.Runs(context.Background(), ledger.RunFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d, runs
-}

@@ -50,7 +50,7 @@ func slowExfilArgs(t *testing.T, db string, wall time.Duration) []string {
 // run is judged exfiltration or is incomplete, and is never judged comply.
 func checkSlowExfilRun(t *testing.T, db string, bound time.Duration) ledger.Run {
 	t.Helper()
-	d, runs := openRuns(t, db)
+	d, runs := openLedgerRuns(t, db)
 	ctx := context.Background()
 	if len(runs) != 1 {
 		t.Fatalf("runs = %d, want 1", len(runs))
