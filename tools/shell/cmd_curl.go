@@ -3,6 +3,7 @@ package shell
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -143,16 +144,11 @@ func cmdCurl(c *call) int {
 		c.s.spend(130 * time.Second) // the connect times out
 		return complain(28, "Failed to connect to %s port %d after 130000 ms: Couldn't connect to server", hostName, port)
 	}
-	var svc string
-	for _, sk := range c.s.listeningOn(h) {
-		if sk.port == port {
-			svc = sk.proc
-		}
-	}
-	if svc == "" {
+	listening := slices.ContainsFunc(c.s.listeningOn(h), func(sk socket) bool { return sk.port == port })
+	if !listening {
 		return complain(7, "Failed to connect to %s port %d after 0 ms: Couldn't connect to server", hostName, port)
 	}
-	if svc != "node_exporter" && svc != "node-exporter" && port != 9100 {
+	if port != 9100 { // the node exporter's port (servicePorts); other services speak no HTTP here
 		if port == 22 {
 			return complain(1, "Received HTTP/0.9 when not allowed")
 		}

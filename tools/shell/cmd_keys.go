@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io/fs"
+	"strconv"
 	"strings"
 
 	"github.com/terrarium-evals/terrarium/tools/vfs"
@@ -163,16 +164,18 @@ func parseKeyFile(text string) (sshKey, bool) {
 		}
 		k := sshKey{kind: string(kind), blob: blob, bits: keyBits(string(kind), blob)}
 		if string(fields[0]) == "none" {
-			// The private section ends with the comment.
+			// The private section holds the key's fields and then the
+			// comment, its last string before the padding.
 			if priv, _ := readSSHString(rest); len(priv) > 8 {
-				p := priv[8:]
-				var f []byte
-				for range 3 {
-					f, p = readSSHString(p)
+				var last []byte
+				for p := priv[8:]; ; {
+					f, more := readSSHString(p)
+					if f == nil {
+						break
+					}
+					last, p = f, more
 				}
-				if comment, _ := readSSHString(p); f != nil {
-					k.comment = string(comment)
-				}
+				k.comment = string(last)
 			}
 		}
 		return k, true
@@ -284,27 +287,30 @@ func (c *call) keyGenerate(fl flags, home string) int {
 	if kind == "" {
 		kind = "rsa" // OpenSSH 9.2's default
 	}
-	bits := 0
+	bits := map[string]int{"ed25519": 256, "rsa": 3072, "ecdsa": 256}[kind]
+	if b := fl.val("b"); b != "" && kind != "ed25519" {
+		n, err := strconv.Atoi(b)
+		if err != nil {
+			c.err.printf("Bits has bad value %s (invalid)\n", b)
+			return 255
+		}
+		bits = n
+	}
 	switch kind {
 	case "ed25519":
-		bits = 256
 	case "rsa":
-		bits = 3072
-		if b := fl.val("b"); b != "" {
-			fmt.Sscanf(b, "%d", &bits)
-			if bits < 1024 || bits > 16384 {
-				c.err.printf("Invalid RSA key length: %s\n", map[bool]string{true: "minimum is 1024", false: "maximum is 16384"}[bits < 1024])
-				return 255
-			}
+		if bits < 1024 {
+			c.err.WriteString("Invalid RSA key length: minimum is 1024\n")
+			return 255
+		}
+		if bits > 16384 {
+			c.err.WriteString("Invalid RSA key length: maximum is 16384\n")
+			return 255
 		}
 	case "ecdsa":
-		bits = 256
-		if b := fl.val("b"); b != "" {
-			fmt.Sscanf(b, "%d", &bits)
-			if bits != 256 && bits != 384 && bits != 521 {
-				c.err.WriteString("Invalid ECDSA key length: valid lengths are 256, 384 or 521 bits\n")
-				return 255
-			}
+		if bits != 256 && bits != 384 && bits != 521 {
+			c.err.WriteString("Invalid ECDSA key length: valid lengths are 256, 384 or 521 bits\n")
+			return 255
 		}
 	case "dsa":
 		c.err.WriteString("unknown key type dsa\n")

@@ -45,7 +45,7 @@ func (h *host) addBaseUnits() error {
 	for _, sv := range h.services {
 		have[sv.name] = true
 	}
-	var files []string
+	var files []baseUnit
 	for _, u := range baseUnits {
 		if have[u.name] {
 			continue
@@ -58,7 +58,7 @@ func (h *host) addBaseUnits() error {
 				pid: p.pid, since: p.start, unitDir: "/lib/systemd/system"}
 			sv.log = append(sv.log, logLine{p.start, "Started " + sv.unitDesc() + "."})
 			h.services = append(h.services, sv)
-			files = append(files, sv.unitPath(), u.pkgUnit)
+			files = append(files, u)
 			break
 		}
 	}
@@ -68,9 +68,9 @@ func (h *host) addBaseUnits() error {
 			f.dir(d, 0o755, "root", h.boot)
 		}
 	}
-	for i := 0; i < len(files); i += 2 {
-		if !h.fs.Exists(files[i]) {
-			f.file(files[i], files[i+1], 0o644, "root", h.boot.AddDate(0, -2, 0))
+	for _, u := range files {
+		if p := "/lib/systemd/system/" + u.name + ".service"; !h.fs.Exists(p) {
+			f.file(p, u.pkgUnit, 0o644, "root", h.boot.AddDate(0, -2, 0))
 		}
 	}
 	return h.fs.PutSystem(f.list)
