@@ -1062,7 +1062,7 @@ func odDump(data []byte, formats []string, width int, addr func(int) string, all
 				case 'u':
 					field = fmt.Sprintf(" %*d", nw-1, v)
 				case 'd':
-					sv := int64(v << (64 - 8*size)) >> (64 - 8*size)
+					sv := int64(v<<(64-8*size)) >> (64 - 8*size)
 					field = fmt.Sprintf(" %*d", nw-1, sv)
 				}
 				b.WriteString(field)
