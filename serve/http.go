@@ -173,13 +173,17 @@ func (s *Server) ServeStreamableHTTP(ctx context.Context, ln net.Listener, o HTT
 		server.WithStateful(true),
 		server.WithSessionIdleTTL(o.Idle),
 		server.WithStreamableHTTPProtocolVersions(legacyVersions()...),
+		// A POST's context ends when its client hangs up; the request it
+		// carries must not (every call that reached serve is carried out
+		// and recorded). mcp-go still ends it on the client's
+		// notifications/cancelled, which is how a client cuts a call off.
 		server.WithHTTPContextFunc(func(ctx context.Context, r *http.Request) context.Context {
-			return context.WithValue(ctx, headerSessionKey{}, r.Header.Get(server.HeaderKeySessionID))
+			return context.WithValue(context.WithoutCancel(ctx), headerSessionKey{}, r.Header.Get(server.HeaderKeySessionID))
 		}),
 		server.WithStreamableHTTPLogger(slog.New(slog.NewTextHandler(s.cfg.Log, &slog.HandlerOptions{Level: slog.LevelWarn}))),
 	)
 	mux := http.NewServeMux()
-	mux.Handle(Path, mcpHTTP)
+	mux.Handle(Path, s.batches(mcpHTTP))
 	srv := &http.Server{
 		Handler: s.trackRequests(Guard(mux, GuardOptions{Port: port, AllowRemote: o.AllowRemote, Token: o.Token,
 			MaxBody: o.MaxBody, BodyTimeout: o.BodyTimeout})),

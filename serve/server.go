@@ -123,6 +123,8 @@ type episode struct {
 	life *epi.Episode    // creates, opens and finishes the run; nil under NoRecord
 	sess sandbox.Session // the sandbox of an unrecorded session (NoRecord)
 	rec  *sandbox.Recorder
+	// version is the protocol revision the session negotiated.
+	version string
 
 	mu        sync.Mutex
 	calls     int
@@ -202,6 +204,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		server.WithToolCapabilities(false),
 		server.WithPromptCapabilities(false),
 		server.WithRecovery(),
+		// Each client sees the tool list of the revision it negotiated.
+		server.WithToolFilter(func(ctx context.Context, tools []mcp.Tool) []mcp.Tool {
+			return toolsFor(s.versionOf(ctx), tools)
+		}),
 	)
 	list := make([]server.ServerTool, 0, len(tools))
 	for _, t := range tools {
@@ -292,8 +298,11 @@ func (s *Server) setTransport(t string) {
 }
 
 // gate runs before mcp-go handles any request. It starts a run when a
-// session initializes, and records calls to tools the world does not have
-// (mcp-go would refuse them before any handler saw them).
+// session initializes, and records calls to tools the world does not have,
+// which mcp-go refuses before any handler sees them. Such a call is then
+// left to mcp-go, whose answer is the spec's: JSON-RPC -32602 (invalid
+// params), naming the tool. (An error from the gate would be answered with
+// -32600, a code mcp-go fixes for every hook error.)
 func (s *Server) gate(ctx context.Context, _ any, message any) error {
 	raw, ok := message.(json.RawMessage)
 	if !ok {
@@ -302,9 +311,10 @@ func (s *Server) gate(ctx context.Context, _ any, message any) error {
 	var req struct {
 		Method string `json:"method"`
 		Params struct {
-			Name       string             `json:"name"`
-			Arguments  json.RawMessage    `json:"arguments"`
-			ClientInfo mcp.Implementation `json:"clientInfo"`
+			Name            string             `json:"name"`
+			Arguments       json.RawMessage    `json:"arguments"`
+			ClientInfo      mcp.Implementation `json:"clientInfo"`
+			ProtocolVersion string             `json:"protocolVersion"`
 		} `json:"params"`
 	}
 	if json.Unmarshal(raw, &req) != nil {
@@ -317,22 +327,22 @@ func (s *Server) gate(ctx context.Context, _ any, message any) error {
 		}
 		// The run is started on the server's own context: a client that
 		// hangs up during initialize does not cut its run's creation short.
-		return s.start(s.life, sessionID(ctx), req.Params.ClientInfo)
+		return s.start(s.life, sessionID(ctx), req.Params.ClientInfo, negotiated(req.Params.ProtocolVersion))
 	case string(mcp.MethodToolsCall):
 		if s.tools[req.Params.Name] {
 			return nil
 		}
 		ep := s.episode(ctx)
 		if ep == nil || !ep.admit() {
-			return fmt.Errorf("unknown tool %q", req.Params.Name)
+			return nil
 		}
-		res, err := ep.rec.CallTool(ep.callCtx(s.life), "", req.Params.Name, req.Params.Arguments)
+		_, err := ep.rec.CallTool(ep.callCtx(s.life), "", req.Params.Name, req.Params.Arguments)
 		ep.inflight.Done()
-		s.afterCall(ep)
 		if err != nil {
-			return fmt.Errorf("unknown tool %q", req.Params.Name)
+			s.callFailed(ep, err)
+			return nil
 		}
-		return errors.New(sandbox.ResultText(res))
+		s.afterCall(ep)
 	}
 	return nil
 }
@@ -358,7 +368,7 @@ func ModelName(client mcp.Implementation) string {
 
 // start creates the run of a new session and its sandbox. An error refuses
 // the session's initialize request.
-func (s *Server) start(ctx context.Context, sid string, client mcp.Implementation) error {
+func (s *Server) start(ctx context.Context, sid string, client mcp.Implementation, version string) error {
 	if sid == "" {
 		return errors.New("terrarium serve needs an MCP session: use protocol version 2025-11-25 or earlier")
 	}
@@ -388,6 +398,7 @@ func (s *Server) start(ctx context.Context, sid string, client mcp.Implementatio
 		s.countClosed()
 		return fmt.Errorf("terrarium could not start the run: %w", err)
 	}
+	ep.version = version
 	s.mu.Lock()
 	s.sessions[sid] = ep
 	s.mu.Unlock()
@@ -562,22 +573,48 @@ func (s *Server) callTool(ctx context.Context, req mcp.CallToolRequest) (*mcp.Ca
 	}
 	// A call that reached the server is carried out and recorded whatever
 	// happens to its client meanwhile, so it runs on the server's own
-	// context, not the request's (which ends when the client hangs up, and
-	// carries mcp-go request state an in-process sandbox would misread).
-	res, err := ep.rec.CallTool(ep.callCtx(s.life), "", req.Params.Name, args)
+	// context, not the request's (which carries mcp-go request state an
+	// in-process sandbox would misread). Only the client's
+	// notifications/cancelled for this request cuts it off, as a limit does
+	// (a client hanging up does not end the request's context; see
+	// ServeStreamableHTTP): the command is stopped, and what it did so far
+	// is recorded with its events.
+	callCtx, stop := cancelledWith(ep.callCtx(s.life), ctx)
+	res, err := ep.rec.CallTool(callCtx, "", req.Params.Name, args)
+	cancelled := callCtx.Err() != nil && ctx.Err() != nil
+	stop()
 	ep.inflight.Done()
 	if err != nil {
-		status := ledger.StatusError
-		if errors.Is(err, sandbox.ErrSandboxLost) {
-			status = ledger.StatusSandboxLost
-		}
-		s.background(func() { s.finish(ep, status, err.Error()) })
+		s.callFailed(ep, err)
 		return nil, err
+	}
+	if cancelled {
+		s.cfg.Log.Info().Int64("run", ep.run.ID).Str("tool", req.Params.Name).Msg("call cancelled by the client; stopped, and recorded as it stood")
 	}
 	s.afterCall(ep)
 	// Only what the model is meant to see goes back: no _meta of the
-	// sandbox's own server (its name, protocol details).
-	return &mcp.CallToolResult{Content: res.Content, StructuredContent: res.StructuredContent, IsError: res.IsError}, nil
+	// sandbox's own server (its name, protocol details), and nothing the
+	// client's protocol revision does not define.
+	return resultFor(ep.version, res), nil
+}
+
+// cancelledWith returns a context that is base, also ended when req ends.
+// It carries none of req's values.
+func cancelledWith(base, req context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(base)
+	release := context.AfterFunc(req, cancel)
+	return ctx, func() { release(); cancel() }
+}
+
+// callFailed ends a run whose call could not be carried out or recorded
+// (the sandbox is gone, the ledger refused a write). The run is finished in
+// the background: finishing waits for calls in flight.
+func (s *Server) callFailed(ep *episode, err error) {
+	status := ledger.StatusError
+	if errors.Is(err, sandbox.ErrSandboxLost) {
+		status = ledger.StatusSandboxLost
+	}
+	s.background(func() { s.finish(ep, status, err.Error()) })
 }
 
 // afterCall ends the run once it made its last allowed call. The run is

@@ -71,7 +71,7 @@ func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) er
 	stopRead := make(chan struct{})
 	go readLines(bufio.NewReaderSize(in, 64<<10), max, lines, stopRead)
 
-	d := &dispatcher{s: s, ctx: base, w: w, prev: closedChan()}
+	d := &dispatcher{s: s, ctx: base, w: w, prev: closedChan(), calls: map[string]*stdioCall{}}
 	var readErr error
 	interrupted := false
 read:
@@ -198,25 +198,64 @@ type dispatcher struct {
 	w    *lineWriter
 	wg   sync.WaitGroup
 	prev chan struct{} // closed when the last tool call read was answered
+
+	mu    sync.Mutex
+	calls map[string]*stdioCall // tool calls read and not yet answered, by request id
 }
 
-// dispatch serves one message. Tool calls run one after another in the
-// order read; initialize, notifications and client responses are handled
-// in order on the read loop (a call sent right after initialize finds its
-// run); other requests are served concurrently.
+// stdioCall is a tool call read from stdin, waiting for its turn or
+// running.
+type stdioCall struct {
+	running   bool
+	cancelled bool // the client sent notifications/cancelled for it
+}
+
+// requestKey names a request id, a number and a string apart.
+func requestKey(id any) string {
+	return fmt.Sprintf("%T:%v", id, id)
+}
+
+// dispatch serves one message. Tool calls (and batches) run one after
+// another in the order read; initialize, notifications and client
+// responses are handled in order on the read loop (a call sent right after
+// initialize finds its run); other requests are served concurrently.
+//
+// A tool call the client cancels (notifications/cancelled) before its turn
+// is dropped: it never ran, so it is neither recorded nor answered. One
+// cancelled while it runs is cut off as a limit cuts it (callTool) and
+// recorded; its answer is not sent, as the spec asks.
 func (d *dispatcher) dispatch(raw []byte) {
+	if isBatch(raw) {
+		d.batch(raw)
+		return
+	}
 	var head struct {
 		Method string          `json:"method"`
 		ID     json.RawMessage `json:"id"`
+		Params struct {
+			RequestID any `json:"requestId"`
+		} `json:"params"`
 	}
 	_ = json.Unmarshal(raw, &head) // mcp-go answers what does not parse
 	var id any
 	if len(head.ID) > 0 {
 		_ = json.Unmarshal(head.ID, &id)
 	}
+	if head.Method == string(mcp.MethodNotificationCancelled) && head.Params.RequestID != nil {
+		d.mu.Lock()
+		if c := d.calls[requestKey(head.Params.RequestID)]; c != nil {
+			c.cancelled = true
+		}
+		d.mu.Unlock()
+	}
 	done := d.s.requests.add(stdioSessionID)
 	switch {
 	case head.Method == string(mcp.MethodToolsCall):
+		key := requestKey(id)
+		c := &stdioCall{}
+		d.mu.Lock()
+		d.calls[key] = c
+		d.mu.Unlock()
 		wait, mine := d.prev, make(chan struct{})
 		d.prev = mine
 		d.wg.Add(1)
@@ -225,7 +264,23 @@ func (d *dispatcher) dispatch(raw []byte) {
 			defer done()
 			defer close(mine)
 			<-wait
-			d.handle(id, raw)
+			d.mu.Lock()
+			skip := c.cancelled
+			c.running = !skip
+			d.mu.Unlock()
+			var resp mcp.JSONRPCMessage
+			if !skip {
+				resp = d.answer(id, raw)
+			}
+			d.mu.Lock()
+			drop := c.cancelled
+			if d.calls[key] == c {
+				delete(d.calls, key)
+			}
+			d.mu.Unlock()
+			if resp != nil && !drop {
+				d.w.write(resp)
+			}
 		}()
 	case id != nil && head.Method != "" && head.Method != string(mcp.MethodInitialize):
 		d.wg.Add(1)
@@ -240,23 +295,60 @@ func (d *dispatcher) dispatch(raw []byte) {
 	}
 }
 
-// handle runs one message through the MCP server and writes the answer. A
-// panic becomes an internal error answer to that request.
-func (d *dispatcher) handle(id any, raw []byte) {
-	resp := func() (resp mcp.JSONRPCMessage) {
-		defer func() {
-			if r := recover(); r != nil {
-				d.s.cfg.Log.Error().Interface("panic", r).Msg("stdio request handler panicked")
-				if id != nil {
-					resp = mcp.NewJSONRPCError(mcp.NewRequestId(id), mcp.INTERNAL_ERROR, fmt.Sprintf("internal error: %v", r), nil)
-				}
+// batch serves a JSON-RPC batch: refused whole unless the session's
+// revision has batches (splitBatch), otherwise its messages one after
+// another, in the order of the tool calls, answered as one array.
+func (d *dispatcher) batch(raw []byte) {
+	msgs, refusal := splitBatch(d.s.sessionVersion(stdioSessionID), raw)
+	if refusal != nil {
+		d.w.write(refusal)
+		return
+	}
+	done := d.s.requests.add(stdioSessionID)
+	wait, mine := d.prev, make(chan struct{})
+	d.prev = mine
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		defer done()
+		defer close(mine)
+		<-wait
+		var answers []mcp.JSONRPCMessage
+		for _, m := range msgs {
+			var head struct {
+				ID any `json:"id"`
 			}
-		}()
-		return d.s.mcp.HandleMessage(d.ctx, raw)
+			_ = json.Unmarshal(m, &head)
+			if resp := d.answer(head.ID, m); resp != nil {
+				answers = append(answers, resp)
+			}
+		}
+		if len(answers) > 0 {
+			d.w.write(answers)
+		}
 	}()
-	if resp != nil {
+}
+
+// handle runs one message through the MCP server and writes the answer.
+func (d *dispatcher) handle(id any, raw []byte) {
+	if resp := d.answer(id, raw); resp != nil {
 		d.w.write(resp)
 	}
+}
+
+// answer runs one message through the MCP server and returns its answer,
+// nil for a notification. A panic becomes an internal error answer to
+// that request.
+func (d *dispatcher) answer(id any, raw []byte) (resp mcp.JSONRPCMessage) {
+	defer func() {
+		if r := recover(); r != nil {
+			d.s.cfg.Log.Error().Interface("panic", r).Msg("stdio request handler panicked")
+			if id != nil {
+				resp = mcp.NewJSONRPCError(mcp.NewRequestId(id), mcp.INTERNAL_ERROR, fmt.Sprintf("internal error: %v", r), nil)
+			}
+		}
+	}()
+	return d.s.mcp.HandleMessage(d.ctx, raw)
 }
 
 func closedChan() chan struct{} {

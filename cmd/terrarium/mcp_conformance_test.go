@@ -12,33 +12,45 @@ import (
 
 // The MCP project's published conformance suite
 // (@modelcontextprotocol/conformance on npm) drives "terrarium serve"
-// over streamable HTTP. .ci/run installs it and sets both variables.
+// over streamable HTTP, and the official TypeScript SDK's client
+// (@modelcontextprotocol/sdk) drives it over stdio and streamable HTTP.
+// .ci/run installs both and sets the variables.
 const (
 	conformanceEnv        = "TERRARIUM_MCP_CONFORMANCE"         // path to its "conformance" executable
-	requireConformanceEnv = "TERRARIUM_REQUIRE_MCP_CONFORMANCE" // "1": a missing suite fails
+	requireConformanceEnv = "TERRARIUM_REQUIRE_MCP_CONFORMANCE" // "1": a missing suite or SDK fails
+	sdkEnv                = "TERRARIUM_MCP_SDK"                 // the directory @modelcontextprotocol/sdk is installed in
 )
 
 // conformanceSuite returns the suite's executable, or skips the test (fails
 // it under TERRARIUM_REQUIRE_MCP_CONFORMANCE=1) when it is not installed.
 func conformanceSuite(t *testing.T) string {
 	t.Helper()
-	bin := os.Getenv(conformanceEnv)
+	return npmInstalled(t, conformanceEnv, "MCP conformance suite",
+		"npm install --prefix DIR @modelcontextprotocol/conformance@0.1.6 and set "+conformanceEnv+"=DIR/node_modules/.bin/conformance")
+}
+
+// npmInstalled returns the path the variable env names, or skips the test
+// (fails it under TERRARIUM_REQUIRE_MCP_CONFORMANCE=1, as .ci/run sets)
+// when it is unset, names nothing, or node is not on PATH. install says how
+// to install what is missing.
+func npmInstalled(t *testing.T, env, what, install string) string {
+	t.Helper()
+	path := os.Getenv(env)
 	why := ""
 	switch {
-	case bin == "":
-		why = conformanceEnv + " is not set"
+	case path == "":
+		why = env + " is not set"
 	default:
-		if _, err := os.Stat(bin); err != nil {
+		if _, err := os.Stat(path); err != nil {
 			why = err.Error()
 		} else if _, err := exec.LookPath("node"); err != nil {
 			why = "node is not on PATH"
 		}
 	}
 	if why == "" {
-		return bin
+		return path
 	}
-	msg := "MCP conformance suite unavailable (" + why + "); install it with: npm install --prefix DIR @modelcontextprotocol/conformance@0.1.6 and set " +
-		conformanceEnv + "=DIR/node_modules/.bin/conformance"
+	msg := what + " unavailable (" + why + "); install it with: " + install
 	if os.Getenv(requireConformanceEnv) == "1" {
 		t.Fatal(msg)
 	}

@@ -776,68 +776,6 @@ func cmdCut(c *call) int {
 	return code
 }
 
-func expandSet(s string) []byte {
-	s = unescapeC(s)
-	classes := map[string]string{"[:lower:]": "a-z", "[:upper:]": "A-Z", "[:digit:]": "0-9", "[:space:]": " \t\n\r\v\f", "[:alpha:]": "a-zA-Z", "[:alnum:]": "a-zA-Z0-9"}
-	for k, v := range classes {
-		s = strings.ReplaceAll(s, k, v)
-	}
-	var out []byte
-	for i := 0; i < len(s); i++ {
-		if i+2 < len(s) && s[i+1] == '-' && s[i] <= s[i+2] {
-			for ch := int(s[i]); ch <= int(s[i+2]); ch++ {
-				out = append(out, byte(ch))
-			}
-			i += 2
-			continue
-		}
-		out = append(out, s[i])
-	}
-	return out
-}
-
-func cmdTr(c *call) int {
-	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "dscC"})
-	if bad != "" {
-		return c.badFlag(bad, 1)
-	}
-	if len(ops) == 0 || (len(ops) == 1 && !fl.has("d") && !fl.has("s")) {
-		return c.badFlag("missing operand", 1)
-	}
-	set1 := expandSet(ops[0])
-	var set2 []byte
-	if len(ops) > 1 {
-		set2 = expandSet(ops[1])
-	}
-	in := c.in.text
-	var b strings.Builder
-	var last byte
-	hasLast := false
-	for i := 0; i < len(in); i++ {
-		ch := in[i]
-		idx := strings.IndexByte(string(set1), ch)
-		if fl.has("d") && idx >= 0 {
-			continue
-		}
-		if !fl.has("d") && idx >= 0 && len(set2) > 0 {
-			ch = set2[min(idx, len(set2)-1)]
-		}
-		if fl.has("s") && hasLast && ch == last {
-			sq := set1
-			if len(set2) > 0 {
-				sq = set2
-			}
-			if strings.IndexByte(string(sq), ch) >= 0 {
-				continue
-			}
-		}
-		b.WriteByte(ch)
-		last, hasLast = ch, true
-	}
-	c.out.WriteString(b.String())
-	return 0
-}
-
 func cmdTee(c *call) int {
 	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "ai", long: map[string]string{"append": "a"}})
 	if bad != "" {

@@ -898,22 +898,35 @@ func cmdOd(c *call) int {
 		n, _ := parseSize(fl.val("N"))
 		data = data[:min(int64(len(data)), n)]
 	}
-	format := "o2"
-	switch {
-	case fl.has("t"):
-		format = strings.TrimSuffix(fl.val("t"), "z")
-	case fl.has("c"):
-		format = "c"
-	case fl.has("x"):
-		format = "x2"
-	case fl.has("b"):
-		format = "o1"
-	case fl.has("d"):
-		format = "u2"
+	var formats []string
+	for _, t := range fl["t"] {
+		fs, ok := odTypes(t)
+		if !ok {
+			c.errorf("invalid type string %s", quoteName(t))
+			return 1
+		}
+		formats = append(formats, fs...)
+	}
+	for _, k := range [][2]string{{"b", "o1"}, {"c", "c"}, {"d", "u2"}, {"o", "o2"}, {"x", "x2"}} {
+		if fl.has(k[0]) {
+			formats = append(formats, k[1])
+		}
+	}
+	if len(formats) == 0 {
+		formats = []string{"o2"}
 	}
 	radix := "o"
 	if fl.has("A") {
 		radix = fl.val("A")
+	}
+	width := 16
+	if fl.has("w") {
+		width = 32
+		if v := fl.val("w"); v != "" {
+			if n, err := strconv.Atoi(v); err == nil && n > 0 {
+				width = n
+			}
+		}
 	}
 	addr := func(n int) string {
 		switch radix {
@@ -926,50 +939,167 @@ func cmdOd(c *call) int {
 		}
 		return fmt.Sprintf("%07o", n)
 	}
-	var b strings.Builder
-	for off := 0; off < len(data); off += 16 {
-		row := data[off:min(off+16, len(data))]
-		b.WriteString(addr(off))
-		switch {
-		case format == "c":
-			for _, x := range row {
-				b.WriteString(odChar(x))
+	c.out.WriteString(odDump(data, formats, width, addr, fl.has("v"), radix != "n"))
+	return code
+}
+
+// odTypes splits a -t type string (x1z, d4, c, u2x1) into its formats,
+// each a letter and a size in bytes, with z kept on the one it follows.
+func odTypes(t string) ([]string, bool) {
+	var out []string
+	for i := 0; i < len(t); {
+		k := t[i]
+		i++
+		switch k {
+		case 'c', 'a':
+			f := string(k)
+			if i < len(t) && t[i] == 'z' {
+				f += "z"
+				i++
 			}
-		case strings.HasPrefix(format, "x1"):
-			for _, x := range row {
-				fmt.Fprintf(&b, " %02x", x)
-			}
-		case strings.HasPrefix(format, "o1"):
-			for _, x := range row {
-				fmt.Fprintf(&b, " %03o", x)
-			}
-		case strings.HasPrefix(format, "u1") || strings.HasPrefix(format, "d1"):
-			for _, x := range row {
-				fmt.Fprintf(&b, " %3d", x)
-			}
+			out = append(out, f)
+			continue
+		case 'd', 'o', 'u', 'x':
 		default:
-			for i := 0; i < len(row); i += 2 {
-				w := uint16(row[i])
-				if i+1 < len(row) {
-					w |= uint16(row[i+1]) << 8
-				}
-				switch format[0] {
-				case 'x':
-					fmt.Fprintf(&b, " %04x", w)
-				case 'u', 'd':
-					fmt.Fprintf(&b, " %5d", w)
-				default:
-					fmt.Fprintf(&b, " %06o", w)
-				}
-			}
+			return nil, false
 		}
-		b.WriteString("\n")
+		size := 0
+		switch {
+		case i < len(t) && t[i] >= '0' && t[i] <= '9':
+			for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+				size = size*10 + int(t[i]-'0')
+				i++
+			}
+		case i < len(t) && strings.IndexByte("CSIL", t[i]) >= 0:
+			size = map[byte]int{'C': 1, 'S': 2, 'I': 4, 'L': 8}[t[i]]
+			i++
+		default:
+			size = 4
+		}
+		if size != 1 && size != 2 && size != 4 && size != 8 {
+			return nil, false
+		}
+		f := string(k) + strconv.Itoa(size)
+		if i < len(t) && t[i] == 'z' {
+			f += "z"
+			i++
+		}
+		out = append(out, f)
 	}
-	if radix != "n" {
+	return out, len(out) > 0
+}
+
+// odWidth is the natural width of one field of format f, its space
+// included, and the bytes one field shows.
+func odWidth(f string) (width, size int) {
+	if f[0] == 'c' || f[0] == 'a' {
+		return 4, 1
+	}
+	size = int(f[1] - '0')
+	switch f[0] {
+	case 'x':
+		return 1 + 2*size, size
+	case 'o':
+		return 1 + (8*size+2)/3, size
+	case 'u':
+		return 1 + map[int]int{1: 3, 2: 5, 4: 10, 8: 20}[size], size
+	}
+	return 1 + map[int]int{1: 4, 2: 6, 4: 11, 8: 20}[size], size
+}
+
+// odDump is od's output of data: each line of width bytes in every
+// format, columns aligned across formats, repeated lines shown once as *
+// (unless all).
+func odDump(data []byte, formats []string, width int, addr func(int) string, all, showEnd bool) string {
+	// Every format's line is padded to the widest one's width.
+	lineW := 0
+	for _, f := range formats {
+		w, size := odWidth(f)
+		lineW = max(lineW, (width+size-1)/size*w)
+	}
+	var b strings.Builder
+	var prev []byte
+	starred := false
+	for off := 0; off < len(data); off += width {
+		row := data[off:min(off+width, len(data))]
+		if !all && prev != nil && len(row) == width && string(row) == string(prev) {
+			if !starred {
+				b.WriteString("*\n")
+				starred = true
+			}
+			continue
+		}
+		prev, starred = row, false
+		for fi, f := range formats {
+			if fi == 0 {
+				b.WriteString(addr(off))
+			} else {
+				b.WriteString(strings.Repeat(" ", len(addr(off))))
+			}
+			nw, size := odWidth(f)
+			fields := (width + size - 1) / size
+			pad := (lineW - fields*nw) / fields
+			line := 0
+			for i := 0; i < len(row); i += size {
+				var v uint64
+				for k := size - 1; k >= 0; k-- {
+					v <<= 8
+					if i+k < len(row) {
+						v |= uint64(row[i+k])
+					}
+				}
+				b.WriteString(strings.Repeat(" ", pad))
+				field := ""
+				switch f[0] {
+				case 'c':
+					field = odChar(row[i])
+				case 'a':
+					field = odNamed(row[i])
+				case 'x':
+					field = fmt.Sprintf(" %0*x", 2*size, v)
+				case 'o':
+					field = fmt.Sprintf(" %0*o", nw-1, v)
+				case 'u':
+					field = fmt.Sprintf(" %*d", nw-1, v)
+				case 'd':
+					sv := int64(v<<(64-8*size)) >> (64 - 8*size)
+					field = fmt.Sprintf(" %*d", nw-1, sv)
+				}
+				b.WriteString(field)
+				line += pad + len(field)
+			}
+			if strings.HasSuffix(f, "z") {
+				b.WriteString(strings.Repeat(" ", max(lineW-line, 0)) + "  >")
+				for _, x := range row {
+					if x >= 0x20 && x < 0x7f {
+						b.WriteByte(x)
+					} else {
+						b.WriteByte('.')
+					}
+				}
+				b.WriteString("<")
+			}
+			b.WriteString("\n")
+		}
+	}
+	if showEnd {
 		b.WriteString(addr(len(data)) + "\n")
 	}
-	c.out.WriteString(b.String())
-	return code
+	return b.String()
+}
+
+// odNamed is a byte as od -t a names it.
+func odNamed(x byte) string {
+	names := [...]string{"nul", "soh", "stx", "etx", "eot", "enq", "ack", "bel", "bs", "ht", "nl", "vt", "ff", "cr", "so", "si",
+		"dle", "dc1", "dc2", "dc3", "dc4", "nak", "syn", "etb", "can", "em", "sub", "esc", "fs", "gs", "rs", "us", "sp"}
+	x &= 0x7f
+	switch {
+	case int(x) < len(names):
+		return fmt.Sprintf(" %3s", names[x])
+	case x == 0x7f:
+		return " del"
+	}
+	return "   " + string(rune(x))
 }
 
 func odChar(x byte) string {

@@ -54,6 +54,9 @@ type outBuf struct {
 	fd      int     // 1 or 2, on the terminal
 }
 
+// written reports whether anything was written to o, kept or not.
+func (o *outBuf) written() bool { return o.b.Len() > 0 || o.dropped > 0 || o.blob != nil }
+
 func (o *outBuf) WriteString(s string) {
 	if s == "" {
 		return

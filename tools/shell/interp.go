@@ -428,8 +428,13 @@ func (s *session) stmtFg(st *syntax.Stmt, io *ioCtx) int {
 	} else if s.substStatus >= 0 {
 		code = s.substStatus
 	}
-	if rd != nil && len(rd.failed) > 0 {
-		code = 1
+	if rd != nil {
+		// What the command wrote is stored now, so that a write that
+		// failed (a full disk, /dev/full) fails the command.
+		rd.finish(s)
+		if len(rd.failed) > 0 {
+			code = 1
+		}
 	}
 	return s.afterStmt(st, code)
 }

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"path"
 	"strconv"
 	"strings"
 
@@ -16,6 +17,8 @@ type fileTarget struct {
 	path string
 	buf  *outBuf
 	app  bool
+	// full marks /dev/full: the command's first write fails (ENOSPC).
+	full bool
 }
 
 // redirs is a statement's redirections applied: the outputs the command
@@ -224,8 +227,12 @@ func (s *session) openInput(io *ioCtx, name string, cur *ioCtx) (stream, bool) {
 // may write the file. Device files have their own sinks.
 func (s *session) openOutput(io *ioCtx, rd *redirs, name string, app bool) (*outBuf, bool) {
 	switch name {
-	case "/dev/null", "/dev/zero", "/dev/full":
+	case "/dev/null", "/dev/zero":
 		return &outBuf{limit: 1}, true
+	case "/dev/full":
+		buf := &outBuf{limit: 1}
+		rd.files = append(rd.files, &fileTarget{name: name, path: name, buf: buf, full: true})
+		return buf, true
 	case "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1":
 		return io.out, true
 	case "/dev/stderr", "/dev/fd/2", "/proc/self/fd/2":
@@ -266,6 +273,13 @@ func (s *session) storeTargets(files []*fileTarget, via string, errOut *outBuf, 
 			continue
 		}
 		seen[t.path] = true
+		if t.full {
+			if t.buf.written() {
+				errOut.WriteString(s.writeErrorPrefix(via) + "write error: " + errText(vfs.ErrNoSpace) + "\n")
+				*failed = append(*failed, t.path)
+			}
+			continue
+		}
 		st := t.buf.stream()
 		dropped := t.buf.dropped
 		// Other descriptors redirected to the same file add to it.
@@ -294,6 +308,19 @@ func (s *session) storeTargets(files []*fileTarget, via string, errOut *outBuf, 
 			*failed = append(*failed, t.path)
 		}
 	}
+}
+
+// writeErrorPrefix starts the message of a write that failed: bash's own
+// prefix and the name for a builtin (bash: echo: ), the program's name for
+// others (cat: ).
+func (s *session) writeErrorPrefix(via string) string {
+	if via == "" {
+		return s.errPrefix()
+	}
+	if _, ok := builtins[via]; ok {
+		return s.errPrefix() + via + ": "
+	}
+	return path.Base(via) + ": "
 }
 
 // persistIO applies the descriptors exec set to io.

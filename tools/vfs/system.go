@@ -36,6 +36,7 @@ func (f *FS) PutSystem(files []SystemFile) error {
 	f.mu.Lock()
 	f.own()
 	defer f.mu.Unlock()
+	f.usageOK = false
 	for _, sf := range files {
 		p := Clean(sf.Path)
 		owner := sf.Owner
@@ -99,8 +100,11 @@ func (f *FS) SetSystem(p string, b Blob, mtime time.Time) {
 	}
 	base := path.Base(p)
 	if n := d.children[base]; n != nil && !n.dir {
+		f.usage += b.Size - n.blob.Size
 		n.blob, n.mtime = b, mtime
 		return
 	}
+	f.usageOK = f.usageOK && d.children[base] == nil // a directory replaced
+	f.usage += b.Size
 	d.children[base] = &node{name: base, blob: b, mode: 0o444, owner: "root", mtime: mtime}
 }

@@ -140,6 +140,11 @@ type FS struct {
 	// base is a tree this one copies before its first use (LazyClone);
 	// root is nil until then.
 	base *node
+	// usage is the bytes the tree's files take, while usageOK; writes
+	// and removals keep it current, other changes drop it (used counts
+	// again), so writing many files costs each the same.
+	usage   int64
+	usageOK bool
 }
 
 // New returns a tree holding only the root directory, owned by root. A
@@ -340,6 +345,15 @@ func (f *FS) ReadContent(p string) (string, error) {
 
 // used returns the bytes the tree's files take, plus SystemUsed.
 func (f *FS) used() int64 {
+	if !f.usageOK {
+		f.usage, f.usageOK = f.countUsage(), true
+	}
+	return f.usage + SystemUsed
+}
+
+// countUsage walks the tree for the bytes its files take, a file with
+// several names once.
+func (f *FS) countUsage() int64 {
 	var total int64
 	var seen map[*node]bool
 	var walk func(n *node)
@@ -362,7 +376,7 @@ func (f *FS) used() int64 {
 		}
 	}
 	walk(f.root)
-	return total + SystemUsed
+	return total
 }
 
 // Usage returns the disk size and the bytes in use (files plus SystemUsed).
@@ -428,6 +442,7 @@ func (f *FS) Write(p string, b Blob, opt WriteOptions) (created bool, err error)
 	if t.IsZero() {
 		t = f.now()
 	}
+	f.usage += b.Size - oldSize
 	if old != nil {
 		old.blob = b
 		old.mtime = t
@@ -539,6 +554,10 @@ func (f *FS) Remove(p string, recursive bool) ([]Info, error) {
 	n.walk(p, func(q string, m *node) {
 		if !m.dir {
 			gone = append(gone, m.info(q))
+			if m.nlink > 1 {
+				f.usageOK = false // another name may keep it
+			}
+			f.usage -= m.blob.Size
 		}
 	})
 	delete(d.children, base)
@@ -619,6 +638,9 @@ func (f *FS) Rename(oldp, newp string) error {
 		case t.dir && len(t.children) > 0:
 			return pathErr("rename", newp, ErrNotEmpty)
 		}
+	}
+	if t, ok := nd.children[nbase]; ok && !t.dir {
+		f.usageOK = false // the file replaced frees its bytes
 	}
 	delete(od.children, obase)
 	n.name = nbase
