@@ -233,10 +233,20 @@ func rawPost(t *testing.T, addr, sid, body string) {
 // post sends one JSON-RPC request and returns the response and its body.
 func post(t *testing.T, url, sid, body string) (*http.Response, string) {
 	t.Helper()
+	return postVersion(t, url, sid, "2025-06-18", body)
+}
+
+// postVersion is post with the Mcp-Protocol-Version header set to version,
+// or without it when version is "" (as clients of 2025-03-26 and earlier
+// send it).
+func postVersion(t *testing.T, url, sid, version, body string) (*http.Response, string) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+	if version != "" {
+		req.Header.Set("Mcp-Protocol-Version", version)
+	}
 	if sid != "" {
 		req.Header.Set("Mcp-Session-Id", sid)
 	}
