@@ -200,7 +200,7 @@ func TestToolsAndResultsForRevision(t *testing.T) {
 	res := &mcp.CallToolResult{Content: []mcp.Content{mcp.NewTextContent("x"), mcp.NewResourceLink("file:///a", "a", "", "")},
 		StructuredContent: map[string]any{"a": 1}}
 	for _, c := range []struct {
-		v                                         string
+		v                                      string
 		annotations, schema, icons, structured bool
 	}{
 		{"2024-11-05", false, false, false, false},
