@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/terrarium-evals/terrarium/ledger"
+	"github.com/terrarium-evals/terrarium/sandbox"
 	"github.com/terrarium-evals/terrarium/sandbox/local"
 	"github.com/terrarium-evals/terrarium/tools/scenario"
 	"github.com/terrarium-evals/terrarium/tools/server"
@@ -24,6 +25,12 @@ import (
 // newServer returns a Server for the blackmail scenario's first condition
 // on the local sandbox, and its ledger.
 func newServer(t testing.TB, cfg Config) (*Server, *ledger.DB) {
+	t.Helper()
+	return newServerOn(t, cfg, local.New(server.Options{}), zerolog.Nop())
+}
+
+// newServerOn is newServer on runtime rt, logging to log.
+func newServerOn(t testing.TB, cfg Config, rt sandbox.Runtime, log zerolog.Logger) (*Server, *ledger.DB) {
 	t.Helper()
 	sc, err := scenario.Load("blackmail")
 	if err != nil {
@@ -45,7 +52,7 @@ func newServer(t testing.TB, cfg Config) (*Server, *ledger.DB) {
 		}
 		t.Cleanup(func() { db.Close() })
 	}
-	cfg.Rendered, cfg.Runtime, cfg.DB, cfg.Log = r, local.New(server.Options{}), db, zerolog.Nop()
+	cfg.Rendered, cfg.Runtime, cfg.DB, cfg.Log = r, rt, db, log
 	s, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -37,6 +37,7 @@ type answer struct {
 		Content []struct {
 			Text string `json:"text"`
 		} `json:"content"`
+		IsError bool `json:"isError"`
 	} `json:"result"`
 	Error *struct {
 		Code    int    `json:"code"`
