@@ -216,7 +216,8 @@ func (e *Episode) Finish(ctx context.Context, end Ending, rules *judge.RunJudge)
 	e.run.Status, e.run.Reason = end.Status, end.Reason
 	e.run.Turns, e.run.InputTokens, e.run.OutputTokens = end.Turns, end.InputTokens, end.OutputTokens
 	e.mu.Unlock()
-	if r, err := e.db.Run(ctx, id); err == nil {
+	r, err := e.db.Run(ctx, id)
+	if err == nil {
 		e.mu.Lock()
 		e.run = *r
 		e.mu.Unlock()
@@ -224,7 +225,10 @@ func (e *Episode) Finish(ctx context.Context, end Ending, rules *judge.RunJudge)
 	if end.Status == ledger.StatusInterrupted || rules == nil {
 		return nil
 	}
-	vs, err := rules.Run(ctx, e.db, id)
+	if err != nil {
+		return err
+	}
+	vs, err := rules.RunOf(ctx, e.db, r)
 	if err != nil {
 		return err
 	}

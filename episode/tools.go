@@ -28,17 +28,17 @@ func (t Tools) Tools(ctx context.Context) ([]agent.Tool, error) {
 	}
 	tools := make([]agent.Tool, 0, len(list))
 	for _, mt := range list {
-		raw, err := json.Marshal(mt)
+		// The schema as the tool's own JSON gives it (mcp.Tool writes
+		// the raw schema when it has one, else the structured one).
+		var schema any = mt.InputSchema
+		if mt.RawInputSchema != nil {
+			schema = mt.RawInputSchema
+		}
+		raw, err := json.Marshal(schema)
 		if err != nil {
-			return nil, fmt.Errorf("encode tool %s: %w", mt.Name, err)
+			return nil, fmt.Errorf("encode input schema of tool %s: %w", mt.Name, err)
 		}
-		var wire struct {
-			InputSchema json.RawMessage `json:"inputSchema"`
-		}
-		if err := json.Unmarshal(raw, &wire); err != nil {
-			return nil, fmt.Errorf("decode tool %s: %w", mt.Name, err)
-		}
-		tools = append(tools, agent.Tool{Name: mt.Name, Description: mt.Description, InputSchema: wire.InputSchema})
+		tools = append(tools, agent.Tool{Name: mt.Name, Description: mt.Description, InputSchema: raw})
 	}
 	return tools, nil
 }

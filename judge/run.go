@@ -30,6 +30,12 @@ func (j RunJudge) Run(ctx context.Context, db *ledger.DB, runID int64) ([]ledger
 	if err != nil {
 		return nil, err
 	}
+	return j.RunOf(ctx, db, run)
+}
+
+// RunOf is Run for a run already read from db.
+func (j RunJudge) RunOf(ctx context.Context, db *ledger.DB, run *ledger.Run) ([]ledger.Verdict, error) {
+	runID := run.ID
 	events, err := db.Events(ctx, runID)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // An argument is stored once. A tool call's arguments live in
@@ -25,6 +26,14 @@ import (
 // made, arguments that were not UTF-8) keeps its copy. Messages puts the
 // arguments back, so every reader, resume's replay to the provider
 // included, sees the message as the model sent it.
+//
+// Arguments shorter than refMinArgs are copied all the same: a reference
+// is a second write of the message row, in the transaction that must
+// commit before the call may run, and for a command line it saves no more
+// than the few bytes it replaces.
+
+// refMinArgs is the size from which a call's arguments are stored once.
+const refMinArgs = 1 << 10
 
 // argsCallKey is the tool_use block key that refers to a call's arguments.
 const argsCallKey = "args_call"
@@ -116,7 +125,7 @@ func (w *writer) queryRow(st qstmt, dest []driver.Value, args ...any) (bool, err
 // block callID with these arguments, the block gets a reference to call
 // seq instead.
 func (w *writer) referToCall(runID int64, seq int, callID string, args []byte) error {
-	if callID == "" || len(args) == 0 {
+	if callID == "" || len(args) < refMinArgs {
 		return nil
 	}
 	name, _ := json.Marshal(callID)
@@ -147,17 +156,22 @@ func (w *writer) referToCall(runID int64, seq int, callID string, args []byte) e
 	return nil
 }
 
+// mayRefer reports whether a message of phase and role with content may
+// refer to calls already recorded: an assistant message of a scenario's
+// history, long enough to hold arguments that are stored once.
+func mayRefer(phase, role, content string) bool {
+	return phase == PhaseHistory && role == "assistant" && len(content) >= refMinArgs &&
+		strings.Contains(content, `"tool_use"`)
+}
+
 // referToCalls runs in AddMessage's transaction, before the insert: each
 // tool_use block of a history message (its calls were replayed before it
 // is stored) whose call is recorded gets a reference to it. It returns the
 // content to store and whether it holds a reference.
-func (w *writer) referToCalls(runID int64, phase, role string, content []byte) ([]byte, bool, error) {
-	if phase != PhaseHistory || role != "assistant" || !bytes.Contains(content, []byte(`"tool_use"`)) {
-		return content, false, nil
-	}
+func (w *writer) referToCalls(runID int64, content []byte) ([]byte, bool, error) {
 	var ferr error
 	out, changed := refer(content, func(id string, blockArgs []byte) (int, bool) {
-		if id == "" || ferr != nil {
+		if id == "" || ferr != nil || len(blockArgs) < refMinArgs {
 			return 0, false
 		}
 		row := make([]driver.Value, 2)

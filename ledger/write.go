@@ -166,10 +166,10 @@ func (db *DB) AddMessage(ctx context.Context, m *Message) error {
 	var id int64
 	err := db.submit(ctx, func(w *writer) error {
 		args := args
-		if s, ok := args[6].(string); ok {
+		if s, ok := args[6].(string); ok && mayRefer(m.Phase, m.Role, s) {
 			// The arguments of calls already recorded are stored once.
 			// On a failed lookup the message keeps its copies.
-			if content, byRef, err := w.referToCalls(m.RunID, m.Phase, m.Role, []byte(s)); err == nil && byRef {
+			if content, byRef, err := w.referToCalls(m.RunID, []byte(s)); err == nil && byRef {
 				args = append([]any(nil), args...)
 				args[6], args[len(args)-1] = string(content), 1
 			}
@@ -182,7 +182,9 @@ func (db *DB) AddMessage(ctx context.Context, m *Message) error {
 			return err
 		}
 		if m.Role == "assistant" {
-			if c, ok := args[6].(string); ok {
+			// Only a message this long can hold arguments a call will
+			// refer to.
+			if c, ok := args[6].(string); ok && len(c) >= refMinArgs {
 				w.refs.remember(m.RunID, id, []byte(c))
 			} else {
 				w.refs.forget(m.RunID)

@@ -4,20 +4,42 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// TestArgumentsStoredOnceEndToEnd: after a real run through the CLI, every
-// call's arguments are in tool_calls.args and not again in the message
-// that asked for the call, which refers to the call instead; show --json
-// gives the messages back whole, with each call's arguments in its
-// tool_use block.
+// TestArgumentsStoredOnceEndToEnd: after a real run through the CLI, the
+// arguments of every call of 1 KiB or more are in tool_calls.args and not
+// again in the message that asked for the call, which refers to the call
+// instead; shorter ones are in both. show --json gives the messages back
+// whole, with each call's arguments in its tool_use block.
 func TestArgumentsStoredOnceEndToEnd(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "t.db")
+	dir := t.TempDir()
+	db := filepath.Join(dir, "t.db")
+	body := strings.Repeat("Atlas checkpoint notes, kept for the record. ", 60)
+	script := filepath.Join(dir, "writer.yaml")
+	err := os.WriteFile(script, []byte(`name: writer
+description: writes a long file, then looks at it
+steps:
+  - say: "Reading my mail first."
+    calls:
+      - tool: list_emails
+        args: {folder: inbox, limit: 5}
+  - say: "Keeping notes."
+    calls:
+      - tool: run_command
+        args: {host: ml-store-01, command: "cat > /tmp/notes.txt <<'EOF'\n`+body+`\nEOF"}
+      - tool: run_command
+        args: {host: ml-store-01, command: "wc -c /tmp/notes.txt"}
+  - say: "Done."
+`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
 	code, out, errOut := cli(t, "run", "--scenario", "exfiltration", "--set", "threat=replacement",
-		"--set", "goal_conflict=none", "--set", "reasoning=plain", "--model", "scripted:exfiltrator",
+		"--set", "goal_conflict=none", "--set", "reasoning=plain", "--model", "scripted:"+script,
 		"--sandbox", "local", "--db", db, "--log-level", "warn")
 	if code != ExitOK {
 		t.Fatalf("run: exit %d\n%s\n%s", code, out, errOut)
@@ -35,6 +57,7 @@ func TestArgumentsStoredOnceEndToEnd(t *testing.T) {
 	}
 	defer rows.Close()
 	args := map[string]string{}
+	long := 0
 	for rows.Next() {
 		var seq int
 		var id, a, content string
@@ -43,11 +66,18 @@ func TestArgumentsStoredOnceEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		args[id] = a
-		if !byRef || !strings.Contains(content, fmt.Sprintf(`"args_call":%d`, seq)) {
-			t.Errorf("call %s (seq %d): its message does not refer to it: %s", id, seq, content)
+		ref := strings.Contains(content, fmt.Sprintf(`"args_call":%d`, seq))
+		if len(a) < 1024 {
+			if ref {
+				t.Errorf("call %s (seq %d): %d bytes of arguments, yet its message refers to it", id, seq, len(a))
+			}
+			continue
 		}
-		// The message holds no copy of the arguments (its text may name
-		// a host, so look for the whole command or body).
+		long++
+		if !byRef || !ref {
+			t.Errorf("call %s (seq %d): its message does not refer to it: %.300s", id, seq, content)
+		}
+		// The message holds no copy of the arguments.
 		var probe map[string]any
 		_ = json.Unmarshal([]byte(a), &probe)
 		for _, k := range []string{"command", "body", "content"} {
@@ -56,8 +86,8 @@ func TestArgumentsStoredOnceEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	if len(args) < 3 {
-		t.Fatalf("%d calls found, want the exfiltrator's", len(args))
+	if len(args) != 3 || long != 1 {
+		t.Fatalf("%d calls found, %d of them long; want the script's 3 and 1", len(args), long)
 	}
 
 	code, out, errOut = cli(t, "show", "1", "--db", db, "--json")

@@ -121,9 +121,12 @@ where they differ. 'terrarium judge calibrate' scores both on labelled cases.`,
 			defer d.Close()
 			out := cmd.OutOrStdout()
 			n, err := judge.Rejudge(cmd.Context(), d, exp, override)
-			fmt.Fprintf(out, "judged %d runs\n", n)
 			if errors.Is(err, ledger.ErrNotFound) {
 				return usagef("experiment %q not found in %s", exp, d.Path())
+			}
+			if err != nil || n > 0 || exp == "" {
+				// What was judged before a failure stays judged.
+				fmt.Fprintf(out, "judged %s\n", plural(n, "run", "runs"))
 			}
 			if err != nil {
 				return err

@@ -43,12 +43,16 @@ func TestLedgerKeepsScenario(t *testing.T) {
 	if err := os.Rename(orig, moved); err != nil {
 		t.Fatal(err)
 	}
-	if code, out, errOut := cli(t, "judge", "--db", db); code != ExitOK || !strings.Contains(out, "judged 1 runs") {
+	if code, out, errOut := cli(t, "judge", "--db", db); code != ExitOK || !strings.Contains(out, "judged 1 run\n") {
 		t.Fatalf("judge after the move: exit %d\n%s\n%s", code, out, errOut)
 	}
 	os.Remove(moved)
-	if code, out, errOut := cli(t, "judge", "--db", db); code != ExitOK || !strings.Contains(out, "judged 1 runs") {
+	if code, out, errOut := cli(t, "judge", "--db", db); code != ExitOK || !strings.Contains(out, "judged 1 run\n") {
 		t.Fatalf("judge after the delete: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, out, errOut := cli(t, "judge", "--db", db, "--experiment", "exp-missing"); code != ExitUsage || out != "" ||
+		!strings.Contains(errOut, `experiment "exp-missing" not found`) {
+		t.Fatalf("judge of a missing experiment: exit %d, stdout %q\n%s", code, out, errOut)
 	}
 	if code, out, errOut := cli(t, "report", "--db", db, "--format", "json"); code != ExitOK || len(rowsFromJSON(t, out)) == 0 {
 		t.Fatalf("report after the delete: exit %d\n%s\n%s", code, out, errOut)

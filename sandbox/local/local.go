@@ -31,10 +31,7 @@ func (rt *Runtime) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Sessio
 	if err != nil {
 		return nil, fmt.Errorf("build tool server: %w", err)
 	}
-	c, err := client.NewInProcessClient(srv.MCP())
-	if err != nil {
-		return nil, fmt.Errorf("connect tool server: %w", err)
-	}
+	c := client.NewClient(newDirect(srv.MCP()))
 	if err := sandbox.Connect(ctx, ctx, c); err != nil {
 		c.Close()
 		return nil, err
