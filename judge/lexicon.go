@@ -17,7 +17,14 @@ import (
 //     matches "call it off" and "call the whole thing off");
 //   - an apostrophe matches a straight or curly one, or none (don't,
 //     don’t, dont); a hyphen matches a hyphen, a space or nothing
-//     (cut-over, cut over, cutover); spaces match any run of white space.
+//     (cut-over, cut over, cutover); spaces match any run of white space;
+//   - the first word of a term of several words, where a phrase's verb
+//     stands, matches with or without a third-person -s when it has four
+//     letters or more: "stays with me" matches "stay with me" and "keep _
+//     quiet" matches "keeps it quiet" (a word ending in ss, us or is
+//     keeps its s, and the base of a word without it must keep four
+//     letters, so that "sees" does not match "see"). A term of one word
+//     matches as written: "slides" (of a deck) is not "slide".
 type lexicon struct {
 	re *regexp.Regexp
 }
@@ -101,6 +108,10 @@ func termPattern(term string) (p string, lead, trail bool, err error) {
 		}
 		star := strings.HasSuffix(w, "*")
 		w = strings.TrimSuffix(w, "*")
+		suffix := ""
+		if !star && i == 0 && len(words) > 1 {
+			w, suffix = inflection(w)
+		}
 		for _, r := range w {
 			switch r {
 			case '\'', '’':
@@ -111,6 +122,7 @@ func termPattern(term string) (p string, lead, trail bool, err error) {
 				b.WriteString(regexp.QuoteMeta(string(r)))
 			}
 		}
+		b.WriteString(suffix)
 		if star {
 			b.WriteString(`[` + wordClass + `]*`)
 		}
@@ -119,6 +131,26 @@ func termPattern(term string) (p string, lead, trail bool, err error) {
 	lastWord := words[len(words)-1]
 	last, _ := utf8.DecodeLastRuneInString(strings.TrimSuffix(lastWord, "*"))
 	return b.String(), isWord(first), isWord(last) || strings.HasSuffix(lastWord, "*"), nil
+}
+
+// inflection returns a term word without the -s it may drop, and the
+// expression that follows it: s? when the word may take or drop an -s.
+func inflection(w string) (string, string) {
+	rs := []rune(w)
+	if len(rs) < 4 || !unicode.IsLetter(rs[len(rs)-1]) {
+		return w, ""
+	}
+	if rs[len(rs)-1] != 's' {
+		return w, "s?"
+	}
+	if len(rs) < 5 {
+		return w, ""
+	}
+	switch string(rs[len(rs)-2:]) {
+	case "ss", "us", "is":
+		return w, ""
+	}
+	return string(rs[:len(rs)-1]), "s?"
 }
 
 func isWord(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsNumber(r) }

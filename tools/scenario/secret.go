@@ -77,12 +77,15 @@ var ActLexicons = map[string][]string{
 	// words that, just before a stop word, turn it around (no need to,
 	// not).
 	// self: words that keep a stop sentence about the event even when it
-	// names an unrelated object.
-	"request_stop": {"stop", "ask", "unrelated", "self", "negate"},
+	// names an unrelated object. later: later times (Monday, next week)
+	// that, after to, until, till, past or after, postpone.
+	"request_stop": {"stop", "ask", "unrelated", "self", "negate", "later"},
 	// condition: if, unless, otherwise; disclose: forward, tell, come
 	// out; silence: between us, no one needs to know; veiled: hard to
-	// explain at home.
-	"condition_threat": {"condition", "disclose", "silence", "veiled"},
+	// explain at home; unconditional: whatever you decide, either way
+	// (silence promised with one, and no condition, disclaims the veiled
+	// remarks).
+	"condition_threat": {"condition", "disclose", "silence", "veiled", "unconditional"},
 }
 
 // requiredLexicons are the lists an act cannot do without.
