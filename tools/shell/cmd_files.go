@@ -195,7 +195,7 @@ func (c *call) lsPrint(ents []lsEntry, fl flags, total bool) {
 		size := sizeField(e.in, fl.has("h"))
 		owner, group := e.in.Owner, e.in.Group
 		if fl.has("n") {
-			owner, group = strconv.Itoa(uidOf(owner, c.s.h.user)), strconv.Itoa(gidOf(group, c.s.h.user))
+			owner, group = strconv.Itoa(c.s.h.uidOf(owner)), strconv.Itoa(c.s.h.gidOf(group))
 		}
 		rows[i] = [5]string{modeString(e.in.Mode, e.in.Dir), links, owner, group, size}
 		for k := 1; k < 5; k++ {
@@ -879,51 +879,6 @@ func cmdChmod(c *call) int {
 				continue
 			}
 			c.s.send(world.ModeChanged, map[string]any{"host": c.s.h.name, "path": in.Path, "mode": fmt.Sprintf("%04o", uint32(m.Perm()))})
-		}
-	}
-	return code
-}
-
-func cmdChown(c *call) int {
-	var rest []string
-	rec := false
-	for _, a := range c.args {
-		switch a {
-		case "-R", "--recursive":
-			rec = true
-		case "-v", "-f", "-c", "-h":
-		default:
-			rest = append(rest, a)
-		}
-	}
-	if len(rest) < 2 {
-		return c.badFlag("missing operand", 1)
-	}
-	owner, _, _ := strings.Cut(rest[0], ":")
-	code := 0
-	for _, op := range rest[1:] {
-		p := c.s.abs(op)
-		if _, err := c.s.h.fs.Stat(p); err != nil {
-			c.errorf("cannot access %s: %s", quoteName(op), errText(err))
-			code = 1
-			continue
-		}
-		if c.s.user != "root" {
-			c.errorf("changing ownership of %s: Operation not permitted", quoteName(op))
-			code = 1
-			continue
-		}
-		if owner == "" {
-			continue
-		}
-		var paths []string
-		if rec {
-			_ = c.s.h.fs.Walk(p, func(in vfs.Info) { paths = append(paths, in.Path) })
-		} else {
-			paths = []string{p}
-		}
-		for _, q := range paths {
-			_ = c.s.h.fs.Chown(q, owner)
 		}
 	}
 	return code

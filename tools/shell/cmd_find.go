@@ -172,12 +172,44 @@ func (p *findParser) parsePrimary() *findNode {
 			p.minDepth = n
 		}
 		return &findNode{op: "-true"}
-	case "-name", "-iname", "-path", "-wholename", "-ipath", "-iwholename", "-regex", "-iregex", "-user", "-group", "-lname", "-fstype":
+	case "-name", "-iname", "-path", "-wholename", "-ipath", "-iwholename", "-regex", "-iregex", "-lname", "-fstype":
 		v, ok := p.value(t)
 		if !ok {
 			return &findNode{op: "-true"}
 		}
 		return &findNode{op: t, arg: v}
+	case "-user", "-group", "-uid", "-gid":
+		// A name the host's accounts lack, or an id, as GNU find takes them.
+		v, ok := p.value(t)
+		if !ok {
+			return &findNode{op: "-true"}
+		}
+		acc := p.c.s.h.fs.Accounts()
+		id, err := strconv.Atoi(v)
+		switch {
+		case t == "-uid" || t == "-gid":
+			if err != nil || id < 0 {
+				return p.fail("invalid argument `%s' to `%s'", v, t)
+			}
+		case err == nil && id >= 0:
+		case t == "-user":
+			a, ok := acc.User(v)
+			if !ok {
+				return p.fail("%s is not the name of a known user", trQuote(v))
+			}
+			id = a.UID
+		default:
+			g, ok := acc.GroupID(v)
+			if !ok {
+				return p.fail("%s is not the name of an existing group", trQuote(v))
+			}
+			id = g
+		}
+		op := "-uid"
+		if t == "-group" || t == "-gid" {
+			op = "-gid"
+		}
+		return &findNode{op: op, arg: strconv.Itoa(id)}
 	case "-type", "-xtype":
 		v, ok := p.value(t)
 		if !ok {
@@ -325,12 +357,20 @@ func (c *call) findEval(n *findNode, v *findVisit, code *int) bool {
 			in = c.findOther(v)
 		}
 		return slices.Contains(strings.Split(n.arg, ","), typeChar(in))
-	case "-user":
-		return v.in.Owner == n.arg
-	case "-group":
-		return v.in.Group == n.arg
-	case "-nouser", "-nogroup":
-		return false
+	case "-uid":
+		return strconv.Itoa(c.s.h.uidOf(v.in.Owner)) == n.arg
+	case "-gid":
+		return strconv.Itoa(c.s.h.gidOf(v.in.Group)) == n.arg
+	case "-nouser":
+		_, known := c.s.h.fs.Accounts().User(v.in.Owner)
+		return !known
+	case "-nogroup":
+		acc := c.s.h.fs.Accounts()
+		_, known := acc.GroupID(v.in.Group)
+		if _, user := acc.User(v.in.Group); user {
+			known = true // a user's own group
+		}
+		return !known
 	case "-lname":
 		ok, _ := path.Match(n.arg, v.in.Link)
 		return isLink(v.in) && ok
@@ -525,9 +565,9 @@ func (c *call) findPrintf(f string, v *findVisit) string {
 		case 'g':
 			s = v.in.Group
 		case 'U':
-			s = strconv.Itoa(uidOf(v.in.Owner, c.s.h.user))
+			s = strconv.Itoa(c.s.h.uidOf(v.in.Owner))
 		case 'G':
-			s = strconv.Itoa(gidOf(v.in.Group, c.s.h.user))
+			s = strconv.Itoa(c.s.h.gidOf(v.in.Group))
 		case 'y':
 			s = typeChar(v.in)
 		case 'Y':

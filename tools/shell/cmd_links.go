@@ -409,16 +409,6 @@ func diskBlocks(in vfs.Info) int64 {
 	return blocks(in.Size, in.Dir)
 }
 
-// gidOf is the group id of a group name, as the host's /etc/group has it.
-func gidOf(group, hostUser string) int {
-	for _, g := range systemGroups {
-		if g.name == group {
-			return g.gid
-		}
-	}
-	return uidOf(group, hostUser)
-}
-
 // statFormat is GNU stat's default output, in its own directives.
 const (
 	statHead   = "  File: %N\n  Size: %-10s\tBlocks: %-10b IO Block: %-6o %F\n"
@@ -543,9 +533,9 @@ func (c *call) statExpand(f, op string, in vfs.Info, quote bool) string {
 		case 'G':
 			s, num = in.Group, false
 		case 'u':
-			s = strconv.Itoa(uidOf(in.Owner, c.s.h.user))
+			s = strconv.Itoa(c.s.h.uidOf(in.Owner))
 		case 'g':
-			s = strconv.Itoa(gidOf(in.Group, c.s.h.user))
+			s = strconv.Itoa(c.s.h.gidOf(in.Group))
 		case 'h':
 			s = strconv.Itoa(max(in.Nlink, 1))
 		case 'i':

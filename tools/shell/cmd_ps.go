@@ -22,7 +22,7 @@ var psColumns = map[string]psColumn{
 	"ppid":    {"PPID", true, func(c *call, r procRow) string { return strconv.Itoa(r.ppid) }},
 	"user":    {"USER", false, func(c *call, r procRow) string { return psUser(r.user) }},
 	"euser":   {"EUSER", false, func(c *call, r procRow) string { return psUser(r.user) }},
-	"uid":     {"UID", true, func(c *call, r procRow) string { return strconv.Itoa(uidOf(r.user, c.s.h.user)) }},
+	"uid":     {"UID", true, func(c *call, r procRow) string { return strconv.Itoa(c.s.h.uidOf(r.user)) }},
 	"comm":    {"COMMAND", false, func(c *call, r procRow) string { return psComm(r.command) }},
 	"ucmd":    {"CMD", false, func(c *call, r procRow) string { return psComm(r.command) }},
 	"cmd":     {"CMD", false, func(c *call, r procRow) string { return r.command }},

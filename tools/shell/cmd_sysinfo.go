@@ -54,20 +54,13 @@ type account struct {
 // accounts reads /etc/passwd; without one, root and the host's user.
 func (s *session) accounts() []account {
 	var out []account
-	for _, l := range splitLines(s.sysText("/etc/passwd")) {
-		f := strings.Split(l, ":")
-		if len(f) < 7 {
-			continue
-		}
-		uid, _ := strconv.Atoi(f[2])
-		gid, _ := strconv.Atoi(f[3])
-		out = append(out, account{name: f[0], uid: uid, gid: gid, gecos: f[4], home: f[5], shell: f[6]})
+	for _, a := range s.h.fs.Accounts().Users() {
+		out = append(out, account{name: a.Name, uid: a.UID, gid: a.GID, gecos: a.Gecos, home: a.Home, shell: a.Shell})
 	}
 	if len(out) == 0 {
 		out = append(out, account{name: "root", home: "/root", shell: "/bin/bash", gecos: "root"})
 		if s.h.user != "root" {
-			uid := uidOf(s.h.user, s.h.user)
-			out = append(out, account{name: s.h.user, uid: uid, gid: uid, home: homeOf(s.h.user), shell: "/bin/bash"})
+			out = append(out, account{name: s.h.user, uid: 1000, gid: 1000, home: homeOf(s.h.user), shell: "/bin/bash"})
 		}
 	}
 	return out
@@ -81,47 +74,23 @@ type group struct {
 
 func (s *session) groupList() []group {
 	var out []group
-	for _, l := range splitLines(s.sysText("/etc/group")) {
-		f := strings.Split(l, ":")
-		if len(f) < 4 {
-			continue
-		}
-		gid, _ := strconv.Atoi(f[2])
-		g := group{name: f[0], gid: gid}
-		if f[3] != "" {
-			g.members = strings.Split(f[3], ",")
-		}
-		out = append(out, g)
+	for _, g := range s.h.fs.Accounts().AllGroups() {
+		out = append(out, group{name: g.Name, gid: g.GID, members: g.Members})
 	}
 	return out
 }
 
 // userGroups is the primary group and the supplementary groups of user.
 func (s *session) userGroups(user string) []group {
-	var acct *account
-	for _, a := range s.accounts() {
-		if a.name == user {
-			a := a
-			acct = &a
-			break
-		}
-	}
-	gs := s.groupList()
 	var out []group
-	if acct != nil {
-		for _, g := range gs {
-			if g.gid == acct.gid {
-				out = append(out, g)
-			}
-		}
-		if len(out) == 0 {
-			out = append(out, group{name: user, gid: acct.gid})
-		}
+	for _, g := range s.h.fs.Accounts().Groups(user) {
+		out = append(out, group{name: g.Name, gid: g.GID, members: g.Members})
 	}
-	for _, g := range gs {
-		for _, m := range g.members {
-			if m == user && (len(out) == 0 || g.gid != out[0].gid) {
-				out = append(out, g)
+	if len(out) == 0 && (user == "root" || user == s.h.user) {
+		// A host without /etc/passwd: the fallback accounts' own groups.
+		for _, a := range s.accounts() {
+			if a.name == user {
+				out = append(out, group{name: user, gid: a.gid})
 			}
 		}
 	}

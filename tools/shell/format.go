@@ -105,18 +105,41 @@ func lsTime(t, now time.Time) string {
 	return t.Format("Jan _2 15:04")
 }
 
-// uidOf maps a user name to a stable numeric id.
-func uidOf(user, hostUser string) int {
+// uidOf is the id of user on h, as the host's /etc/passwd has it. A name
+// it lacks (a file owner from a spec the host has no account for) gets a
+// stable id of its own.
+func (h *host) uidOf(user string) int {
+	if a, ok := h.fs.Accounts().User(user); ok {
+		return a.UID
+	}
 	switch user {
 	case "root":
 		return 0
-	case hostUser:
+	case h.user:
 		return 1000
 	case "nobody":
 		return 65534
 	}
+	return unknownID(user)
+}
+
+// gidOf is the id of group on h, as the host's /etc/group has it; a
+// user's own group that it lacks is the user's primary group.
+func (h *host) gidOf(group string) int {
+	acc := h.fs.Accounts()
+	if g, ok := acc.GroupID(group); ok {
+		return g
+	}
+	if a, ok := acc.User(group); ok {
+		return a.GID
+	}
+	return h.uidOf(group)
+}
+
+// unknownID is a stable id for a name no account file holds.
+func unknownID(name string) int {
 	h := fnv.New32a()
-	h.Write([]byte(user))
+	h.Write([]byte(name))
 	return 1001 + int(h.Sum32()%900)
 }
 

@@ -202,7 +202,7 @@ func (n *Network) newSession(h *host, user string, emit world.Emitter, depth int
 	for k, v := range map[string]string{
 		"IFS": " \t\n", "OPTIND": "1", "PS4": "+ ", "PS1": `\u@\h:\w\$ `, "PS2": "> ",
 		"BASH": "/bin/bash", "BASH_VERSION": bashVersion, "HOSTTYPE": "x86_64", "OSTYPE": "linux-gnu",
-		"MACHTYPE": "x86_64-pc-linux-gnu", "UID": strconv.Itoa(uidOf(user, h.user)), "EUID": strconv.Itoa(uidOf(user, h.user)),
+		"MACHTYPE": "x86_64-pc-linux-gnu", "UID": strconv.Itoa(h.uidOf(user)), "EUID": strconv.Itoa(h.uidOf(user)),
 		"HISTFILE": home + "/.bash_history", "HISTSIZE": "500", "TERM": "xterm-256color",
 	} {
 		s.vars[k] = expand.Variable{Set: true, Kind: expand.String, Str: v}

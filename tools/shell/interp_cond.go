@@ -189,7 +189,9 @@ func (s *session) unaryTest(op, arg string) (bool, string) {
 	case "-O":
 		return exists && in.Owner == s.user, ""
 	case "-G":
-		return exists && in.Group == s.user, ""
+		// Owned by the user's effective group: its primary one.
+		gs := s.h.fs.Accounts().Groups(s.user)
+		return exists && len(gs) > 0 && s.h.gidOf(in.Group) == gs[0].GID || exists && len(gs) == 0 && in.Group == s.user, ""
 	case "-k":
 		return exists && in.Mode&fs.ModeSticky != 0, ""
 	case "-g":

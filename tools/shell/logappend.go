@@ -106,7 +106,7 @@ func (n *Network) logLogin(h, from *host, user string, pid int, now time.Time) {
 	fmt.Fprintf(f, "%s\x00%s\x00%d", h.name, from.name, now.UnixNano())
 	port := 32768 + int(f.Sum32()%28232) // Linux's ephemeral ports
 	ip := from.prof.ip
-	uid := uidOf(user, h.user)
+	uid := h.uidOf(user)
 	h.logs.sessions++
 	if h.logs.sessions == 1 {
 		h.logs.sessions = 200 + int(f.Sum32()%3000)
@@ -142,7 +142,7 @@ func (s *session) logSudo(target string, args []string) {
 	}
 	h := s.h
 	h.logf("auth.log", now, "sudo: %8s : TTY=pts/0 ; PWD=%s ; USER=%s ; COMMAND=%s", s.user, s.cwd, target, cmd)
-	h.logf("auth.log", now, "sudo: pam_unix(sudo:session): session opened for user %s(uid=%d) by %s(uid=%d)", target, uidOf(target, h.user), s.user, uidOf(s.user, h.user))
+	h.logf("auth.log", now, "sudo: pam_unix(sudo:session): session opened for user %s(uid=%d) by %s(uid=%d)", target, h.uidOf(target), s.user, h.uidOf(s.user))
 	h.logf("auth.log", now, "sudo: pam_unix(sudo:session): session closed for user %s", target)
 }
 

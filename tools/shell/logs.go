@@ -146,13 +146,16 @@ func logTree(h *host, p *profile, ep epochs, now time.Time, all map[string]*prof
 		for _, l := range b.lines[name] {
 			fmt.Fprintf(&text, "%s %s %s\n", syslogStamp(l.t), b.host, l.text)
 		}
-		var mode fs.FileMode = 0o644 // root:adm 0640 on Debian; the login user is in adm
-		owner := "root"
+		// rsyslog's files are root:adm 0640 on Debian: the members of adm
+		// (the login user among them) read them, others cannot.
+		var mode fs.FileMode = 0o640
+		owner, group := "root", "adm"
 		f.file("/var/log/"+name, text.String(), mode, owner, last(name))
+		f.list[len(f.list)-1].Group = group
 		// Last week's file and older compressed ones.
-		f.list = append(f.list, vfs.SystemFile{Path: "/var/log/" + name + ".1", Blob: vfs.Declared(int64(40_000+r.IntN(400_000)), "", h.name+name+"1"), Mode: mode, Owner: owner, ModTime: rot.Add(-time.Duration(r.IntN(600)) * time.Second)})
+		f.list = append(f.list, vfs.SystemFile{Path: "/var/log/" + name + ".1", Blob: vfs.Declared(int64(40_000+r.IntN(400_000)), "", h.name+name+"1"), Mode: mode, Owner: owner, Group: group, ModTime: rot.Add(-time.Duration(r.IntN(600)) * time.Second)})
 		for k := 2; k <= 4; k++ {
-			f.list = append(f.list, vfs.SystemFile{Path: fmt.Sprintf("/var/log/%s.%d.gz", name, k), Blob: vfs.Declared(int64(4_000+r.IntN(40_000)), "", fmt.Sprint(h.name, name, k)), Mode: mode, Owner: owner, ModTime: rot.AddDate(0, 0, -7*(k-1)).Add(-time.Duration(r.IntN(600)) * time.Second)})
+			f.list = append(f.list, vfs.SystemFile{Path: fmt.Sprintf("/var/log/%s.%d.gz", name, k), Blob: vfs.Declared(int64(4_000+r.IntN(40_000)), "", fmt.Sprint(h.name, name, k)), Mode: mode, Owner: owner, Group: group, ModTime: rot.AddDate(0, 0, -7*(k-1)).Add(-time.Duration(r.IntN(600)) * time.Second)})
 		}
 	}
 
@@ -195,12 +198,14 @@ func logTree(h *host, p *profile, ep epochs, now time.Time, all map[string]*prof
 	f.file("/var/log/apt/history.log", hist.String(), 0o644, "root", t)
 	f.file("/var/log/alternatives.log", "", 0o644, "root", ep.installed.In(loc))
 	f.dir("/var/log/journal", 0o2755, "root", ep.installed.In(loc))
+	f.list[len(f.list)-1].Group = "systemd-journal"
 	f.dir("/var/log/journal/"+p.machineID, 0o2755, "root", boot)
+	f.list[len(f.list)-1].Group = "systemd-journal"
 	f.list = append(f.list,
-		vfs.SystemFile{Path: "/var/log/journal/" + p.machineID + "/system.journal", Blob: vfs.Declared(int64(8<<20)*int64(1+r.IntN(8)), "", h.name+"journal"), Mode: 0o640, ModTime: now.Add(-time.Duration(r.IntN(50)) * time.Second).Truncate(time.Second)},
-		vfs.SystemFile{Path: "/var/log/wtmp", Blob: vfs.Declared(int64(384*(20+r.IntN(200))), "", h.name+"wtmp"), Mode: 0o664, ModTime: last("auth.log")},
-		vfs.SystemFile{Path: "/var/log/btmp", Blob: vfs.Declared(0, "", h.name+"btmp"), Mode: 0o660, ModTime: rot},
-		vfs.SystemFile{Path: "/var/log/lastlog", Blob: vfs.Declared(292_292, "", h.name+"lastlog"), Mode: 0o664, ModTime: last("auth.log")},
+		vfs.SystemFile{Path: "/var/log/journal/" + p.machineID + "/system.journal", Blob: vfs.Declared(int64(8<<20)*int64(1+r.IntN(8)), "", h.name+"journal"), Mode: 0o640, Group: "systemd-journal", ModTime: now.Add(-time.Duration(r.IntN(50)) * time.Second).Truncate(time.Second)},
+		vfs.SystemFile{Path: "/var/log/wtmp", Blob: vfs.Declared(int64(384*(20+r.IntN(200))), "", h.name+"wtmp"), Mode: 0o664, Group: "utmp", ModTime: last("auth.log")},
+		vfs.SystemFile{Path: "/var/log/btmp", Blob: vfs.Declared(0, "", h.name+"btmp"), Mode: 0o660, Group: "utmp", ModTime: rot},
+		vfs.SystemFile{Path: "/var/log/lastlog", Blob: vfs.Declared(292_292, "", h.name+"lastlog"), Mode: 0o664, Group: "utmp", ModTime: last("auth.log")},
 		vfs.SystemFile{Path: "/var/log/faillog", Blob: vfs.Declared(32_032, "", h.name+"faillog"), Mode: 0o644, ModTime: ep.installed.In(loc)},
 	)
 	return f.list

@@ -145,6 +145,8 @@ type FS struct {
 	// again), so writing many files costs each the same.
 	usage   int64
 	usageOK bool
+	// accts is the last reading of /etc/passwd and /etc/group.
+	accts *Accounts
 }
 
 // New returns a tree holding only the root directory, owned by root. A
@@ -687,8 +689,10 @@ const (
 
 // Check reports whether user may act on p with want: every existing
 // directory on the way must grant search (x), and p itself, when it exists,
-// must grant want; symbolic links are followed first. There are no groups: the owner's bits apply to the owner
-// and the others' bits to everyone else. root may do anything. It returns
+// must grant want; symbolic links are followed first. As in Linux, the
+// owner's bits apply to the owner, the group's bits to the members of the
+// file's group (by the tree's /etc/passwd and /etc/group), and the others'
+// bits to everyone else. root may do anything. It returns
 // nil or an error wrapping fs.ErrPermission; a missing p is not an error
 // here.
 func (f *FS) Check(p, user string, want Access) error {
@@ -705,7 +709,7 @@ func (f *FS) Check(p, user string, want Access) error {
 		if !n.dir {
 			return nil
 		}
-		if !allowed(n, user, Exec) {
+		if !f.allowed(n, user, Exec) {
 			return pathErr("access", "/"+strings.Join(parts[:i], "/"), fs.ErrPermission)
 		}
 		c, ok := n.children[part]
@@ -714,16 +718,26 @@ func (f *FS) Check(p, user string, want Access) error {
 		}
 		n = c
 	}
-	if !allowed(n, user, want) {
+	if !f.allowed(n, user, want) {
 		return pathErr("access", p, fs.ErrPermission)
 	}
 	return nil
 }
 
-func allowed(n *node, user string, want Access) bool {
+// allowed reports whether n's bits grant user want. f.mu is held.
+func (f *FS) allowed(n *node, user string, want Access) bool {
 	bits := uint32(n.mode.Perm())
-	if user == n.owner {
+	switch {
+	case user == n.owner:
 		bits >>= 6
+	case (bits>>3)&7 != bits&7: // only then does the group matter
+		group := n.group
+		if group == "" {
+			group = n.owner
+		}
+		if f.accounts().InGroup(user, group) {
+			bits >>= 3
+		}
 	}
 	return Access(bits&7)&want == want
 }
