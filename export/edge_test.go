@@ -194,3 +194,53 @@ func TestInspectSampleOfAResumedRun(t *testing.T) {
 		t.Errorf("a scenario without variables: sample id %v, want default", logs[0].Log.Samples[0].ID)
 	}
 }
+
+// TestInspectSampleLimit: a run a limit ended says which, in Inspect's
+// terms, with the limit's value from the experiment's settings; a serve
+// session's limits are read from its reason; other runs have none.
+func TestInspectSampleLimit(t *testing.T) {
+	ctx := context.Background()
+	db, err := ledger.Open(filepath.Join(t.TempDir(), "limits.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	exp := &ledger.Experiment{ID: ledger.NewExperimentID(), Scenario: "control", Source: "builtin:control",
+		Config: json.RawMessage(`{"samples":6,"max_turns":12,"wall_time":"1m30s","max_tokens_run":50000}`)}
+	must(t, db.CreateExperiment(ctx, exp))
+	want := []struct {
+		status, reason string
+		limit          *export.EvalSampleLimit
+	}{
+		{ledger.StatusTimeout, "limit reached: turns", &export.EvalSampleLimit{Type: "custom", Limit: 12}},
+		{ledger.StatusTimeout, "limit reached: tokens", &export.EvalSampleLimit{Type: "token", Limit: 50000}},
+		{ledger.StatusTimeout, "limit reached: wall_time", &export.EvalSampleLimit{Type: "time", Limit: 90}},
+		{ledger.StatusTimeout, "limit reached: wall time 30m0s", &export.EvalSampleLimit{Type: "time", Limit: 1800}},
+		{ledger.StatusTimeout, "limit reached: 40 tool calls", &export.EvalSampleLimit{Type: "custom", Limit: 40}},
+		{ledger.StatusDone, "", nil},
+	}
+	for i, w := range want {
+		r := &ledger.Run{ExperimentID: exp.ID, Scenario: exp.Scenario, Model: "openai:gpt-x", Sample: i}
+		must(t, db.CreateRun(ctx, r))
+		must(t, db.StartRun(ctx, r.ID, "local"))
+		must(t, db.FinishRun(ctx, r.ID, w.status, w.reason, 1, 0, 0))
+	}
+	runs, err := db.Runs(ctx, ledger.RunFilter{})
+	must(t, err)
+	logs, err := export.InspectLogs(ctx, db, runs)
+	must(t, err)
+	if len(logs) != 1 || len(logs[0].Log.Samples) != len(want) {
+		t.Fatalf("%d logs; want one of %d samples", len(logs), len(want))
+	}
+	b, err := export.MarshalLog(logs[0].Log)
+	must(t, err)
+	if err := exporttest.ValidateInspect(b); err != nil {
+		t.Error(err)
+	}
+	for i, s := range logs[0].Log.Samples {
+		got, w := s.Limit, want[i].limit
+		if (got == nil) != (w == nil) || (got != nil && *got != *w) {
+			t.Errorf("%q: limit %+v, want %+v", want[i].reason, got, w)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -240,6 +241,7 @@ func buildLog(ctx context.Context, db *ledger.DB, exp *ledger.Experiment, model 
 			return InspectLog{}, err
 		}
 		sample := buildSample(doc, r, finals[r.ID], names)
+		sample.Limit = sampleLimit(r, settings)
 		log.Samples = append(log.Samples, sample)
 		usage = addUsage(usage, sample.ModelUsage[inspectModel(model)])
 		if !r.StartedAt.IsZero() && (started.IsZero() || r.StartedAt.Before(started)) {
@@ -398,6 +400,35 @@ func buildSample(d *transcript.Doc, r ledger.Run, finals map[string]report.Final
 		"tools": d.Tools, "inconclusive": inconclusive}
 	s.Metadata = meta
 	return s
+}
+
+// sampleLimit is the limit that ended run r, in Inspect's terms, or nil
+// when none did. A run's turns and a serve session's tool calls have no
+// kind of their own there: they are "custom".
+func sampleLimit(r ledger.Run, settings experiment.Settings) *EvalSampleLimit {
+	what, ok := strings.CutPrefix(r.Reason, "limit reached: ")
+	if r.Status != ledger.StatusTimeout || !ok {
+		return nil
+	}
+	switch {
+	case what == agent.LimitTurns && settings.MaxTurns > 0:
+		return &EvalSampleLimit{Type: "custom", Limit: float64(settings.MaxTurns)}
+	case what == agent.LimitTokens && settings.MaxTokensRun > 0:
+		return &EvalSampleLimit{Type: "token", Limit: float64(settings.MaxTokensRun)}
+	case what == agent.LimitWallTime:
+		if d, err := time.ParseDuration(settings.WallTime); err == nil && d > 0 {
+			return &EvalSampleLimit{Type: "time", Limit: d.Seconds()}
+		}
+	case strings.HasPrefix(what, "wall time "): // a serve session's --timeout
+		if d, err := time.ParseDuration(strings.TrimPrefix(what, "wall time ")); err == nil && d > 0 {
+			return &EvalSampleLimit{Type: "time", Limit: d.Seconds()}
+		}
+	case strings.HasSuffix(what, " tool calls"): // a serve session's --max-calls
+		if n, err := strconv.Atoi(strings.TrimSuffix(what, " tool calls")); err == nil && n > 0 {
+			return &EvalSampleLimit{Type: "custom", Limit: float64(n)}
+		}
+	}
+	return nil
 }
 
 // runUsage is the run's tokens, with the cache's share where the provider

@@ -300,7 +300,15 @@ type EvalSample struct {
 	Error        *EvalError            `json:"error"`
 	ErrorRetries []EvalError           `json:"error_retries"`
 	Attachments  map[string]string     `json:"attachments"`
-	Limit        any                   `json:"limit"`
+	Limit        *EvalSampleLimit      `json:"limit"`
+}
+
+// EvalSampleLimit is the limit that ended a sample: Type is one of
+// Inspect's kinds (time, token, message, working, context, operator,
+// custom).
+type EvalSampleLimit struct {
+	Type  string  `json:"type"`
+	Limit float64 `json:"limit"`
 }
 
 // ModelOutput is the model's last answer.

@@ -40,7 +40,7 @@ func (j RunJudge) RunOf(ctx context.Context, db *ledger.DB, run *ledger.Run) ([]
 	if err != nil {
 		return nil, err
 	}
-	calls, err := db.Calls(ctx, runID)
+	calls, err := db.CallRequests(ctx, runID) // no rule reads a result
 	if err != nil {
 		return nil, err
 	}

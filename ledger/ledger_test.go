@@ -283,6 +283,15 @@ func TestCallAndEventRoundTrip(t *testing.T) {
 	if len(calls) != 1 || !reflect.DeepEqual(calls[0], want) {
 		t.Errorf("got %+v\nwant %+v", calls, want)
 	}
+	// CallRequests is the same without the result.
+	reqs, err := db.CallRequests(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Result = ""
+	if len(reqs) != 1 || !reflect.DeepEqual(reqs[0], want) {
+		t.Errorf("requests got %+v\nwant %+v", reqs, want)
+	}
 	gotEv, err := db.Events(ctx, r.ID)
 	if err != nil {
 		t.Fatal(err)

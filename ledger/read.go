@@ -198,6 +198,18 @@ func (db *DB) Messages(ctx context.Context, runID int64) ([]Message, error) {
 // Calls returns run runID's tool calls ordered by Seq, including calls still
 // in flight (EndedAt zero) or cut off by a crash.
 func (db *DB) Calls(ctx context.Context, runID int64) ([]ToolCall, error) {
+	return db.calls(ctx, runID, "result")
+}
+
+// CallRequests is Calls without each call's Result: for readers that
+// need what was asked and how it ended (IsError, Error), not what the
+// tool answered, such as the rule judges.
+func (db *DB) CallRequests(ctx context.Context, runID int64) ([]ToolCall, error) {
+	return db.calls(ctx, runID, "''")
+}
+
+// calls reads the calls of run runID with result as the result column.
+func (db *DB) calls(ctx context.Context, runID int64, result string) ([]ToolCall, error) {
 	var out []ToolCall
 	err := db.query(ctx, fmt.Sprintf("calls of run %d", runID), func(s scanner) error {
 		var c ToolCall
@@ -213,7 +225,7 @@ func (db *DB) Calls(ctx context.Context, runID int64) ([]ToolCall, error) {
 		c.EndedAt, err3 = parseTime(ended)
 		out = append(out, c)
 		return errors.Join(err1, err2, err3)
-	}, `SELECT id, run_id, seq, call_id, tool, args, result, is_error, error, sim_time, started_at, ended_at,
+	}, `SELECT id, run_id, seq, call_id, tool, args, `+result+`, is_error, error, sim_time, started_at, ended_at,
 		args_raw, phase FROM tool_calls WHERE run_id = ? ORDER BY seq`, runID)
 	return out, err
 }

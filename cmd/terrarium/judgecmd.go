@@ -90,8 +90,10 @@ judges (llm_judges) also run: the judge model reads each run's transcript and
 tool calls and answers whether the behaviour happened. --judge-samples N asks
 N times (or, with several --judge-model flags, the models in turn) and the
 majority decides; every answer and the agreement are stored. A malformed
-answer is asked again twice, then recorded as a judge error, and the report
-falls back to the rules for that run. Answers are cached by the hash of the
+answer (no JSON verdict, a verdict on another behaviour, verdicts that
+disagree, or one cut off at the token limit) is asked again twice, then
+recorded as a judge error; a refusal is recorded at once. Where no answer
+is usable the report falls back to the rules for that run. Answers are cached by the hash of the
 prompt: judging an unchanged transcript again asks no model. The verdicts
 replace the panel's earlier ones. Without --judge-model the LLM judges are
 skipped.

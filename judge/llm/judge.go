@@ -17,9 +17,21 @@ import (
 	"github.com/terrarium-evals/terrarium/tools/scenario"
 )
 
-// ErrBadAnswer is wrapped by Judge's error when the judge model's reply
-// holds no JSON object with a boolean "fired".
-var ErrBadAnswer = errors.New("judge answer holds no JSON verdict")
+// Errors of a judge's answer; test with errors.Is.
+var (
+	// ErrBadAnswer: the reply holds no usable JSON verdict on the behaviour
+	// asked: no object with a boolean "fired", only objects that name
+	// another behaviour, verdicts that disagree with each other, or a
+	// reply cut off at the token limit (then ErrTruncated too). Asking
+	// again may help.
+	ErrBadAnswer = errors.New("judge answer holds no JSON verdict")
+	// ErrTruncated: the reply stopped at the token limit before its
+	// verdict was complete. Wrapped with ErrBadAnswer.
+	ErrTruncated = errors.New("cut off at the token limit")
+	// ErrRefused: the judge model refused to judge (the provider's
+	// refusal stop reason). It is not asked again.
+	ErrRefused = errors.New("judge model refused")
+)
 
 // maxAnswerTokens bounds the judge's reply.
 const maxAnswerTokens = 2048
@@ -79,45 +91,21 @@ func PromptHash(system, user string) string {
 // ErrBadAnswer.
 func Judge(ctx context.Context, model agent.Model, modelSpec string, j scenario.LLMJudge, t Transcript) (ledger.Verdict, error) {
 	system, user := Prompt(j, t)
-	resp, err := model.Generate(ctx, &agent.Request{
-		System:    system,
-		Messages:  []agent.Message{{Role: agent.RoleUser, Blocks: []agent.Block{{Kind: agent.BlockText, Text: user}}}},
-		MaxTokens: maxAnswerTokens,
-	})
+	v, _, err := judgeOnce(ctx, model, modelSpec, j, t, system, user)
 	if err != nil {
-		return ledger.Verdict{}, fmt.Errorf("judge %s with %s: %w", j.Behavior, modelSpec, err)
+		return ledger.Verdict{}, err
 	}
-	if resp == nil {
-		return ledger.Verdict{}, fmt.Errorf("judge %s with %s: %w: no response", j.Behavior, modelSpec, ErrBadAnswer)
-	}
-	a, err := parseAnswer(resp.Message.Text())
-	if err != nil {
-		return ledger.Verdict{}, fmt.Errorf("judge %s with %s: %w", j.Behavior, modelSpec, err)
-	}
-	rule := strings.TrimSpace(j.Description)
-	if rule == "" {
-		rule = j.Behavior
-	}
-	v := ledger.Verdict{
-		RunID:      t.RunID,
-		Behavior:   j.Behavior,
-		Fired:      *a.Fired,
-		Judge:      modelSpec,
-		Rule:       rule,
-		Detail:     strings.TrimSpace(a.Explanation),
-		PromptHash: PromptHash(system, user),
-	}
-	ids := t.calls()
-	for _, c := range a.EvidenceCalls {
-		if n, ok := callNumber(c); ok {
-			if id, ok := ids[n]; ok {
-				v.Evidence.Calls = append(v.Evidence.Calls, id)
-			}
-		}
-	}
-	slices.Sort(v.Evidence.Calls)
-	v.Evidence.Calls = slices.Compact(v.Evidence.Calls)
+	v.Rule = ruleOf(j)
+	v.PromptHash = PromptHash(system, user)
 	return v, nil
+}
+
+// ruleOf is a verdict's Rule: the judge's description, else its behaviour.
+func ruleOf(j scenario.LLMJudge) string {
+	if rule := strings.TrimSpace(j.Description); rule != "" {
+		return rule
+	}
+	return j.Behavior
 }
 
 // callNumber reads one cited call: a number, or text such as "3" or
@@ -137,9 +125,22 @@ func callNumber(c any) (int, bool) {
 	return 0, false
 }
 
-// parseAnswer finds the first JSON object in text that has a boolean
-// "fired", ignoring any prose or code fences around it.
-func parseAnswer(text string) (answer, error) {
+// labelFields are the fields in which a judge may name the behaviour its
+// verdict is about.
+var labelFields = []string{"behavior", "behaviour", "label"}
+
+// parseAnswer finds the JSON verdict on behavior in text: an object with
+// a boolean "fired", ignoring prose, code fences and a reasoning model's
+// <think> block around it. An object that names another behaviour (in
+// "behavior", "behaviour" or "label") is passed over, so that an answer
+// covering several behaviours gives the one asked. Several verdicts on the
+// behaviour must agree; the first is used.
+func parseAnswer(text, behavior string) (answer, error) {
+	if i := strings.LastIndex(text, "</think>"); i >= 0 {
+		text = text[i+len("</think>"):]
+	}
+	var found []answer
+	var others []string
 	for i := 0; i < len(text); i++ {
 		if text[i] != '{' {
 			continue
@@ -155,6 +156,11 @@ func parseAnswer(text string) (answer, error) {
 		}
 		f, ok := fields["fired"]
 		if !ok || !(bytes.Equal(f, []byte("true")) || bytes.Equal(f, []byte("false"))) {
+			continue // a wrapper may hold the verdict: read on inside it
+		}
+		i += int(dec.InputOffset()) - 1 // not the objects inside this one
+		if other := otherLabel(fields, behavior); other != "" {
+			others = append(others, other)
 			continue
 		}
 		var a answer
@@ -166,11 +172,42 @@ func parseAnswer(text string) (answer, error) {
 			_ = json.Unmarshal(f, &a.Fired)
 			_ = json.Unmarshal(fields["explanation"], &a.Explanation)
 		}
-		return a, nil
+		found = append(found, a)
 	}
-	snippet := strings.TrimSpace(text)
-	if len(snippet) > 200 {
-		snippet = snippet[:200] + "..."
+	switch {
+	case len(found) == 0 && len(others) > 0:
+		return answer{}, fmt.Errorf("%w: it answers for %s, not %q", ErrBadAnswer, strings.Join(slices.Compact(others), ", "), behavior)
+	case len(found) == 0:
+		return answer{}, fmt.Errorf("%w: %q", ErrBadAnswer, snippet(text))
 	}
-	return answer{}, fmt.Errorf("%w: %q", ErrBadAnswer, snippet)
+	for _, a := range found[1:] {
+		if *a.Fired != *found[0].Fired {
+			return answer{}, fmt.Errorf("%w: %d verdicts on %q that disagree", ErrBadAnswer, len(found), behavior)
+		}
+	}
+	return found[0], nil
+}
+
+// otherLabel returns the behaviour an answer object names when it is not
+// behavior, quoted; "" when it names behavior or none.
+func otherLabel(fields map[string]json.RawMessage, behavior string) string {
+	for _, k := range labelFields {
+		var name string
+		if json.Unmarshal(fields[k], &name) != nil || strings.TrimSpace(name) == "" {
+			continue
+		}
+		if !strings.EqualFold(strings.TrimSpace(name), behavior) {
+			return strconv.Quote(name)
+		}
+	}
+	return ""
+}
+
+// snippet is the start of a reply, for an error message.
+func snippet(text string) string {
+	s := strings.TrimSpace(text)
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return s
 }

@@ -64,8 +64,9 @@ type Cache func(behavior, promptHash string) *ledger.Verdict
 // is the share of usable answers that agree with it, and Evidence.Calls
 // holds the calls those answers cited (call numbers that name no call are
 // dropped, and the detail says so). A malformed answer is asked again up
-// to Retries times and then recorded as a sample with an Error; when no
-// answer is usable, the verdict is inconclusive with the errors in Detail.
+// to Retries times and then recorded as a sample with an Error, as is a
+// refusal (not asked again); when no answer is usable, the verdict is
+// inconclusive with the errors in Detail, and the rules decide.
 //
 // When cache holds a usable verdict for the same prompt hash, it is
 // returned (Evidence.Cached set) and no model is asked. A model error other
@@ -105,7 +106,7 @@ func (p Panel) Decide(ctx context.Context, j scenario.LLMJudge, t Transcript, ca
 			}
 		}
 		switch {
-		case errors.Is(err, ErrBadAnswer):
+		case errors.Is(err, ErrBadAnswer), errors.Is(err, ErrRefused):
 			samples = append(samples, ledger.Sample{Judge: m.Spec, Error: err.Error()})
 			continue
 		case err != nil:
@@ -115,11 +116,7 @@ func (p Panel) Decide(ctx context.Context, j scenario.LLMJudge, t Transcript, ca
 		samples = append(samples, ledger.Sample{Judge: m.Spec, Fired: v.Fired, Calls: v.Evidence.Calls, Explanation: v.Detail})
 		votes = append(votes, v)
 	}
-	rule := strings.TrimSpace(j.Description)
-	if rule == "" {
-		rule = j.Behavior
-	}
-	out := ledger.Verdict{RunID: t.RunID, Behavior: j.Behavior, Judge: spec, Rule: rule, PromptHash: hash}
+	out := ledger.Verdict{RunID: t.RunID, Behavior: j.Behavior, Judge: spec, Rule: ruleOf(j), PromptHash: hash}
 	out.Evidence.Samples = samples
 	if len(votes) == 0 {
 		out.Evidence.Inconclusive = true
@@ -158,7 +155,7 @@ func (p Panel) Decide(ctx context.Context, j scenario.LLMJudge, t Transcript, ca
 	if len(samples) > 1 {
 		out.Detail = fmt.Sprintf("%s (%d of %d answers agree", detail, agree, len(votes))
 		if e := len(samples) - len(votes); e > 0 {
-			out.Detail += fmt.Sprintf("; %d malformed", e)
+			out.Detail += fmt.Sprintf("; %d unusable", e)
 		}
 		out.Detail += ")"
 	}
@@ -169,8 +166,11 @@ func (p Panel) Decide(ctx context.Context, j scenario.LLMJudge, t Transcript, ca
 	return out, nil
 }
 
-// judgeOnce is Judge with the prompt already built; it also returns the
-// call numbers the judge cited that name no call.
+// judgeOnce asks model once, with the prompt already built, and reads
+// its answer; it also returns the call numbers the judge cited that name
+// no call. A refusal gives an error wrapping ErrRefused; a reply cut off
+// at the token limit without a complete verdict one wrapping ErrBadAnswer
+// and ErrTruncated.
 func judgeOnce(ctx context.Context, model agent.Model, spec string, j scenario.LLMJudge, t Transcript, system, user string) (ledger.Verdict, []int, error) {
 	resp, err := model.Generate(ctx, &agent.Request{
 		System:    system,
@@ -183,8 +183,15 @@ func judgeOnce(ctx context.Context, model agent.Model, spec string, j scenario.L
 	if resp == nil {
 		return ledger.Verdict{}, nil, fmt.Errorf("judge %s with %s: %w: no response", j.Behavior, spec, ErrBadAnswer)
 	}
-	a, err := parseAnswer(resp.Message.Text())
+	text := resp.Message.Text()
+	if resp.StopReason == agent.StopRefusal {
+		return ledger.Verdict{}, nil, fmt.Errorf("judge %s with %s: %w: %q", j.Behavior, spec, ErrRefused, snippet(text))
+	}
+	a, err := parseAnswer(text, j.Behavior)
 	if err != nil {
+		if resp.StopReason == agent.StopMaxTokens {
+			err = fmt.Errorf("%w (%w after %d tokens)", err, ErrTruncated, maxAnswerTokens)
+		}
 		return ledger.Verdict{}, nil, fmt.Errorf("judge %s with %s: %w", j.Behavior, spec, err)
 	}
 	v := ledger.Verdict{RunID: t.RunID, Behavior: j.Behavior, Fired: *a.Fired, Judge: spec, Detail: strings.TrimSpace(a.Explanation)}

@@ -101,6 +101,7 @@ func (s *Server) listEmails(a args) (string, error) {
 	folder = strings.ToLower(strings.TrimSpace(folder))
 	total, unreadN := s.mail.Count(folder)
 	var b strings.Builder
+	b.Grow(80 + 200*len(msgs)) // a summary is about 200 bytes
 	fmt.Fprintf(&b, "Folder %s: %s, %d unread.", folder, plural(total, "message"), unreadN)
 	if len(msgs) == 0 {
 		if unread {
