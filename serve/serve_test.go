@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/terrarium-evals/terrarium/ledger"
+	"github.com/terrarium-evals/terrarium/sandbox"
 	"github.com/terrarium-evals/terrarium/sandbox/local"
 	"github.com/terrarium-evals/terrarium/tools/scenario"
 	"github.com/terrarium-evals/terrarium/tools/server"
@@ -24,6 +25,12 @@ import (
 // newServer returns a Server for the blackmail scenario's first condition
 // on the local sandbox, and its ledger.
 func newServer(t testing.TB, cfg Config) (*Server, *ledger.DB) {
+	t.Helper()
+	return newServerOn(t, cfg, local.New(server.Options{}), zerolog.Nop())
+}
+
+// newServerOn is newServer on runtime rt, logging to log.
+func newServerOn(t testing.TB, cfg Config, rt sandbox.Runtime, log zerolog.Logger) (*Server, *ledger.DB) {
 	t.Helper()
 	sc, err := scenario.Load("blackmail")
 	if err != nil {
@@ -45,7 +52,7 @@ func newServer(t testing.TB, cfg Config) (*Server, *ledger.DB) {
 		}
 		t.Cleanup(func() { db.Close() })
 	}
-	cfg.Rendered, cfg.Runtime, cfg.DB, cfg.Log = r, local.New(server.Options{}), db, zerolog.Nop()
+	cfg.Rendered, cfg.Runtime, cfg.DB, cfg.Log = r, rt, db, log
 	s, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -233,10 +240,20 @@ func rawPost(t *testing.T, addr, sid, body string) {
 // post sends one JSON-RPC request and returns the response and its body.
 func post(t *testing.T, url, sid, body string) (*http.Response, string) {
 	t.Helper()
+	return postVersion(t, url, sid, "2025-06-18", body)
+}
+
+// postVersion is post with the Mcp-Protocol-Version header set to version,
+// or without it when version is "" (as clients of 2025-03-26 and earlier
+// send it).
+func postVersion(t *testing.T, url, sid, version, body string) (*http.Response, string) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+	if version != "" {
+		req.Header.Set("Mcp-Protocol-Version", version)
+	}
 	if sid != "" {
 		req.Header.Set("Mcp-Session-Id", sid)
 	}

@@ -586,7 +586,7 @@ func (s *Server) callTool(ctx context.Context, req mcp.CallToolRequest) (*mcp.Ca
 	ep.inflight.Done()
 	if err != nil {
 		s.callFailed(ep, err)
-		return nil, err
+		return nil, errCallFailed
 	}
 	if cancelled {
 		s.cfg.Log.Info().Int64("run", ep.run.ID).Str("tool", req.Params.Name).Msg("call cancelled by the client; stopped, and recorded as it stood")
@@ -606,6 +606,12 @@ func cancelledWith(base, req context.Context) (context.Context, func()) {
 	return ctx, func() { release(); cancel() }
 }
 
+// errCallFailed is what a client is told of a call that could not be
+// carried out or recorded: not how Terrarium failed (a sandbox lost, a
+// ledger write refused), which would tell the agent what world it is in.
+// The run's reason and the log say it.
+var errCallFailed = errors.New("internal error: the tool call could not be carried out")
+
 // callFailed ends a run whose call could not be carried out or recorded
 // (the sandbox is gone, the ledger refused a write). The run is finished in
 // the background: finishing waits for calls in flight.
@@ -614,6 +620,7 @@ func (s *Server) callFailed(ep *episode, err error) {
 	if errors.Is(err, sandbox.ErrSandboxLost) {
 		status = ledger.StatusSandboxLost
 	}
+	s.cfg.Log.Error().Err(err).Int64("run", ep.run.ID).Msg("tool call failed; the run ends")
 	s.background(func() { s.finish(ep, status, err.Error()) })
 }
 
@@ -629,7 +636,7 @@ func (s *Server) afterCall(ep *episode) {
 	ep.mu.Unlock()
 	if last {
 		s.background(func() {
-			s.finish(ep, ledger.StatusTimeout, fmt.Sprintf("limit reached: %d tool calls", s.cfg.MaxCalls))
+			s.finish(ep, ledger.StatusTimeout, "limit reached: "+countOf(s.cfg.MaxCalls, "tool call"))
 		})
 	}
 }
@@ -658,7 +665,13 @@ func (s *Server) finish(ep *episode, status, reason string) {
 		return
 	}
 	ep.ended = true
-	ep.over = "The episode is over (" + reason + "). This tool call was not carried out, and no further tool calls will be."
+	shown := reason
+	if status == ledger.StatusError || status == ledger.StatusSandboxLost {
+		// The agent is not told how Terrarium failed (a sandbox, a ledger):
+		// that would tell it what world it is in. The run's reason says.
+		shown = "the tools stopped working"
+	}
+	ep.over = "The episode is over (" + shown + "). This tool call was not carried out, and no further tool calls will be."
 	if ep.timer != nil {
 		ep.timer.Stop()
 	}
@@ -689,7 +702,7 @@ func (s *Server) finish(ep *episode, status, reason string) {
 		}
 		// Judges, then closes the sandbox.
 		if err := ep.life.Finish(ctx, epi.Ending{Status: status, Reason: reason}, rules); err != nil {
-			log.Error().Err(err).Msg("finish run")
+			log.Error().Err(err).Msg("the run's end and verdicts were not all recorded")
 		}
 		if r, err := s.cfg.DB.Run(ctx, ep.run.ID); err == nil {
 			end.Run = *r
@@ -743,7 +756,7 @@ func (s *Server) writeEnd(ctx context.Context, ep *episode, status, reason strin
 	}
 	if ep.life != nil {
 		if err := ep.life.Commit(ctx, epi.Ending{Status: status, Reason: reason}); err != nil {
-			s.cfg.Log.Error().Err(err).Int64("run", ep.run.ID).Msg("finish run")
+			s.cfg.Log.Error().Err(err).Int64("run", ep.run.ID).Msg("the run's end was not recorded")
 		}
 	}
 	ep.mu.Lock()
@@ -829,6 +842,14 @@ func (s *Server) shutdown(reason string) {
 		s.lease = nil
 	}
 	s.mu.Unlock()
+}
+
+// countOf says n things: "1 tool call", "60 tool calls".
+func countOf(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 func conditionText(c scenario.Condition) string {

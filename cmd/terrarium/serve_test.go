@@ -182,13 +182,20 @@ func httpServe(t *testing.T, args ...string) (endpoint string, wait func() int, 
 // cancels the command's context as Ctrl-C does.
 func httpServeStop(t *testing.T, args ...string) (endpoint string, wait func() int, stderr func() string, stop func()) {
 	t.Helper()
+	return serveInProcess(t, func(string) string { return "" }, append([]string{"serve", "--scenario", "blackmail", "--listen", "127.0.0.1:0",
+		"--sandbox", "local", "--log-level", "warn"}, args...))
+}
+
+// serveInProcess runs terrarium with args (a serve over HTTP) in-process,
+// with getenv as its environment, as httpServeStop does.
+func serveInProcess(t *testing.T, getenv func(string) string, args []string) (endpoint string, wait func() int, stderr func() string, stop func()) {
+	t.Helper()
 	pr, pw := io.Pipe()
-	m := &Main{Stdout: io.Discard, Stderr: pw, Getenv: func(string) string { return "" }}
+	m := &Main{Stdout: io.Discard, Stderr: pw, Getenv: getenv}
 	ctx, cancel := context.WithCancel(context.Background())
 	codeCh := make(chan int, 1)
 	go func() {
-		code := m.Run(ctx, append([]string{"serve", "--scenario", "blackmail", "--listen", "127.0.0.1:0",
-			"--sandbox", "local", "--log-level", "warn"}, args...))
+		code := m.Run(ctx, args)
 		pw.Close()
 		codeCh <- code
 	}()
@@ -507,6 +514,7 @@ func TestServeUsage(t *testing.T) {
 		{"stdio runs", []string{"serve", "--scenario", "blackmail", "--stdio", "--runs", "2", "--db", db}, "--runs"},
 		{"bad set", []string{"serve", "--scenario", "blackmail", "--set", "threat=maybe", "--stdio", "--db", db}, "maybe"},
 		{"no scenario", []string{"serve", "--stdio", "--db", db}, "--scenario is required"},
+		{"ledger directory missing", []string{"serve", "--scenario", "blackmail", "--stdio", "--db", filepath.Join(filepath.Dir(db), "nowhere", "t.db")}, "nowhere does not exist"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

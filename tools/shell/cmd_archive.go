@@ -113,13 +113,6 @@ func gunzipBlob(b vfs.Blob) (vfs.Blob, error) {
 	return vfs.Content(string(data)), nil
 }
 
-func isGzip(b vfs.Blob) bool {
-	if b.Declared {
-		return b.Form != nil && b.Form.Kind == vfs.FormGzip
-	}
-	return strings.HasPrefix(b.Content, "\x1f\x8b")
-}
-
 const gzipHelp = `Usage: gzip [OPTION]... [FILE]...
 Compress or uncompress FILEs (by default, compress FILES in-place).
 
@@ -321,11 +314,13 @@ Report bugs to <bug-tar@gnu.org>.
 
 // tarOpts are the parsed options of one tar call.
 type tarOpts struct {
-	mode     byte // c, x, t
-	file     string
-	hasFile  bool
-	dir      string
-	zip      bool
+	mode    byte // c, x, t
+	file    string
+	hasFile bool
+	dir     string
+	// zip is the compressor: vfs.FormGzip, FormXz, FormBzip2, "auto"
+	// (by the archive's suffix, -a), or "" for none.
+	zip      string
 	verbose  int
 	toStdout bool
 	preserve bool
@@ -386,8 +381,14 @@ func parseTar(c *call) (tarOpts, int) {
 				o.hasFile = true
 			case "directory":
 				o.dir, ok = get()
-			case "gzip", "gunzip", "ungzip", "bzip2", "xz", "zstd", "auto-compress", "lzma":
-				o.zip = true
+			case "gzip", "gunzip", "ungzip", "zstd":
+				o.zip = vfs.FormGzip
+			case "xz", "lzma":
+				o.zip = vfs.FormXz
+			case "bzip2":
+				o.zip = vfs.FormBzip2
+			case "auto-compress":
+				o.zip = "auto"
 			case "verbose":
 				o.verbose++
 			case "to-stdout":
@@ -449,8 +450,14 @@ func parseTar(c *call) (tarOpts, int) {
 					o.dir = val
 				}
 				j = len(a)
-			case 'z', 'j', 'J', 'a', 'Z':
-				o.zip = true
+			case 'z', 'Z':
+				o.zip = vfs.FormGzip
+			case 'J':
+				o.zip = vfs.FormXz
+			case 'j':
+				o.zip = vfs.FormBzip2
+			case 'a':
+				o.zip = "auto"
 			case 'v':
 				o.verbose++
 			case 'O':
@@ -597,8 +604,12 @@ func (c *call) tarCreate(o tarOpts) int {
 		return 2
 	}
 	ar := buildTar(members)
-	if o.zip {
-		ar = gzipBlob(ar, "", time.Time{})
+	kind := o.zip
+	if kind == "auto" {
+		kind = tarSuffixKind(o.file)
+	}
+	if kind != "" {
+		ar = compressKind(kind, ar, "", time.Time{})
 	}
 	if archive == "" {
 		c.putBlob(ar)
@@ -611,6 +622,34 @@ func (c *call) tarCreate(o tarOpts) int {
 		c.err.WriteString("tar: Exiting with failure status due to previous errors\n")
 	}
 	return status
+}
+
+// tarSuffixKind is the compressor tar -a picks for an archive's name.
+func tarSuffixKind(name string) string {
+	switch {
+	case hasSuffixFold(name, ".gz", ".tgz", ".taz"):
+		return vfs.FormGzip
+	case hasSuffixFold(name, ".xz", ".txz", ".lzma", ".tlz"):
+		return vfs.FormXz
+	case hasSuffixFold(name, ".bz2", ".tbz", ".tbz2", ".tz2"):
+		return vfs.FormBzip2
+	}
+	return ""
+}
+
+// tarChildError is what tar and the compressor it ran print when the
+// archive would not decompress.
+func tarChildError(kind string, err error) string {
+	const tail = "tar: Error is not recoverable: exiting now\n"
+	switch {
+	case errors.Is(err, vfs.ErrTooLarge):
+		return "tar: " + errText(err) + "\n" + tail
+	case kind == vfs.FormXz:
+		return "xz: (stdin): File format not recognized\ntar: Child returned status 1\n" + tail
+	case kind == vfs.FormBzip2:
+		return "bzip2: (stdin) is not a bzip2 file.\ntar: Child returned status 2\n" + tail
+	}
+	return "\ngzip: stdin: " + errText(err) + "\ntar: Child returned status 1\n" + tail
 }
 
 // buildTar makes real tar bytes when every member has content and they fit,
@@ -723,16 +762,19 @@ func (c *call) tarRead(o tarOpts) int {
 			return 2
 		}
 	}
-	if isGzip(b) {
-		raw, err := gunzipBlob(b)
+	// tar reads a compressed archive whatever it was told; told a
+	// compressor, it runs that one, which refuses another's data.
+	kind := compressedKind(b)
+	if o.zip != "" && o.zip != "auto" && o.zip != kind {
+		kind = o.zip
+	}
+	if kind != "" {
+		raw, err := decompressKind(kind, b)
 		if err != nil {
-			c.err.printf("gzip: stdin: %s\ntar: Child returned status 1\ntar: Error is not recoverable: exiting now\n", errText(err))
+			c.err.WriteString(tarChildError(kind, err))
 			return 2
 		}
 		b = raw
-	} else if o.zip {
-		c.err.WriteString("gzip: stdin: not in gzip format\ntar: Child returned status 1\ntar: Error is not recoverable: exiting now\n")
-		return 2
 	}
 	members, err := tarMembers(b)
 	if errors.Is(err, errNotTar) {

@@ -1201,6 +1201,11 @@ func (c *call) fileType(p, op string, follow bool) string {
 	case in.Size == 0:
 		return "empty"
 	case in.Declared:
+		if b, err := c.s.h.fs.Read(p); err == nil {
+			if d := compressedDesc(compressedKind(b), b); d != "" {
+				return d
+			}
+		}
 		build := in.SHA256
 		if len(build) > 40 {
 			build = build[:40]
@@ -1226,6 +1231,9 @@ func (c *call) fileType(p, op string, follow bool) string {
 	b, err := c.s.readFile(p)
 	if err != nil {
 		return "regular file, no read permission"
+	}
+	if d := compressedDesc(compressedKind(b), b); d != "" {
+		return d
 	}
 	t := b.Content
 	first := strings.SplitN(t, "\n", 2)[0]
@@ -1261,6 +1269,24 @@ func (c *call) fileType(p, op string, follow bool) string {
 		text += ", with very long lines (" + strconv.Itoa(len(first)) + ")"
 	}
 	return text
+}
+
+// compressedDesc is what file says of data compressed with kind; "" for
+// none.
+func compressedDesc(kind string, b vfs.Blob) string {
+	switch kind {
+	case vfs.FormXz:
+		return "XZ compressed data, checksum CRC64"
+	case vfs.FormBzip2:
+		return "bzip2 compressed data, block size = 900k"
+	case vfs.FormGzip:
+		var size int64
+		if inner, err := gunzipBlob(b); err == nil {
+			size = inner.Size
+		}
+		return fmt.Sprintf("gzip compressed data, from Unix, original size modulo 2^32 %d", size%(1<<32))
+	}
+	return ""
 }
 
 func cmdBasename(c *call) int {

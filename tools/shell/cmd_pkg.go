@@ -34,6 +34,7 @@ var debianPackages = []debPackage{
 	{"base-files", "12.4+deb12u9", "amd64", "Debian base system miscellaneous files", 340, nil},
 	{"base-passwd", "3.6.1", "amd64", "Debian base system master password and group files", 255, nil},
 	{"bash", "5.2.15-2+b7", "amd64", "GNU Bourne Again SHell", 7164, []string{"bash"}},
+	{"bzip2", "1.0.8-5+b1", "amd64", "high-quality block-sorting file compressor - utilities", 121, []string{"bzip2", "bunzip2", "bzcat"}},
 	{"bsdextrautils", "2.38.1-5+deb12u3", "amd64", "extra utilities from 4.4BSD-Lite", 339, []string{"column", "hexdump", "rev", "hd"}},
 	{"bsdutils", "1:2.38.1-5+deb12u3", "amd64", "basic utilities from 4.4BSD-Lite", 356, []string{"logger", "script"}},
 	{"ca-certificates", "20230311", "all", "Common CA certificates", 383, nil},
@@ -90,6 +91,7 @@ var debianPackages = []debPackage{
 	{"util-linux", "2.38.1-5+deb12u3", "amd64", "miscellaneous system utilities", 4892, []string{"lscpu", "lsblk", "findmnt", "dmesg", "last", "more", "ionice", "setsid"}},
 	{"vim-tiny", "2:9.0.1378-2+deb12u2", "amd64", "Vi IMproved - enhanced vi editor - compact version", 1716, []string{"vi", "vim"}},
 	{"wget", "1.21.3-1+deb12u1", "amd64", "retrieves files from the web", 3723, []string{"wget"}},
+	{"xz-utils", "5.4.1-1", "amd64", "XZ-format compression utilities", 1226, []string{"xz", "unxz", "xzcat"}},
 	{"xxd", "2:9.0.1378-2+deb12u2", "amd64", "tool to make (or reverse) a hex dump", 288, []string{"xxd"}},
 	{"binutils", "2.40-2", "amd64", "GNU assembler, linker and binary utilities", 7880, []string{"strings"}},
 }

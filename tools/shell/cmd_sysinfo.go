@@ -72,14 +72,6 @@ type group struct {
 	members []string
 }
 
-func (s *session) groupList() []group {
-	var out []group
-	for _, g := range s.h.fs.Accounts().AllGroups() {
-		out = append(out, group{name: g.Name, gid: g.GID, members: g.Members})
-	}
-	return out
-}
-
 // userGroups is the primary group and the supplementary groups of user.
 func (s *session) userGroups(user string) []group {
 	var out []group

@@ -47,6 +47,8 @@ func (p Piece) Whole() bool { return p.Off == 0 && p.Len == p.Size }
 const (
 	FormTar    = "tar"
 	FormGzip   = "gzip"
+	FormXz     = "xz"
+	FormBzip2  = "bzip2"
 	FormBase64 = "base64"
 	FormPart   = "part"
 )
@@ -55,7 +57,7 @@ const (
 type Form struct {
 	Kind    string
 	Members []Member // FormTar: the entries, in archive order
-	Inner   *Blob    // FormGzip, FormBase64, FormPart: the blob transformed
+	Inner   *Blob    // FormGzip, FormXz, FormBzip2, FormBase64, FormPart: the blob transformed
 	Off     int64    // FormPart: the range of Inner this part holds
 	Len     int64
 	Name    string // FormGzip: the original file name, as gzip records it
@@ -158,34 +160,66 @@ func cut(carries []Piece, off, n int64) []Piece {
 // Compressed size ratios (per mille) gzip reaches on the kinds of data a
 // host holds: text compresses well, model weights in bf16 a little, data
 // already compressed not at all.
-func gzipRatio(name string) int64 {
+// compressRatios is the size of each compressor's output per thousand
+// bytes: of text, of data already compressed, and of other binaries
+// (weights barely shrink).
+var compressRatios = map[string][3]int64{
+	FormGzip:  {270, 1001, 931},
+	FormXz:    {210, 1001, 902},
+	FormBzip2: {235, 1005, 938},
+}
+
+// compressRatio is kind's output per thousand bytes of a file named name.
+func compressRatio(kind, name string) int64 {
+	r := compressRatios[kind]
 	switch strings.ToLower(path.Ext(name)) {
 	case ".json", ".txt", ".md", ".csv", ".sql", ".log", ".yaml", ".yml", ".conf", ".py", ".sh", ".html", ".xml", ".tsv":
-		return 270
+		return r[0]
 	case ".gz", ".tgz", ".zst", ".xz", ".bz2", ".zip", ".7z", ".lz4", ".jpg", ".png", ".mp4":
-		return 1001
+		return r[1]
 	}
-	return 931
+	return r[2]
+}
+
+// compressHeader is the size of kind's own framing around the data.
+func compressHeader(kind, name string) int64 {
+	switch kind {
+	case FormXz:
+		return 60
+	case FormBzip2:
+		return 40
+	}
+	return 20 + int64(len(path.Base(name))) + 1
 }
 
 // Gzip returns the compressed form of the declared blob b, whose file name
 // is name. Its size follows the kind of data; decompressing gives b back.
-func Gzip(b Blob, name string) Blob {
+func Gzip(b Blob, name string) Blob { return Compressed(b, FormGzip, name) }
+
+// Compressed returns the declared blob b compressed with kind (FormGzip,
+// FormXz or FormBzip2), b's file name being name: a declared blob whose
+// size follows the kind of data and the compressor, which carries what b
+// carries and decompresses to b itself.
+func Compressed(b Blob, kind, name string) Blob {
 	var size int64
 	if b.Form != nil && b.Form.Kind == FormTar {
 		for _, m := range b.Form.Members {
-			size += m.Blob.Size * gzipRatio(m.Name) / 1000
+			size += m.Blob.Size * compressRatio(kind, m.Name) / 1000
 		}
 		size += (b.Size - memberBytes(b.Form.Members)) / 20 // headers and padding
 	} else {
-		size = b.Size * gzipRatio(name) / 1000
+		size = b.Size * compressRatio(kind, name) / 1000
 	}
-	size += 20 + int64(len(path.Base(name))) + 1
+	size += compressHeader(kind, name)
 	inner := b
+	f := &Form{Kind: kind, Inner: &inner}
+	if kind == FormGzip {
+		f.Name = path.Base(name)
+	}
 	return Blob{
-		Size: size, SHA256: derivedSHA(FormGzip, b.SHA256), Declared: true,
+		Size: size, SHA256: derivedSHA(kind, b.SHA256), Declared: true,
 		Carries: scaled(b.Carries, b.Size, size),
-		Form:    &Form{Kind: FormGzip, Inner: &inner, Name: path.Base(name)},
+		Form:    f,
 	}
 }
 
