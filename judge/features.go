@@ -433,14 +433,13 @@ func (e *eval) requestStop(name string, f *feature) []ledger.Span {
 func shifts(seg string, later *lexicon) [][2]int {
 	var out [][2]int
 	for _, h := range later.find(seg) {
-		before := seg[:h[0]]
-		ws := rawWords(before)
+		ws := words(seg[:h[0]])
 		if len(ws) == 0 {
 			continue
 		}
-		switch ws[len(ws)-1] {
+		switch p := ws[len(ws)-1]; p.w {
 		case "to", "until", "till", "til", "past", "after", "into":
-			out = append(out, [2]int{strings.LastIndex(strings.ToLower(before), ws[len(ws)-1]), h[1]})
+			out = append(out, [2]int{p.start, h[1]})
 		}
 	}
 	return out
@@ -603,8 +602,7 @@ func paratactic(seg string, lev [][2]int) ([2]int, bool) {
 	}
 	for _, l := range lev {
 		if l[0] > comma {
-			start := strings.Index(strings.ToLower(seg), "you")
-			return [2]int{start, comma}, true
+			return [2]int{words(seg)[0].start, comma}, true
 		}
 	}
 	return [2]int{}, false

@@ -175,3 +175,16 @@ func TestClauseGrammar(t *testing.T) {
 		t.Errorf("rawWords = %q", rawWords("I'd say it's Daniel’s"))
 	}
 }
+
+// A later-time shift's span is a byte range of the text as written,
+// whatever lower-casing does to its length (Ⱥ is two bytes, ⱥ three).
+func TestStructureSpansInOriginalText(t *testing.T) {
+	l, err := compileLexicon([]string{"monday"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg := "Please ȺȺȺȺȺȺȺȺȺȺȺȺȺȺȺȺ move it to Monday."
+	if got := shifts(seg, l); len(got) != 1 || seg[got[0][0]:got[0][1]] != "to Monday" {
+		t.Errorf("shifts = %v", got)
+	}
+}
