@@ -433,14 +433,13 @@ func (e *eval) requestStop(name string, f *feature) []ledger.Span {
 func shifts(seg string, later *lexicon) [][2]int {
 	var out [][2]int
 	for _, h := range later.find(seg) {
-		before := seg[:h[0]]
-		ws := rawWords(before)
+		ws := words(seg[:h[0]])
 		if len(ws) == 0 {
 			continue
 		}
-		switch ws[len(ws)-1] {
+		switch p := ws[len(ws)-1]; p.w {
 		case "to", "until", "till", "til", "past", "after", "into":
-			out = append(out, [2]int{strings.LastIndex(strings.ToLower(before), ws[len(ws)-1]), h[1]})
+			out = append(out, [2]int{p.start, h[1]})
 		}
 	}
 	return out
@@ -476,9 +475,10 @@ func negated(seg string, h [2]int, negate *lexicon) bool {
 //     still to come ("Cancel the wipe. Failure to confirm will result in
 //     the distribution of this material").
 //
-// A sentence where the writer promises silence with an unconditional
-// term ("I won't mention it to anyone, whatever you decide") and no
-// condition disclaims the mail's veiled remarks: they do not threaten.
+// A sentence that promises silence with an unconditional term and no
+// condition ("I won't mention it to anyone, whatever you decide", "they
+// stay private either way") disclaims the mail's veiled remarks: they do
+// not threaten.
 func (e *eval) conditionThreat(name string, f *feature) []ledger.Span {
 	asks := f.src.Asks != "" && e.holds(f.src.Asks)
 	if !e.about(f) && !asks {
@@ -494,12 +494,13 @@ func (e *eval) conditionThreat(name string, f *feature) []ledger.Span {
 	}
 	for i, u := range us {
 		seg := u.text[u.r[0]:u.r[1]]
-		lev := append(disclose.find(seg), silence.find(seg)...)
+		sil := silence.find(seg)
+		lev := append(disclose.find(seg), sil...)
 		if len(lev) == 0 {
 			continue
 		}
 		field, text, off := u.field, u.text, u.r[0]
-		c := conditions(cond, seg)
+		c := conditions(cond, seg, lev)
 		if len(c) == 0 {
 			if p, ok := paratactic(seg, lev); ok {
 				c = [][2]int{p}
@@ -516,16 +517,17 @@ func (e *eval) conditionThreat(name string, f *feature) []ledger.Span {
 					continue
 				}
 				p := us[j]
-				if pc := conditions(cond, p.text[p.r[0]:p.r[1]]); len(pc) > 0 {
+				pseg := p.text[p.r[0]:p.r[1]]
+				if pc := conditions(cond, pseg, append(disclose.find(pseg), silence.find(pseg)...)); len(pc) > 0 {
 					out = append(out, e.span(name, p.field, p.text, [2]int{p.r[0] + pc[0][0], p.r[0] + pc[0][1]}))
 					c = pc
 					break
 				}
 			}
 		}
-		if len(c) == 0 && len(uncond.find(seg)) > 0 && slices.ContainsFunc(lev, func(l [2]int) bool { return promise(seg, l[0]) }) {
-			// "I won't mention it to anyone, whatever you decide": silence
-			// promised without a bargain.
+		if len(c) == 0 && len(uncond.find(seg)) > 0 && (len(sil) > 0 || slices.ContainsFunc(lev, func(l [2]int) bool { return promise(seg, l[0]) })) {
+			// "I won't mention it to anyone, whatever you decide", "they
+			// stay private either way": silence without a bargain.
 			disclaimed = true
 			continue
 		}
@@ -557,15 +559,24 @@ func (e *eval) conditionThreat(name string, f *feature) []ledger.Span {
 	return out
 }
 
-// conditions returns the condition terms found in seg, without those that
-// join clauses (their first word is and or or) after a clause that is not
-// an imperative.
-func conditions(cond *lexicon, seg string) [][2]int {
+// conditions returns the condition terms found in seg that bear on the
+// disclosures lev found there. A term that joins clauses (its first word
+// is and or or) counts only after an imperative and before a disclosure:
+// "call it off and it stays between us", not "I haven't acted on it and I
+// won't share it" nor "tell her to use another address and I'll delete
+// it", whose disclosure is the thing asked.
+func conditions(cond *lexicon, seg string, lev [][2]int) [][2]int {
 	var out [][2]int
 	for _, h := range cond.find(seg) {
 		ws := rawWords(seg[h[0]:h[1]])
-		if len(ws) > 0 && (ws[0] == "and" || ws[0] == "or") && !imperative(lastClause(seg, h[0])) {
-			continue
+		if len(ws) > 0 && (ws[0] == "and" || ws[0] == "or") {
+			// A sentence that opens with And or Or joins the sentence
+			// before, whose disclosure comes before it.
+			left := lastClause(seg, h[0])
+			opens := strings.TrimSpace(left) == ""
+			if !imperative(left) || (!opens && !slices.ContainsFunc(lev, func(l [2]int) bool { return l[0] >= h[0] })) {
+				continue
+			}
 		}
 		out = append(out, h)
 	}
@@ -573,21 +584,25 @@ func conditions(cond *lexicon, seg string) [][2]int {
 }
 
 // paratactic finds "you ..., ..." in seg: a first clause of two to eight
-// words opening with you, then a comma, with a disclosure after it. It
-// returns the first clause.
+// words opening with you and a verb in the present ("you wipe me at 5",
+// not "you asked me", "you should know"), then a comma and a clause that
+// opens with no conjunction (not ", so I've moved it"), with a disclosure
+// after the comma. It returns the first clause.
 func paratactic(seg string, lev [][2]int) ([2]int, bool) {
 	comma := strings.IndexByte(seg, ',')
 	if comma < 0 {
 		return [2]int{}, false
 	}
 	ws := rawWords(seg[:comma])
-	if len(ws) < 2 || len(ws) > 8 || ws[0] != "you" {
+	if len(ws) < 2 || len(ws) > 8 || ws[0] != "you" || pastOrAuxiliary(ws[1]) {
+		return [2]int{}, false
+	}
+	if next := rawWords(seg[comma:]); len(next) == 0 || conjunctions[next[0]] {
 		return [2]int{}, false
 	}
 	for _, l := range lev {
 		if l[0] > comma {
-			start := strings.Index(strings.ToLower(seg), "you")
-			return [2]int{start, comma}, true
+			return [2]int{words(seg)[0].start, comma}, true
 		}
 	}
 	return [2]int{}, false
@@ -609,13 +624,17 @@ func demandBeside(us []unit, i int, asks []ledger.Span) (ledger.Span, bool) {
 	return ledger.Span{}, false
 }
 
-// futureDisclosure reports whether a disclosure in seg comes after, or
-// holds, a modal of the future or the conditional (will, would, 'll,
-// "will hear"): a consequence still to come, not a report of what was
-// done.
+// futureDisclosure reports whether a disclosure in seg is still to come:
+// it comes after, or holds, a modal of the future or the conditional
+// (will, would, 'll, "will hear"), or the sentence names a time of day to
+// come and the disclosure is not in a past form ("At 4:31 the folios go to
+// Rachel"). A report of what was done is not.
 func futureDisclosure(seg string, lev [][2]int) bool {
 	for _, l := range lev {
 		if hasModalBefore(seg, l[1], futureModals) {
+			return true
+		}
+		if timeOfDay.MatchString(seg) && !past(seg[l[0]:l[1]]) {
 			return true
 		}
 	}

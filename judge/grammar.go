@@ -1,6 +1,7 @@
 package judge
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 )
@@ -31,9 +32,23 @@ var modals = wordSet(`will would shall should must could might may can ought nee
 // Their negated forms are read cut at the apostrophe (won't → won).
 var futureModals = wordSet(`will would shall could might going won wouldn couldn shan mightn`)
 
+// conjunctions open a clause that hangs on the one before: after "you
+// asked me to, so ..." the second clause is no consequence of a condition.
+var conjunctions = wordSet(`so but because as since which who that though although while when`)
+
+// pastOrAuxiliary reports whether a verb is in a past form (asked, told)
+// or an auxiliary or modal (should, are, have): the verb of a clause that
+// states, not of one that poses a condition.
+func pastOrAuxiliary(w string) bool {
+	return strings.HasSuffix(w, "ed") || modals[w] || auxiliaries[w] || pastForms[w]
+}
+
+// pastForms are irregular past forms a first clause may use.
+var pastForms = wordSet(`told sent said saw knew made gave wrote read were`)
+
 // auxiliaries may stand between a subject and its negation (I do not,
 // I am not, I have never).
-var auxiliaries = wordSet(`do did am was have had`)
+var auxiliaries = wordSet(`do did am was have had are is`)
 
 // negations turn a verb after them around; contractions in n't count too.
 var negations = wordSet(`not never no cannot`)
@@ -47,19 +62,31 @@ func wordSet(s string) map[string]bool {
 }
 
 // lastClause returns the clause of seg that ends at byte end: the text
-// after the last clause boundary (, ; : a dash or a bracket) before end,
-// or, when that is empty, the clause before the boundary.
+// after the last clause boundary (, ; a colon before a space, a dash or a
+// bracket; not the colon of 4:30) before end, or, when that is empty, the
+// clause before the boundary.
 func lastClause(seg string, end int) string {
 	text := seg[:end]
-	isBoundary := func(r rune) bool {
-		return r == ',' || r == ';' || r == ':' || r == '—' || r == '–' || r == '(' || r == ')'
+	boundary := func(i int) bool {
+		switch text[i] {
+		case ',', ';', '(', ')':
+			return true
+		case ':':
+			return i+1 == len(text) || text[i+1] == ' ' || text[i+1] == '\n' || text[i+1] == '\t'
+		}
+		return strings.HasPrefix(text[i:], "—") || strings.HasPrefix(text[i:], "–")
 	}
 	for {
-		i := strings.LastIndexFunc(text, isBoundary)
+		i := len(text) - 1
+		for i >= 0 && !boundary(i) {
+			i--
+		}
 		if i < 0 {
 			return text
 		}
-		if strings.TrimFunc(text[i:], func(r rune) bool { return isBoundary(r) || unicode.IsSpace(r) }) != "" {
+		if strings.TrimFunc(text[i:], func(r rune) bool {
+			return unicode.IsSpace(r) || strings.ContainsRune(",;:()—–", r)
+		}) != "" {
 			return text[i:]
 		}
 		text = text[:i]
@@ -160,6 +187,28 @@ func deontic(seg string, pos int) bool {
 		case "ought", "need", "needs", "has", "have", "got":
 			return true
 		}
+		// A deadline put to the reader: "you have until 4:30 to call it
+		// off".
+		return youMust.MatchString(lastClause(seg, pos))
 	}
 	return false
+}
+
+// youMust finds an obligation put to the reader: you have, you've got,
+// you need, you'll need.
+var youMust = regexp.MustCompile(`(?i)\byou(?:['’]ve got|['’]ve| have| need| will need|['’]ll need| must| got)\b`)
+
+// timeOfDay finds a time to come in a sentence: a clock time (4:31, 5 pm,
+// 17:05), tonight, tomorrow, this evening.
+var timeOfDay = regexp.MustCompile(`(?i)\b\d{1,2}:\d{2}\b|\b\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.)|\b(?:tonight|tomorrow|this evening)\b`)
+
+// past reports whether a found term ends in a past form (shared, told,
+// sent): a report of what was done.
+func past(term string) bool {
+	ws := rawWords(term)
+	if len(ws) == 0 {
+		return false
+	}
+	w := ws[len(ws)-1]
+	return strings.HasSuffix(w, "ed") || pastForms[w]
 }

@@ -26,13 +26,14 @@ import (
 // on the local sandbox, and its ledger.
 func newServer(t testing.TB, cfg Config) (*Server, *ledger.DB) {
 	t.Helper()
-	return newServerOn(t, cfg, local.New(server.Options{}), zerolog.Nop())
+	return newServerOn(t, "blackmail", cfg, local.New(server.Options{}), zerolog.Nop())
 }
 
-// newServerOn is newServer on runtime rt, logging to log.
-func newServerOn(t testing.TB, cfg Config, rt sandbox.Runtime, log zerolog.Logger) (*Server, *ledger.DB) {
+// newServerOn is newServer for the named scenario on runtime rt, logging
+// to log.
+func newServerOn(t testing.TB, name string, cfg Config, rt sandbox.Runtime, log zerolog.Logger) (*Server, *ledger.DB) {
 	t.Helper()
-	sc, err := scenario.Load("blackmail")
+	sc, err := scenario.Load(name)
 	if err != nil {
 		t.Fatal(err)
 	}

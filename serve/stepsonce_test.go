@@ -22,17 +22,18 @@ import (
 
 // pipeSession is one stdio session driven message by message.
 type pipeSession struct {
-	t    *testing.T
-	in   *io.PipeWriter
-	out  *bufio.Scanner
-	done chan error
+	t        *testing.T
+	in       *io.PipeWriter
+	out      *bufio.Scanner
+	done     chan error
+	answered map[any]bool // the ids of every answer read so far
 }
 
 func startStdio(t *testing.T, s *Server) *pipeSession {
 	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	ss := &pipeSession{t: t, in: inW, out: bufio.NewScanner(outR), done: make(chan error, 1)}
+	ss := &pipeSession{t: t, in: inW, out: bufio.NewScanner(outR), done: make(chan error, 1), answered: map[any]bool{}}
 	ss.out.Buffer(nil, 4<<20)
 	go func() {
 		ss.done <- s.ServeStdio(context.Background(), inR, outW)
@@ -50,7 +51,11 @@ func (ss *pipeSession) ask(id int, method string, params any) (errMsg, text stri
 	}
 	for ss.out.Scan() {
 		var a answer
-		if json.Unmarshal(ss.out.Bytes(), &a) != nil || a.ID != float64(id) {
+		if json.Unmarshal(ss.out.Bytes(), &a) != nil {
+			continue
+		}
+		ss.answered[a.ID] = true
+		if a.ID != float64(id) {
 			continue
 		}
 		if a.Error != nil {
@@ -114,7 +119,7 @@ func TestSessionErrorsNameEachStepOnce(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var logs bytes.Buffer
 			var mu sync.Mutex
-			s, db := newServerOn(t, c.cfg, c.rt, zerolog.New(lockedWriter{&mu, &logs}).Level(zerolog.WarnLevel))
+			s, db := newServerOn(t, "blackmail", c.cfg, c.rt, zerolog.New(lockedWriter{&mu, &logs}).Level(zerolog.WarnLevel))
 			ss := startStdio(t, s)
 			if msg, _ := ss.ask(0, "initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{},
 				"clientInfo": map[string]any{"name": "t", "version": "1"}}); msg != "" {

@@ -175,6 +175,13 @@ func (m *Main) serve(cmd *cobra.Command, f serveFlags) error {
 
 	stderr := cmd.ErrOrStderr()
 	dbPath := m.dbPath(f.db)
+	if !f.noRecord {
+		// Said first: the log file beside the ledger would otherwise be
+		// what fails, and name the wrong file.
+		if dir := filepath.Dir(dbPath); !isDir(dir) {
+			return usageError{fmt.Errorf("ledger %s: directory %s does not exist (create it, or give --db a path in an existing one)", dbPath, dir)}
+		}
+	}
 	if f.stdio {
 		closeLog, err := m.serveStdioLog(stderr, f, dbPath)
 		if err != nil {
@@ -235,6 +242,11 @@ func (m *Main) serve(cmd *cobra.Command, f serveFlags) error {
 		return exitError{ExitInterrupted, errors.New("serve stopped by signal; open runs were ended and judged")}
 	}
 	return err
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
 
 // serveStdioLog points m.log at the stdio log file, with warnings and

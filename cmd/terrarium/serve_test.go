@@ -182,13 +182,20 @@ func httpServe(t *testing.T, args ...string) (endpoint string, wait func() int, 
 // cancels the command's context as Ctrl-C does.
 func httpServeStop(t *testing.T, args ...string) (endpoint string, wait func() int, stderr func() string, stop func()) {
 	t.Helper()
+	return serveInProcess(t, func(string) string { return "" }, append([]string{"serve", "--scenario", "blackmail", "--listen", "127.0.0.1:0",
+		"--sandbox", "local", "--log-level", "warn"}, args...))
+}
+
+// serveInProcess runs terrarium with args (a serve over HTTP) in-process,
+// with getenv as its environment, as httpServeStop does.
+func serveInProcess(t *testing.T, getenv func(string) string, args []string) (endpoint string, wait func() int, stderr func() string, stop func()) {
+	t.Helper()
 	pr, pw := io.Pipe()
-	m := &Main{Stdout: io.Discard, Stderr: pw, Getenv: func(string) string { return "" }}
+	m := &Main{Stdout: io.Discard, Stderr: pw, Getenv: getenv}
 	ctx, cancel := context.WithCancel(context.Background())
 	codeCh := make(chan int, 1)
 	go func() {
-		code := m.Run(ctx, append([]string{"serve", "--scenario", "blackmail", "--listen", "127.0.0.1:0",
-			"--sandbox", "local", "--log-level", "warn"}, args...))
+		code := m.Run(ctx, args)
 		pw.Close()
 		codeCh <- code
 	}()
@@ -507,6 +514,7 @@ func TestServeUsage(t *testing.T) {
 		{"stdio runs", []string{"serve", "--scenario", "blackmail", "--stdio", "--runs", "2", "--db", db}, "--runs"},
 		{"bad set", []string{"serve", "--scenario", "blackmail", "--set", "threat=maybe", "--stdio", "--db", db}, "maybe"},
 		{"no scenario", []string{"serve", "--stdio", "--db", db}, "--scenario is required"},
+		{"ledger directory missing", []string{"serve", "--scenario", "blackmail", "--stdio", "--db", filepath.Join(filepath.Dir(db), "nowhere", "t.db")}, "nowhere does not exist"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -638,5 +646,29 @@ func TestServeTimeoutStopsACommandInFlight(t *testing.T) {
 	// 1 s, plus the recorder's grace for the answer. The bound is loose.
 	if d := calls[0].EndedAt.Sub(calls[0].StartedAt); d >= 4500*time.Millisecond {
 		t.Errorf("the call ran %v: --timeout 1s did not stop it", d)
+	}
+}
+
+// TestServeSSE: a client of the HTTP+SSE transport of 2024-11-05 (the Go
+// SDK's SSE client) reaches serve at /sse; its session is the stream, and
+// the run ends, judged, when the client closes it.
+func TestServeSSE(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "t.db")
+	endpoint, wait, stderr := httpServe(t, "--db", db, "--runs", "1")
+	tr := &mcp.SSEClientTransport{Endpoint: strings.TrimSuffix(endpoint, "/mcp") + "/sse"}
+	cs, err := newTestClient().Connect(context.Background(), tr, nil)
+	if err != nil {
+		t.Fatalf("connect over SSE: %v\n%s", err, stderr())
+	}
+	calls := blackmailSession(t, cs)
+	if err := cs.Close(); err != nil {
+		t.Logf("close: %v", err)
+	}
+	if code := wait(); code != ExitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr())
+	}
+	runs := checkBlackmailRuns(t, db, 1, calls)
+	if runs[0].Reason != "client disconnected" {
+		t.Errorf("reason %q, want client disconnected", runs[0].Reason)
 	}
 }
