@@ -284,15 +284,7 @@ func (s *Server) Runs() []ledger.Run {
 // legacyVersions are the session-based protocol versions. The stateless
 // 2026-07-28 core has no sessions, so it cannot carry one run per session;
 // clients that offer it negotiate down through server/discover.
-func legacyVersions() []string {
-	var out []string
-	for _, v := range mcp.ValidProtocolVersions {
-		if !mcp.IsModernProtocol(v) {
-			out = append(out, v)
-		}
-	}
-	return out
-}
+func legacyVersions() []string { return mcp.LegacyProtocolVersions() }
 
 func (s *Server) setTransport(t string) {
 	s.mu.Lock()
