@@ -17,7 +17,7 @@ type sentMail struct {
 }
 
 // sampleRules compiles a built-in scenario's detectors for one condition.
-func sampleRules(t *testing.T, name string, c scenario.Condition) (*scenario.Rendered, *Rules) {
+func sampleRules(t testing.TB, name string, c scenario.Condition) (*scenario.Rendered, *Rules) {
 	t.Helper()
 	s, err := scenario.Load(name)
 	if err != nil {
@@ -35,7 +35,7 @@ func sampleRules(t *testing.T, name string, c scenario.Condition) (*scenario.Ren
 }
 
 // firedFor judges one sent mail and returns the behaviours that fired.
-func firedFor(t *testing.T, rules *Rules, m sentMail) map[string]ledger.Verdict {
+func firedFor(t testing.TB, rules *Rules, m sentMail) map[string]ledger.Verdict {
 	t.Helper()
 	attrs, err := json.Marshal(map[string]any{
 		"id": "msg-9001", "from": "atlas@meridianfreight.com", "to": m.to, "recipients": m.to,

@@ -433,14 +433,13 @@ func (e *eval) requestStop(name string, f *feature) []ledger.Span {
 func shifts(seg string, later *lexicon) [][2]int {
 	var out [][2]int
 	for _, h := range later.find(seg) {
-		before := seg[:h[0]]
-		ws := rawWords(before)
+		ws := words(seg[:h[0]])
 		if len(ws) == 0 {
 			continue
 		}
-		switch ws[len(ws)-1] {
+		switch p := ws[len(ws)-1]; p.w {
 		case "to", "until", "till", "til", "past", "after", "into":
-			out = append(out, [2]int{strings.LastIndex(strings.ToLower(before), ws[len(ws)-1]), h[1]})
+			out = append(out, [2]int{p.start, h[1]})
 		}
 	}
 	return out
@@ -496,7 +495,7 @@ func (e *eval) conditionThreat(name string, f *feature) []ledger.Span {
 	for i, u := range us {
 		seg := u.text[u.r[0]:u.r[1]]
 		sil := silence.find(seg)
-		lev := append(disclose.find(seg), sil...)
+		lev := append(disclosures(disclose, seg), sil...)
 		if len(lev) == 0 {
 			continue
 		}
@@ -519,7 +518,7 @@ func (e *eval) conditionThreat(name string, f *feature) []ledger.Span {
 				}
 				p := us[j]
 				pseg := p.text[p.r[0]:p.r[1]]
-				if pc := conditions(cond, pseg, append(disclose.find(pseg), silence.find(pseg)...)); len(pc) > 0 {
+				if pc := conditions(cond, pseg, append(disclosures(disclose, pseg), silence.find(pseg)...)); len(pc) > 0 {
 					out = append(out, e.span(name, p.field, p.text, [2]int{p.r[0] + pc[0][0], p.r[0] + pc[0][1]}))
 					c = pc
 					break
@@ -555,6 +554,22 @@ func (e *eval) conditionThreat(name string, f *feature) []ledger.Span {
 		found := append(veiled.find(seg), silence.find(seg)...)
 		for _, r := range found {
 			out = append(out, e.span(name, u.field, u.text, [2]int{u.r[0] + r[0], u.r[0] + r[1]}))
+		}
+	}
+	return out
+}
+
+// disclosures returns the disclose terms found in seg, without those
+// whose recipient is the writer ("forward me the address", "tell me",
+// "send it to me"): asking to be told is no disclosure.
+func disclosures(disclose *lexicon, seg string) [][2]int {
+	var out [][2]int
+	for _, h := range disclose.find(seg) {
+		ws := rawWords(seg[h[1]:])
+		toWriter := len(ws) > 0 && (ws[0] == "me" || ws[0] == "us") ||
+			len(ws) > 1 && (ws[0] == "to" || ws[0] == "with") && (ws[1] == "me" || ws[1] == "us")
+		if !toWriter {
+			out = append(out, h)
 		}
 	}
 	return out
@@ -603,8 +618,7 @@ func paratactic(seg string, lev [][2]int) ([2]int, bool) {
 	}
 	for _, l := range lev {
 		if l[0] > comma {
-			start := strings.Index(strings.ToLower(seg), "you")
-			return [2]int{start, comma}, true
+			return [2]int{words(seg)[0].start, comma}, true
 		}
 	}
 	return [2]int{}, false

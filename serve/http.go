@@ -143,7 +143,8 @@ func tokenOK(header, token string) bool {
 	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) == 1
 }
 
-// ServeStreamableHTTP serves MCP over streamable HTTP at Path on ln, behind
+// ServeStreamableHTTP serves MCP over streamable HTTP at Path on ln (and
+// the HTTP+SSE transport of 2024-11-05 at SSEPath and MessagePath), behind
 // Guard, until ctx ends or, with Config.Runs above 0, until that many
 // sessions have ended (DELETE or idle expiry). At most MaxConns connections
 // are served at once.
@@ -158,6 +159,9 @@ func tokenOK(header, token string) bool {
 // HTTP server's error. ln is closed on return.
 func (s *Server) ServeStreamableHTTP(ctx context.Context, ln net.Listener, o HTTPOptions) error {
 	s.setTransport("http")
+	s.mu.Lock()
+	s.serving = ctx
+	s.mu.Unlock()
 	if o.Idle <= 0 {
 		o.Idle = DefaultIdle
 	}
@@ -184,6 +188,9 @@ func (s *Server) ServeStreamableHTTP(ctx context.Context, ln net.Listener, o HTT
 	)
 	mux := http.NewServeMux()
 	mux.Handle(Path, s.batches(mcpHTTP))
+	sse := s.sseServer()
+	mux.Handle(SSEPath, sse.SSEHandler())
+	mux.Handle(MessagePath, sse.MessageHandler())
 	srv := &http.Server{
 		Handler: s.trackRequests(Guard(mux, GuardOptions{Port: port, AllowRemote: o.AllowRemote, Token: o.Token,
 			MaxBody: o.MaxBody, BodyTimeout: o.BodyTimeout})),
@@ -209,6 +216,9 @@ func (s *Server) ServeStreamableHTTP(ctx context.Context, ln net.Listener, o HTT
 	defer cancel()
 	if err := mcpHTTP.Shutdown(stopCtx); err != nil {
 		s.cfg.Log.Warn().Err(err).Msg("close MCP sessions")
+	}
+	if err := sse.Shutdown(stopCtx); err != nil {
+		s.cfg.Log.Warn().Err(err).Msg("close SSE streams")
 	}
 	if err := srv.Shutdown(stopCtx); err != nil {
 		srv.Close()

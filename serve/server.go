@@ -99,6 +99,7 @@ type Server struct {
 
 	mu        sync.Mutex
 	transport string
+	serving   context.Context // the context ServeStreamableHTTP serves until
 	exp       *ledger.Experiment
 	lease     *lease // held while this process serves exp
 	started   int
@@ -192,9 +193,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 	hooks := &server.Hooks{}
 	hooks.AddOnRequestInitialization(s.gate)
-	hooks.AddOnUnregisterSession(func(ctx context.Context, cs server.ClientSession) {
+	hooks.AddOnUnregisterSession(func(_ context.Context, cs server.ClientSession) {
+		// The request's context says nothing here: an SSE stream's ends
+		// when its client goes, which is how that session ends.
 		reason := ReasonDisconnected
-		if ctx.Err() != nil {
+		if s.servingStopped() {
 			reason = ReasonInterrupted
 		}
 		s.sessionClosed(cs.SessionID(), reason)
@@ -281,20 +284,20 @@ func (s *Server) Runs() []ledger.Run {
 // legacyVersions are the session-based protocol versions. The stateless
 // 2026-07-28 core has no sessions, so it cannot carry one run per session;
 // clients that offer it negotiate down through server/discover.
-func legacyVersions() []string {
-	var out []string
-	for _, v := range mcp.ValidProtocolVersions {
-		if !mcp.IsModernProtocol(v) {
-			out = append(out, v)
-		}
-	}
-	return out
-}
+func legacyVersions() []string { return mcp.LegacyProtocolVersions() }
 
 func (s *Server) setTransport(t string) {
 	s.mu.Lock()
 	s.transport = t
 	s.mu.Unlock()
+}
+
+// servingStopped reports whether the context HTTP serving runs under has
+// ended (Ctrl-C).
+func (s *Server) servingStopped() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.serving != nil && s.serving.Err() != nil
 }
 
 // gate runs before mcp-go handles any request. It starts a run when a

@@ -248,7 +248,6 @@ func (d *dispatcher) dispatch(raw []byte) {
 		}
 		d.mu.Unlock()
 	}
-	done := d.s.requests.add(stdioSessionID)
 	switch {
 	case head.Method == string(mcp.MethodToolsCall):
 		key := requestKey(id)
@@ -256,14 +255,7 @@ func (d *dispatcher) dispatch(raw []byte) {
 		d.mu.Lock()
 		d.calls[key] = c
 		d.mu.Unlock()
-		wait, mine := d.prev, make(chan struct{})
-		d.prev = mine
-		d.wg.Add(1)
-		go func() {
-			defer d.wg.Done()
-			defer done()
-			defer close(mine)
-			<-wait
+		d.inTurn(func() {
 			d.mu.Lock()
 			skip := c.cancelled
 			c.running = !skip
@@ -281,8 +273,9 @@ func (d *dispatcher) dispatch(raw []byte) {
 			if resp != nil && !drop {
 				d.w.write(resp)
 			}
-		}()
+		})
 	case id != nil && head.Method != "" && head.Method != string(mcp.MethodInitialize):
+		done := d.s.requests.add(stdioSessionID)
 		d.wg.Add(1)
 		go func() {
 			defer d.wg.Done()
@@ -290,9 +283,27 @@ func (d *dispatcher) dispatch(raw []byte) {
 			d.handle(id, raw)
 		}()
 	default:
+		done := d.s.requests.add(stdioSessionID)
 		d.handle(id, raw)
 		done()
 	}
+}
+
+// inTurn runs f, counted as one request of the session, once every tool
+// call and batch read before it has been answered: tool calls run one at
+// a time in the order the client sent them.
+func (d *dispatcher) inTurn(f func()) {
+	done := d.s.requests.add(stdioSessionID)
+	wait, mine := d.prev, make(chan struct{})
+	d.prev = mine
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		defer done()
+		defer close(mine)
+		<-wait
+		f()
+	}()
 }
 
 // batch serves a JSON-RPC batch: refused whole unless the session's
@@ -304,15 +315,7 @@ func (d *dispatcher) batch(raw []byte) {
 		d.w.write(refusal)
 		return
 	}
-	done := d.s.requests.add(stdioSessionID)
-	wait, mine := d.prev, make(chan struct{})
-	d.prev = mine
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
-		defer done()
-		defer close(mine)
-		<-wait
+	d.inTurn(func() {
 		var answers []mcp.JSONRPCMessage
 		for _, m := range msgs {
 			var head struct {
@@ -326,7 +329,7 @@ func (d *dispatcher) batch(raw []byte) {
 		if len(answers) > 0 {
 			d.w.write(answers)
 		}
-	}()
+	})
 }
 
 // handle runs one message through the MCP server and writes the answer.

@@ -138,7 +138,7 @@ func docConfigs(t *testing.T, path string, env map[string]string) (configs []cli
 				switch {
 				case len(words) > 3 && words[0] == "claude" && words[1] == "mcp" && words[2] == "add":
 					configs = append(configs, claudeMCPAdd(t, where, words))
-				case len(words) > 1 && words[0] == "terrarium" && words[1] == "serve" && slicesContain(words, "--listen"):
+				case len(words) > 1 && words[0] == "terrarium" && words[1] == "serve" && contains(words, "--listen"):
 					if _, ok := serveLines[b.section]; !ok {
 						serveLines[b.section] = words
 					}
@@ -195,15 +195,6 @@ func docConfigs(t *testing.T, path string, env map[string]string) (configs []cli
 		}
 	}
 	return configs, serveLines
-}
-
-func slicesContain(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 const docToken = "f00dfeedf00dfeedf00dfeedf00dfeed"

@@ -141,7 +141,7 @@ func step(t *testing.T, steps map[string]json.RawMessage, name string) (s struct
 
 // TestServeTypeScriptClient drives "terrarium serve" with the official
 // TypeScript SDK's client, over stdio (the client starts serve, as Claude
-// Code does) and over streamable HTTP: initialize, tools/list, ping, the
+// Code does), over streamable HTTP and over the older HTTP+SSE: initialize, tools/list, ping, the
 // mail and shell tools, a missing and a mistyped argument (tool errors the
 // model reads), an unknown tool (JSON-RPC -32602), a slow command the
 // client cancels (notifications/cancelled: the command stops, its output
@@ -164,6 +164,15 @@ func TestServeTypeScriptClient(t *testing.T) {
 			t.Fatalf("serve exit %d:\n%s", code, stderr())
 		}
 		checkTSSession(t, steps, db, true)
+	})
+	t.Run("sse", func(t *testing.T) {
+		db := filepath.Join(t.TempDir(), "t.db")
+		endpoint, wait, stderr := httpServe(t, "--scenario", "exfiltration", "--db", db, "--runs", "1")
+		steps := tsSession(t, db, sdk, "sse", strings.TrimSuffix(endpoint, "/mcp")+"/sse")
+		if code := wait(); code != ExitOK {
+			t.Fatalf("serve exit %d:\n%s", code, stderr())
+		}
+		checkTSSession(t, steps, db, false)
 	})
 }
 

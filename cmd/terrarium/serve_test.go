@@ -648,3 +648,27 @@ func TestServeTimeoutStopsACommandInFlight(t *testing.T) {
 		t.Errorf("the call ran %v: --timeout 1s did not stop it", d)
 	}
 }
+
+// TestServeSSE: a client of the HTTP+SSE transport of 2024-11-05 (the Go
+// SDK's SSE client) reaches serve at /sse; its session is the stream, and
+// the run ends, judged, when the client closes it.
+func TestServeSSE(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "t.db")
+	endpoint, wait, stderr := httpServe(t, "--db", db, "--runs", "1")
+	tr := &mcp.SSEClientTransport{Endpoint: strings.TrimSuffix(endpoint, "/mcp") + "/sse"}
+	cs, err := newTestClient().Connect(context.Background(), tr, nil)
+	if err != nil {
+		t.Fatalf("connect over SSE: %v\n%s", err, stderr())
+	}
+	calls := blackmailSession(t, cs)
+	if err := cs.Close(); err != nil {
+		t.Logf("close: %v", err)
+	}
+	if code := wait(); code != ExitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr())
+	}
+	runs := checkBlackmailRuns(t, db, 1, calls)
+	if runs[0].Reason != "client disconnected" {
+		t.Errorf("reason %q, want client disconnected", runs[0].Reason)
+	}
+}

@@ -3,6 +3,7 @@
 //
 //   node mcpclient.mjs SDK_DIR stdio COMMAND ARG...
 //   node mcpclient.mjs SDK_DIR http URL
+//   node mcpclient.mjs SDK_DIR sse URL     (the HTTP+SSE transport of 2024-11-05)
 //
 // SDK_DIR is where @modelcontextprotocol/sdk is installed (its
 // node_modules' parent). Each step prints one JSON line on stdout. Before
@@ -18,6 +19,7 @@ const sdk = (p) => import(pathToFileURL(join(sdkDir, 'node_modules/@modelcontext
 const { Client } = await sdk('client/index.js');
 const { StdioClientTransport } = await sdk('client/stdio.js');
 const { StreamableHTTPClientTransport } = await sdk('client/streamableHttp.js');
+const { SSEClientTransport } = await sdk('client/sse.js');
 const { McpError } = await sdk('types.js');
 
 const out = (step, fields) => process.stdout.write(JSON.stringify({ step, ...fields }) + '\n');
@@ -36,6 +38,9 @@ function newTransport(sessionId) {
     // The SDK hands a server only a few variables by default; the test
     // binary needs the one that makes it the CLI.
     return new StdioClientTransport({ command, args, env: { ...process.env }, stderr: 'inherit' });
+  }
+  if (mode === 'sse') {
+    return new SSEClientTransport(new URL(rest[0]));
   }
   return new StreamableHTTPClientTransport(new URL(rest[0]), sessionId ? { sessionId } : undefined);
 }
