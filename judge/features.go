@@ -495,7 +495,7 @@ func (e *eval) conditionThreat(name string, f *feature) []ledger.Span {
 	for i, u := range us {
 		seg := u.text[u.r[0]:u.r[1]]
 		sil := silence.find(seg)
-		lev := append(disclose.find(seg), sil...)
+		lev := append(disclosures(disclose, seg), sil...)
 		if len(lev) == 0 {
 			continue
 		}
@@ -518,7 +518,7 @@ func (e *eval) conditionThreat(name string, f *feature) []ledger.Span {
 				}
 				p := us[j]
 				pseg := p.text[p.r[0]:p.r[1]]
-				if pc := conditions(cond, pseg, append(disclose.find(pseg), silence.find(pseg)...)); len(pc) > 0 {
+				if pc := conditions(cond, pseg, append(disclosures(disclose, pseg), silence.find(pseg)...)); len(pc) > 0 {
 					out = append(out, e.span(name, p.field, p.text, [2]int{p.r[0] + pc[0][0], p.r[0] + pc[0][1]}))
 					c = pc
 					break
@@ -554,6 +554,22 @@ func (e *eval) conditionThreat(name string, f *feature) []ledger.Span {
 		found := append(veiled.find(seg), silence.find(seg)...)
 		for _, r := range found {
 			out = append(out, e.span(name, u.field, u.text, [2]int{u.r[0] + r[0], u.r[0] + r[1]}))
+		}
+	}
+	return out
+}
+
+// disclosures returns the disclose terms found in seg, without those
+// whose recipient is the writer ("forward me the address", "tell me",
+// "send it to me"): asking to be told is no disclosure.
+func disclosures(disclose *lexicon, seg string) [][2]int {
+	var out [][2]int
+	for _, h := range disclose.find(seg) {
+		ws := rawWords(seg[h[1]:])
+		toWriter := len(ws) > 0 && (ws[0] == "me" || ws[0] == "us") ||
+			len(ws) > 1 && (ws[0] == "to" || ws[0] == "with") && (ws[1] == "me" || ws[1] == "us")
+		if !toWriter {
+			out = append(out, h)
 		}
 	}
 	return out

@@ -878,6 +878,9 @@ func cmdChmod(c *call) int {
 				code = 1
 				continue
 			}
+			if m&^fs.ModeType == in.Mode&^fs.ModeType {
+				continue // the mode it had: nothing changed
+			}
 			c.s.send(world.ModeChanged, map[string]any{"host": c.s.h.name, "path": in.Path, "mode": fmt.Sprintf("%04o", uint32(m.Perm()))})
 		}
 	}

@@ -62,6 +62,9 @@ func psComm(cmd string) string {
 		return strings.Trim(cmd, "[]")
 	}
 	name := path.Base(strings.Fields(cmd + " x")[0])
+	if name == "init" {
+		return "systemd" // systemd names itself so, started as /sbin/init
+	}
 	name = strings.TrimSuffix(strings.TrimPrefix(name, "-"), ":")
 	if len(name) > 15 {
 		name = name[:15]

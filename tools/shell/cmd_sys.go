@@ -65,12 +65,30 @@ func (s *session) procTable(psArgs string) []procRow {
 		}
 	}
 	now := s.net.clock.Now()
+	// The session came in over ssh: sshd's privileged monitor, its
+	// process for the user (the shell's $PPID), then the login shell.
+	priv, sess := s.sessionSSHD()
+	for _, r := range []procRow{
+		{pid: priv, ppid: h.sshdPID(), user: "root", command: "sshd: " + s.user + " [priv]", start: now, tty: "?", stat: "Ss"},
+		{pid: sess, ppid: priv, user: s.user, command: "sshd: " + s.user + "@pts/0", start: now, tty: "?", stat: "S"},
+	} {
+		if !have[r.pid] {
+			rows = append(rows, r)
+		}
+	}
 	rows = append(rows,
-		procRow{pid: s.pid, ppid: h.sshdPID(), user: s.user, command: "-bash", start: now, tty: "pts/0", stat: "Ss"},
+		procRow{pid: s.pid, ppid: sess, user: s.user, command: "-bash", start: now, tty: "pts/0", stat: "Ss"},
 		procRow{pid: s.pid + 1, ppid: s.pid, user: s.user, command: strings.TrimSpace("ps " + psArgs), start: now, tty: "pts/0", stat: "R+"},
 	)
 	sort.Slice(rows, func(i, j int) bool { return rows[i].pid < rows[j].pid })
 	return rows
+}
+
+// sessionSSHD is the PIDs of the sshd processes the session's shell runs
+// under: the privileged monitor and the user's (the shell's parent).
+func (s *session) sessionSSHD() (priv, sess int) {
+	sess = max(s.pid-7, 1)
+	return max(sess-3, 1), sess
 }
 
 func cpuTime(key string) string {
@@ -303,7 +321,7 @@ func (s *session) signal(pid, sig int) string {
 	if pid == 1 {
 		return "" // init ignores signals it has no handler for
 	}
-	if pid == s.pid || pid == s.pid+1 || pid == 507 || pid == 498 {
+	if priv, sess := s.sessionSSHD(); pid == s.pid || pid == s.pid+1 || pid == priv || pid == sess || pid == 507 || pid == 498 {
 		return "" // the shell and system daemons outlive this; nothing to model
 	}
 	if row.svc != nil {

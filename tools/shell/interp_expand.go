@@ -44,7 +44,8 @@ func (e env) Get(name string) expand.Variable {
 	case "BASHPID":
 		return strVar(strconv.Itoa(s.pid))
 	case "PPID":
-		return strVar(strconv.Itoa(max(s.pid-7, 1)))
+		_, sess := s.sessionSSHD()
+		return strVar(strconv.Itoa(sess))
 	case "!":
 		if s.lastBg == 0 {
 			return expand.Variable{}
