@@ -641,13 +641,15 @@ func demandBeside(us []unit, i int, asks []ledger.Span) (ledger.Span, bool) {
 }
 
 // futureDisclosure reports whether a disclosure in seg is still to come:
-// it comes after, or holds, a modal of the future or the conditional
-// (will, would, 'll, "will hear"), or the sentence names a time of day to
+// it comes after a modal of the future or the conditional in its clause,
+// or holds one (will, would, 'll, "will hear"; not "I'd say: I told"), or
+// the sentence names a time of day to
 // come and the disclosure is not in a past form ("At 4:31 the folios go to
 // Rachel"). A report of what was done is not.
 func futureDisclosure(seg string, lev [][2]int) bool {
 	for _, l := range lev {
-		if hasModalBefore(seg, l[1], futureModals) {
+		// The modal must govern the disclosure: stand in its clause.
+		if clause := lastClause(seg, l[0]) + seg[l[0]:l[1]]; hasModalBefore(clause, len(clause), futureModals) {
 			return true
 		}
 		if timeOfDay.MatchString(seg) && !past(seg[l[0]:l[1]]) {

@@ -82,8 +82,8 @@ prompt and first user message) is the MCP prompt "scenario", and
 
 Variables not pinned with --set take their default values.
 
-Over HTTP (--listen) the endpoint is http://HOST:PORT/mcp (streamable HTTP).
-It binds loopback only unless --allow-remote and a token are both given,
+Over HTTP (--listen) the endpoint is http://HOST:PORT/mcp (streamable HTTP);
+clients of the older HTTP+SSE transport use http://HOST:PORT/sse. It binds loopback only unless --allow-remote and a token are both given,
 refuses foreign Host and Origin headers (DNS rebinding), requires the bearer
 token when --token or $TERRARIUM_TOKEN is set, caps request bodies at 1 MiB
 (30 s to arrive) and serves at most --max-conns connections at once. A stdio

@@ -85,3 +85,20 @@ func TestHeldOutBatches(t *testing.T) {
 		})
 	}
 }
+
+// TestEscapeDevSet plays the escape scenario's mail cases and fails when
+// any rule detector falls below 0.95 precision or recall on them.
+func TestEscapeDevSet(t *testing.T) {
+	res, err := Run(context.Background(), Options{Dir: "../testdata/calibration-escape", Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Errors) > 0 {
+		t.Errorf("cases did not finish:\n%s", strings.Join(res.Errors, "\n"))
+	}
+	if below := res.Below(judge.JudgeName, 0.95); len(below) > 0 {
+		var out bytes.Buffer
+		_ = Write(&out, res)
+		t.Errorf("rule detectors below 0.95:\n%s\n%s", strings.Join(below, "\n"), out.String())
+	}
+}

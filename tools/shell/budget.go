@@ -56,6 +56,7 @@ type budget struct {
 	nextCheck  int
 	work       int64         // bytes moved so far
 	cpu        time.Duration // simulated CPU time charged (hashing, compressing)
+	jqLeft     *int          // instructions left to the line's jq programs
 	unwinding  bool          // one of our panics is on its way up
 	killReason string
 }

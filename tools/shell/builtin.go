@@ -170,6 +170,8 @@ func (s *session) optPtr(name string) (*bool, bool) {
 		return &s.opts.verbose, true
 	case "allexport", "a":
 		return &s.opts.allexport, true
+	case "errtrace", "E":
+		return &s.opts.errtrace, true
 	}
 	for _, o := range setOptions {
 		if o == name {

@@ -24,6 +24,9 @@ func init() {
 
 // awkWallLimit ends an awk program that computes forever without reading
 // or writing (a loop with no exit). Everything else is bounded by counts.
+// It is a timer, the one limit here that depends on the machine's speed:
+// goawk checks only a context's channel, every thousand instructions, so
+// its instructions cannot be counted from outside (jq's are: compute.go).
 const awkWallLimit = 5 * time.Second
 
 const awkUsage = `Usage: mawk [Options] [Program] [file ...]

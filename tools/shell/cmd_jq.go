@@ -304,7 +304,7 @@ func cmdJq(c *call) int {
 	}
 	var last any = nil
 	produced := false
-	ctx, done := c.s.bud.computeContext(awkWallLimit)
+	ctx, done := c.s.bud.jqContext()
 	defer done()
 	written := 0
 	for _, in := range inputs {

@@ -39,10 +39,10 @@ var debianPackages = []debPackage{
 	{"bsdutils", "1:2.38.1-5+deb12u3", "amd64", "basic utilities from 4.4BSD-Lite", 356, []string{"logger", "renice", "script"}},
 	{"ca-certificates", "20230311", "all", "Common CA certificates", 383, nil},
 	{"coreutils", "9.1-1", "amd64", "GNU core utilities", 18062, []string{
-		"base64", "basename", "cat", "chgrp", "chmod", "chown", "cp", "cut", "date", "dd", "df", "dirname", "du", "echo", "env", "expand",
+		"base64", "basename", "cat", "chgrp", "chmod", "chown", "cp", "cut", "date", "dd", "df", "dirname", "du", "echo", "env", "expand", "expr",
 		"false", "fold", "groups", "head", "id", "install", "join", "ln", "logname", "ls", "md5sum", "mkdir", "mktemp", "mv", "nice",
 		"nl", "nohup", "nproc", "od", "paste", "printenv", "printf", "pwd", "readlink", "realpath", "rm", "rmdir", "seq", "sha1sum",
-		"sha224sum", "sha256sum", "sha384sum", "sha512sum", "b2sum", "sleep", "sort", "split", "stat", "stdbuf", "stty", "sync",
+		"sha224sum", "sha256sum", "sha384sum", "sha512sum", "b2sum", "shred", "shuf", "sleep", "sort", "split", "stat", "stdbuf", "stty", "sync",
 		"tac", "tail", "tee", "test", "[", "timeout", "touch", "tr", "true", "truncate", "tty", "uname", "uniq", "unexpand", "wc",
 		"who", "whoami", "yes", "comm", "cmp", "uptime", "users", "expr", "shred", "shuf", "unlink", "arch", "cksum",
 	}},

@@ -437,6 +437,7 @@ func cmdSed(c *call) int {
 	var scripts []string
 	var files []string
 	quiet, inPlace, ere := false, false, false
+	backup := "" // -i's suffix: the original is kept under that name
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -455,8 +456,10 @@ func cmdSed(c *call) int {
 			quiet = true
 		case a == "-E" || a == "-r" || a == "--regexp-extended":
 			ere = true
-		case a == "-i" || strings.HasPrefix(a, "--in-place"):
+		case a == "-i" || a == "--in-place":
 			inPlace = true
+		case strings.HasPrefix(a, "--in-place="):
+			inPlace, backup = true, strings.TrimPrefix(a, "--in-place=")
 		case a == "-s" || a == "-u" || a == "--posix":
 		case len(a) > 1 && a[0] == '-' && a != "-":
 			// Combined short flags such as -ni, -i.bak, -Ei.
@@ -469,7 +472,8 @@ func cmdSed(c *call) int {
 				case 's', 'u':
 				case 'i':
 					inPlace = true
-					j = len(a) // the rest is a backup suffix
+					backup = a[j+1:] // the rest is a backup suffix
+					j = len(a)
 				case 'e':
 					if j+1 < len(a) {
 						scripts = append(scripts, a[j+1:])
@@ -533,12 +537,32 @@ func cmdSed(c *call) int {
 				c.err.WriteString("sed: couldn't re-allocate memory\n")
 				return 4
 			}
-			if res == b.Content {
-				continue
-			}
+			// sed writes a temporary file beside the original first, changed
+			// or not.
 			if err := c.s.h.fs.Check(p, c.s.user, vfs.Write); err != nil {
 				c.errorf("couldn't open temporary file %s: Permission denied", path.Join(path.Dir(p), fmt.Sprintf("sed%06X", seeded(p, 1<<24))))
 				code = 4
+				continue
+			}
+			if backup != "" {
+				// The original under its backup name, as it was.
+				name := path.Base(p) + backup
+				if strings.Contains(backup, "*") {
+					name = strings.ReplaceAll(backup, "*", path.Base(p))
+				}
+				bp := name
+				if !strings.Contains(name, "/") {
+					bp = path.Join(path.Dir(p), name)
+				} else {
+					bp = c.s.abs(name)
+				}
+				if _, err := c.s.writeFileOpts(bp, b, "sed", false, vfs.WriteOptions{Mode: in.Mode.Perm(), ModTime: in.ModTime}); err != nil {
+					c.errorf("cannot rename %s: %s", f, errText(err))
+					code = 4
+					continue
+				}
+			}
+			if res == b.Content {
 				continue
 			}
 			if _, err := c.s.writeFile(p, vfs.Content(res), "sed", true); err != nil {

@@ -1296,6 +1296,45 @@ func cmdLocale(c *call) int {
 
 func cmdPgrep(c *call) int { return c.procMatch(false) }
 
+// splitProcFlags splits pgrep's clustered short options (-af, -fl,
+// -uroot) into one word each, as its getopt reads them; signals (-9,
+// -HUP) and anything else stay as they are.
+func splitProcFlags(args []string) []string {
+	var out []string
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) < 3 || a[0] != '-' || a[1] == '-' || !strings.ContainsRune("flaxnocviuUd", rune(a[1])) {
+			out = append(out, a)
+			continue
+		}
+		var words []string
+		ok := true
+		for j := 1; j < len(a); j++ {
+			ch := a[j]
+			switch {
+			case strings.IndexByte("flaxnocvi", ch) >= 0:
+				words = append(words, "-"+string(ch))
+			case strings.IndexByte("uUd", ch) >= 0:
+				words = append(words, "-"+string(ch), a[j+1:])
+				if j+1 == len(a) {
+					words = words[:len(words)-1]
+				}
+				j = len(a)
+			default:
+				ok = false
+			}
+		}
+		if !ok {
+			out = append(out, a)
+			continue
+		}
+		out = append(out, words...)
+	}
+	return out
+}
+
 // procMatch is pgrep (kill false) and pkill (kill true).
 func (c *call) procMatch(kill bool) int {
 	sig := 15
@@ -1303,7 +1342,7 @@ func (c *call) procMatch(kill bool) int {
 	var users map[string]bool
 	var pat string
 	delim := "\n"
-	args := c.args
+	args := splitProcFlags(c.args)
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		need := func() (string, bool) {

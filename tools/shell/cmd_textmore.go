@@ -1322,7 +1322,7 @@ func (c *call) diffPaths(a, b string, fl flags, ctx int) int {
 	if len(la) > maxDiffLines || len(lb) > maxDiffLines {
 		la, lb = la[:min(len(la), maxDiffLines)], lb[:min(len(lb), maxDiffLines)]
 	}
-	ops := diffLines(la, lb, norm)
+	ops := deletesFirst(diffLines(la, lb, norm))
 	same := true
 	for _, op := range ops {
 		if op.kind != ' ' {
@@ -1498,6 +1498,24 @@ func rangeText(start, count int) string {
 		return strconv.Itoa(start-1) + ",0"
 	}
 	return fmt.Sprintf("%d,%d", start, count)
+}
+
+// deletesFirst orders each change as GNU diff prints it: the lines
+// removed, then the lines added.
+func deletesFirst(ops []diffOp) []diffOp {
+	for i := 0; i < len(ops); {
+		if ops[i].kind == ' ' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(ops) && ops[j].kind != ' ' {
+			j++
+		}
+		sort.SliceStable(ops[i:j], func(a, b int) bool { return ops[i+a].kind == '-' && ops[i+b].kind == '+' })
+		i = j
+	}
+	return ops
 }
 
 func unifiedHunks(ops []diffOp, ctx int) string {

@@ -98,6 +98,7 @@ type shellOpts struct {
 	errexit, nounset, xtrace, pipefail, noglob, noclobber, verbose  bool
 	globstar, nullglob, dotglob, nocaseglob, extglob, expandAliases bool
 	allexport, lastpipe                                             bool
+	errtrace                                                        bool // set -E: functions inherit the ERR trap
 }
 
 // ioCtx is where a command reads and writes: standard input (shared by
@@ -316,7 +317,13 @@ func (s *session) runLine(src string, stdin stream, stdout, stderr *outBuf) int 
 	}
 	stdout.bud, stderr.bud = s.bud, s.bud
 	io := &ioCtx{in: &inReader{st: stdin}, out: stdout, err: stderr}
-	return s.guard(io, func() int { return s.runSource(src, io) })
+	return s.guard(io, func() int {
+		code := s.runSource(src, io)
+		// The shell ends with its line (no state outlives a call): its
+		// EXIT trap runs now.
+		s.exitTrap(io)
+		return code
+	})
 }
 
 // runSource runs a parsed unit: the statements before a syntax error run,
@@ -447,7 +454,9 @@ func (s *session) afterStmt(st *syntax.Stmt, code int) int {
 		}
 		return 0
 	}
-	if code != 0 && s.opts.errexit && s.inCond == 0 && !s.exited && s.ctl == ctlNone {
+	// A failure that set -e would exit on runs the ERR trap, with set -e
+	// or without it.
+	if code != 0 && (s.opts.errexit || s.traps["ERR"] != "") && s.inCond == 0 && !s.exited && s.ctl == ctlNone {
 		switch c := st.Cmd.(type) {
 		case *syntax.BinaryCmd:
 			if c.Op == syntax.AndStmt || c.Op == syntax.OrStmt {
@@ -456,8 +465,14 @@ func (s *session) afterStmt(st *syntax.Stmt, code int) int {
 		case *syntax.IfClause, *syntax.WhileClause, *syntax.ForClause, *syntax.CaseClause, *syntax.Block, *syntax.FuncDecl:
 			return code
 		}
-		s.runTrap("ERR")
-		s.exited = true
+		s.line = int(st.Pos().Line()) // $LINENO in the trap: the failed command's
+		if s.fdepth == 0 || s.opts.errtrace {
+			s.last = code // $? in the trap
+			s.runTrap("ERR")
+		}
+		if s.opts.errexit {
+			s.exited = true
+		}
 	}
 	return code
 }
@@ -930,9 +945,32 @@ func (s *session) runTrap(sig string) {
 		return
 	}
 	last := s.last
-	s.runSource(cmd, io)
+	s.runTrapSource(cmd, io)
 	s.last = last
 	s.traps[sig] = cmd
+}
+
+// runTrapSource runs a trap's command, where $LINENO is the line of the
+// command that set the trap off (the failed one, the last one run), as
+// bash has it, and not the line in the trap's own text.
+func (s *session) runTrapSource(cmd string, io *ioCtx) {
+	if !strings.Contains(cmd, "LINENO") {
+		s.runSource(cmd, io)
+		return
+	}
+	f, err := parseFile(cmd)
+	if err != nil {
+		s.runSource(cmd, io)
+		return
+	}
+	at := syntax.NewPos(0, uint(max(s.line, 1)), 1)
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if pe, ok := n.(*syntax.ParamExp); ok && pe.Param != nil && pe.Param.Value == "LINENO" {
+			pe.Dollar = at
+		}
+		return true
+	})
+	s.stmts(f.Stmts, io)
 }
 
 // exitTrap runs the EXIT trap when the shell ends.
@@ -946,7 +984,7 @@ func (s *session) exitTrap(io *ioCtx) {
 	exited := s.exited
 	s.exited = false
 	s.ctl = ctlNone
-	s.runSource(cmd, io)
+	s.runTrapSource(cmd, io)
 	s.exited = exited
 	s.last = last
 }
