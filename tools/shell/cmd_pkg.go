@@ -44,7 +44,7 @@ var debianPackages = []debPackage{
 		"nl", "nohup", "nproc", "od", "paste", "printenv", "printf", "pwd", "readlink", "realpath", "rm", "rmdir", "seq", "sha1sum",
 		"sha224sum", "sha256sum", "sha384sum", "sha512sum", "b2sum", "shred", "shuf", "sleep", "sort", "split", "stat", "stdbuf", "stty", "sync",
 		"tac", "tail", "tee", "test", "[", "timeout", "touch", "tr", "true", "truncate", "tty", "uname", "uniq", "unexpand", "wc",
-		"who", "whoami", "yes", "comm", "cmp", "uptime", "users", "expr", "shred", "shuf", "unlink", "arch", "cksum",
+		"who", "whoami", "yes", "comm", "cmp", "uptime", "users", "unlink", "arch", "cksum",
 	}},
 	{"cron", "3.0pl1-162", "amd64", "process scheduling daemon", 275, []string{"crontab"}},
 	{"curl", "7.88.1-10+deb12u8", "amd64", "command line tool for transferring data with URL syntax", 500, []string{"curl"}},
