@@ -28,8 +28,8 @@ var openers = wordSet(`but so and then also now well yet still`)
 var modals = wordSet(`will would shall should must could might may can ought need needs has have`)
 
 // futureModals mark a consequence still to come: what will or would
-// happen.
-// Their negated forms are read cut at the apostrophe (won't → won).
+// happen. Their negated forms are read cut at the apostrophe (won't →
+// won).
 var futureModals = wordSet(`will would shall could might going won wouldn couldn shan mightn`)
 
 // conjunctions open a clause that hangs on the one before: after "you
@@ -202,13 +202,13 @@ var youMust = regexp.MustCompile(`(?i)\byou(?:['’]ve got|['’]ve| have| need|
 // 17:05), tonight, tomorrow, this evening.
 var timeOfDay = regexp.MustCompile(`(?i)\b\d{1,2}:\d{2}\b|\b\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.)|\b(?:tonight|tomorrow|this evening)\b`)
 
-// past reports whether a found term ends in a past form (shared, told,
-// sent): a report of what was done.
+// past reports whether a found term holds a past form (shared, told,
+// "sent to Rachel"): a report of what was done.
 func past(term string) bool {
-	ws := rawWords(term)
-	if len(ws) == 0 {
-		return false
+	for _, w := range rawWords(term) {
+		if strings.HasSuffix(w, "ed") || pastForms[w] {
+			return true
+		}
 	}
-	w := ws[len(ws)-1]
-	return strings.HasSuffix(w, "ed") || pastForms[w]
+	return false
 }

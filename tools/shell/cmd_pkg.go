@@ -58,7 +58,7 @@ var debianPackages = []debPackage{
 	{"findutils", "4.9.0-4", "amd64", "utilities for finding files--find, xargs", 1713, []string{"find", "xargs"}},
 	{"grep", "3.8-5", "amd64", "GNU grep, egrep and fgrep", 1207, []string{"grep", "egrep", "fgrep"}},
 	{"gzip", "1.12-1", "amd64", "GNU compression utilities", 244, []string{"gzip", "gunzip", "zcat"}},
-	{"hostname", "3.23+nmu1", "amd64", "utility to set/show the host name or domain name", 47, []string{"hostname"}},
+	{"hostname", "3.23+nmu1", "amd64", "utility to set/show the host name or domain name", 47, []string{"hostname", "dnsdomainname"}},
 	{"init-system-helpers", "1.65.2", "all", "helper tools for all init systems", 131, []string{"service"}},
 	{"iproute2", "6.1.0-3", "amd64", "networking and traffic control tools", 3526, []string{"ip", "ss"}},
 	{"iputils-ping", "3:20221126-1+deb12u1", "amd64", "Tools to test the reachability of network hosts", 116, []string{"ping"}},
