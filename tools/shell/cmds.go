@@ -244,7 +244,7 @@ func binPath(name string) string {
 	switch name {
 	case "systemctl", "journalctl":
 		return "/usr/bin/" + name
-	case "service", "sshd":
+	case "service", "sshd", "nologin":
 		return "/usr/sbin/" + name
 	}
 	return "/usr/bin/" + name
