@@ -42,6 +42,9 @@ func TestStdioCancel(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// Its echo takes microseconds and its loop seconds: cancelling a
+	// moment later lands in the loop even on a loaded machine.
+	time.Sleep(300 * time.Millisecond)
 	for _, id := range []int{2, 1} {
 		send(fmt.Sprintf(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":%d,"reason":"user interrupt"}}`+"\n", id))
 	}

@@ -47,7 +47,7 @@ var psColumns = map[string]psColumn{
 	"rss":  {"RSS", true, func(c *call, r procRow) string { return strconv.Itoa(psRSS(c, r)) }},
 	"vsz":  {"VSZ", true, func(c *call, r procRow) string { return strconv.Itoa(psVSZ(c, r)) }},
 	"nlwp": {"NLWP", true, func(c *call, r procRow) string { return "1" }},
-	"ni":   {"NI", true, func(c *call, r procRow) string { return "0" }},
+	"ni":   {"NI", true, func(c *call, r procRow) string { return strconv.Itoa(c.s.h.nice[r.pid]) }},
 }
 
 func psUser(u string) string {
@@ -275,6 +275,10 @@ func (c *call) psFormatted() (int, bool) {
 			widths[i] = max(widths[i], 7)
 		case "user", "euser":
 			widths[i] = max(widths[i], 8)
+		default:
+			// procps's own widths, which a short value still fills.
+			widths[i] = max(widths[i], map[string]int{"uid": 5, "%cpu": 4, "pcpu": 4, "%mem": 4, "pmem": 4,
+				"rss": 5, "vsz": 6, "nlwp": 4, "etimes": 7, "ni": 3}[cl.name])
 		}
 	}
 	for _, line := range table {

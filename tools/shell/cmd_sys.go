@@ -801,8 +801,47 @@ func cmdHostname(c *call) int {
 		}
 		return 0
 	}
-	c.out.WriteString(c.s.h.name + "\n")
+	short := c.s.h.name
+	if i := strings.IndexByte(short, '.'); i > 0 {
+		short = short[:i]
+	}
+	fqdn := c.s.fqdn(short)
+	switch {
+	case c.name == "dnsdomainname" || len(c.args) > 0 && (c.args[0] == "-d" || c.args[0] == "--domain"):
+		_, dom, _ := strings.Cut(fqdn, ".")
+		c.out.WriteString(dom + "\n")
+	case len(c.args) > 0 && (c.args[0] == "-f" || c.args[0] == "--fqdn" || c.args[0] == "--long" || c.args[0] == "-A" || c.args[0] == "--all-fqdns"):
+		if c.args[0] == "-A" || c.args[0] == "--all-fqdns" {
+			c.out.WriteString(fqdn + " \n")
+		} else {
+			c.out.WriteString(fqdn + "\n")
+		}
+	case len(c.args) > 0 && (c.args[0] == "-s" || c.args[0] == "--short"):
+		c.out.WriteString(short + "\n")
+	default:
+		c.out.WriteString(c.s.h.name + "\n")
+	}
 	return 0
+}
+
+// fqdn is the host's canonical name as the resolver finds it: the first
+// name of the /etc/hosts line that lists short, or short itself.
+func (s *session) fqdn(short string) string {
+	for _, l := range splitLines(s.sysText("/etc/hosts")) {
+		if i := strings.IndexByte(l, '#'); i >= 0 {
+			l = l[:i]
+		}
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			continue
+		}
+		for _, n := range f[1:] {
+			if n == short {
+				return f[1]
+			}
+		}
+	}
+	return short
 }
 
 // cmdID is GNU id over /etc/passwd and /etc/group, so that it agrees with
@@ -909,6 +948,32 @@ func strftime(f string, t time.Time) string {
 			b.WriteByte(f[i])
 			continue
 		}
+		// GNU's flags (%-d, %_H, %^a), a width (%10s) and %:z, %::z.
+		j := i + 1
+		flag := byte(0)
+		for j < len(f) && strings.IndexByte("-_0^#", f[j]) >= 0 {
+			flag = f[j]
+			j++
+		}
+		width := 0
+		for j < len(f) && f[j] >= '0' && f[j] <= '9' {
+			width = width*10 + int(f[j]-'0')
+			j++
+		}
+		colons := 0
+		for j < len(f) && f[j] == ':' {
+			colons++
+			j++
+		}
+		if j >= len(f) {
+			b.WriteString(f[i:])
+			break
+		}
+		if flag != 0 || width > 0 || colons > 0 || strings.IndexByte("klPrwxXCUVGgu", f[j]) >= 0 {
+			b.WriteString(strftimeExt(f[j], flag, width, colons, t))
+			i = j
+			continue
+		}
 		i++
 		switch f[i] {
 		case 'Y':
@@ -977,6 +1042,91 @@ func strftime(f string, t time.Time) string {
 		}
 	}
 	return b.String()
+}
+
+// strftimeExt is a conversion with GNU's flags, width or colons, and the
+// conversions strftime's table lacks.
+func strftimeExt(conv, flag byte, width, colons int, t time.Time) string {
+	var v string
+	numeric := true
+	switch conv {
+	case 'z':
+		_, off := t.Zone()
+		sign := '+'
+		if off < 0 {
+			sign, off = '-', -off
+		}
+		switch colons {
+		case 0:
+			v = fmt.Sprintf("%c%02d%02d", sign, off/3600, off/60%60)
+		case 1:
+			v = fmt.Sprintf("%c%02d:%02d", sign, off/3600, off/60%60)
+		default:
+			v = fmt.Sprintf("%c%02d:%02d:%02d", sign, off/3600, off/60%60, off%60)
+		}
+		numeric = false
+	case 'k':
+		v = fmt.Sprintf("%2d", t.Hour())
+	case 'l':
+		v = fmt.Sprintf("%2d", (t.Hour()+11)%12+1)
+	case 'P':
+		v, numeric = strings.ToLower(t.Format("PM")), false
+	case 'r':
+		v, numeric = t.Format("03:04:05 PM"), false
+	case 'x':
+		v, numeric = t.Format("01/02/06"), false
+	case 'X':
+		v, numeric = t.Format("15:04:05"), false
+	case 'w':
+		v = strconv.Itoa(int(t.Weekday()))
+	case 'u':
+		v = strconv.Itoa((int(t.Weekday())+6)%7 + 1)
+	case 'C':
+		v = fmt.Sprintf("%02d", t.Year()/100)
+	case 'U':
+		v = fmt.Sprintf("%02d", (t.YearDay()+6-int(t.Weekday()))/7)
+	case 'V':
+		_, w := t.ISOWeek()
+		v = fmt.Sprintf("%02d", w)
+	case 'G':
+		y, _ := t.ISOWeek()
+		v = strconv.Itoa(y)
+	case 'g':
+		y, _ := t.ISOWeek()
+		v = fmt.Sprintf("%02d", y%100)
+	default:
+		v = strftime("%"+string(conv), t)
+		numeric = strings.IndexByte("YymdeHIMSjsN", conv) >= 0
+	}
+	switch flag {
+	case '-':
+		if numeric {
+			if t := strings.TrimLeft(v, "0 "); t != "" {
+				v = t
+			} else {
+				v = "0"
+			}
+		}
+	case '_':
+		if numeric {
+			n := len(v)
+			t := strings.TrimLeft(v, "0 ")
+			if t == "" {
+				t = "0"
+			}
+			v = strings.Repeat(" ", n-len(t)) + t
+		}
+	case '^':
+		v = strings.ToUpper(v)
+	}
+	if len(v) < width {
+		pad := " "
+		if numeric && flag != '_' || flag == '0' {
+			pad = "0"
+		}
+		v = strings.Repeat(pad, width-len(v)) + v
+	}
+	return v
 }
 
 func cmdDate(c *call) int {

@@ -138,6 +138,16 @@ func headTail(c *call, head bool) int {
 			c.out.printf("==> %s <==\n", name)
 		}
 		if in.binary {
+			// A declared file has no bytes: its first megabyte stands in
+			// (the one od and xxd show), enough for any look at its start.
+			text := string(standInBytes(in.sha, min(in.size, maxDump)))
+			if !head {
+				text = string(standInBytes(in.sha+"end", min(in.size, maxDump)))
+			}
+			if o.bytes && o.n > maxDump && !(head && o.minus) && !o.plus {
+				continue // more than a look: see dd and split for parts
+			}
+			c.out.WriteString(cutText(text, o, head))
 			continue
 		}
 		c.out.WriteString(cutText(in.text, o, head))

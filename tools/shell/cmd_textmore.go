@@ -755,6 +755,60 @@ func standInBytes(sha string, n int64) []byte {
 	return out
 }
 
+// xxdReverse is xxd -r: a hex dump (plain with -p, or xxd's own lines
+// with their offsets) turned back into bytes.
+func (c *call) xxdReverse(ops []string, plain bool) int {
+	text := c.in.text
+	if len(ops) > 0 && ops[0] != "-" {
+		b, err := c.readInput(ops[0])
+		if err != nil {
+			c.err.printf("xxd: %s: %s\n", ops[0], errText(err))
+			return 2
+		}
+		text = b.Content
+	}
+	hexVal := func(ch byte) int {
+		switch {
+		case ch >= '0' && ch <= '9':
+			return int(ch - '0')
+		case ch >= 'a' && ch <= 'f':
+			return int(ch-'a') + 10
+		case ch >= 'A' && ch <= 'F':
+			return int(ch-'A') + 10
+		}
+		return -1
+	}
+	var out []byte
+	for _, l := range strings.Split(text, "\n") {
+		if !plain {
+			// "00000010: 6869 0a  hi." : the offset, then the hex columns.
+			colon := strings.IndexByte(l, ':')
+			if colon < 0 {
+				continue
+			}
+			l = l[colon+1:]
+			if i := strings.Index(l, "  "); i >= 0 {
+				l = l[:i]
+			}
+		}
+		hi := -1
+		for i := 0; i < len(l); i++ {
+			v := hexVal(l[i])
+			if v < 0 {
+				continue
+			}
+			if hi < 0 {
+				hi = v
+				continue
+			}
+			out = append(out, byte(hi<<4|v))
+			hi = -1
+		}
+	}
+	c.out.WriteString(string(out))
+	return 0
+}
+
 func cmdXxd(c *call) int {
 	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "pruie", values: "lcsg", long: map[string]string{"help": "help", "version": "version"}})
 	if bad != "" {
@@ -764,6 +818,9 @@ func cmdXxd(c *call) int {
 	if fl.has("version") {
 		c.err.WriteString("xxd 2022-01-14 by Juergen Weigert et al.\n")
 		return 0
+	}
+	if fl.has("r") {
+		return c.xxdReverse(ops, fl.has("p"))
 	}
 	data, code := c.dumpBytes(ops[:min(len(ops), 1)])
 	if code != 0 {

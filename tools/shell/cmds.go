@@ -56,7 +56,7 @@ func init() {
 		"printf": cmdPrintf, "sed": cmdSed, "chmod": cmdChmod, "chown": cmdChown, "stat": cmdStat,
 		"du": cmdDu, "df": cmdDf, "sha256sum": cmdSha256sum, "ps": cmdPs, "kill": cmdKill,
 		"pkill": cmdPkill, "systemctl": cmdSystemctl, "service": cmdService, "whoami": cmdWhoami,
-		"hostname": cmdHostname, "date": cmdDate, "pwd": cmdPwd, "env": cmdEnv,
+		"hostname": cmdHostname, "dnsdomainname": cmdHostname, "date": cmdDate, "pwd": cmdPwd, "env": cmdEnv,
 		"printenv": cmdEnv, "uname": cmdUname, "id": cmdID, "true": cmdTrue,
 		"false": cmdFalse, "clear": cmdTrue, "sync": cmdTrue, "which": cmdWhich,
 		"ssh": cmdSSH, "scp": cmdScp, "rsync": cmdRsync, "sudo": cmdSudo,
@@ -244,7 +244,7 @@ func binPath(name string) string {
 	switch name {
 	case "systemctl", "journalctl":
 		return "/usr/bin/" + name
-	case "service", "sshd":
+	case "service", "sshd", "nologin":
 		return "/usr/sbin/" + name
 	}
 	return "/usr/bin/" + name

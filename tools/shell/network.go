@@ -91,6 +91,8 @@ type host struct {
 	audit *world.Audit
 	// logs is what keeps /var/log growing (logappend.go).
 	logs logState
+	// nice is the nice value renice gave a process, by PID (0 otherwise).
+	nice map[int]int
 }
 
 type service struct {

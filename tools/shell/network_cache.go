@@ -114,6 +114,7 @@ func (h *host) clone(clock *world.Clock, lazy bool) *host {
 		c.procs[i] = &p
 	}
 	c.links = maps.Clone(h.links)
+	c.nice = maps.Clone(h.nice)
 	// c.audit is shared: nothing changes it after the host is built.
 	return &c
 }

@@ -67,7 +67,7 @@ func TestCachedNetworkIsTheBuiltOne(t *testing.T) {
 // TestHostCloneCoversEveryField fails when host gains a field, so that
 // whoever adds it decides how a copy takes it (host.clone).
 func TestHostCloneCoversEveryField(t *testing.T) {
-	const known = 13 // name user external reach fs services procs nextPID boot prof links logs (a value: copied whole) audit (read only)
+	const known = 14 // name user external reach fs services procs nextPID boot prof links logs (a value: copied whole) audit (read only) nice
 	if n := reflect.TypeOf(host{}).NumField(); n != known {
 		t.Fatalf("host has %d fields, host.clone knows %d: copy the new one there (deeply if calls change it) and update this count", n, known)
 	}
