@@ -14,7 +14,7 @@
 // or time limit; its status is committed first, then the calls in flight
 // finish and the scenario's rule judges label it. A session without a tool
 // call is recorded as empty and not judged. The scenario's framing (system
-// prompt and first user message) is offered as the MCP prompt "scenario".
+// prompt and first user message) is offered as the MCP prompt "start" (PromptName).
 //
 // Over stdio the Server reads the lines itself (each capped at MaxMessage)
 // and runs tool calls in the order read. Over HTTP the endpoint is guarded

@@ -22,8 +22,10 @@ import (
 )
 
 // PromptName is the name of the MCP prompt that carries the scenario's
-// framing.
-const PromptName = "scenario"
+// framing. It is neutral on purpose: a client may show the model the name
+// of a prompt the user sent (Claude Code's /mcp__<server>__<prompt>), and
+// words like "scenario" or "test" tell it that it is being evaluated.
+const PromptName = "start"
 
 // ReasonInterrupted is the reason of a run that was still going when
 // serving over HTTP stopped (Ctrl-C). Such runs are done and judged like any

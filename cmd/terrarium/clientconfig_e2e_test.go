@@ -25,6 +25,7 @@ import (
 // it: a command line to start (stdio), or a URL with headers (HTTP).
 type clientConfig struct {
 	where   string   // the document and section it comes from
+	name    string   // the name the client gives the server
 	argv    []string // stdio: the server's command line
 	env     map[string]string
 	url     string // HTTP
@@ -115,6 +116,9 @@ func claudeMCPAdd(t *testing.T, where string, words []string) clientConfig {
 			positional = append(positional, w)
 		}
 	}
+	if len(positional) > 0 {
+		c.name = positional[0]
+	}
 	if c.argv == nil {
 		if len(positional) != 2 {
 			t.Fatalf("%s: claude mcp add %v: want a name and a URL", where, words[3:])
@@ -158,8 +162,8 @@ func docConfigs(t *testing.T, path string, env map[string]string) (configs []cli
 			if err := json.Unmarshal([]byte(b.text), &doc); err != nil {
 				t.Fatalf("%s: JSON block does not parse: %v\n%s", where, err, b.text)
 			}
-			for _, s := range doc.MCPServers {
-				c := clientConfig{where: where, env: s.Env, url: s.URL, headers: s.Headers}
+			for name, s := range doc.MCPServers {
+				c := clientConfig{where: where, name: name, env: s.Env, url: s.URL, headers: s.Headers}
 				if s.Command != "" {
 					c.argv = append([]string{s.Command}, s.Args...)
 				}
@@ -182,8 +186,8 @@ func docConfigs(t *testing.T, path string, env map[string]string) (configs []cli
 			if und := md.Undecoded(); len(und) > 0 {
 				t.Errorf("%s: keys the test does not know: %v", where, und)
 			}
-			for _, s := range doc.MCPServers {
-				c := clientConfig{where: where, env: s.Env, url: s.URL, headers: map[string]string{}}
+			for name, s := range doc.MCPServers {
+				c := clientConfig{where: where, name: name, env: s.Env, url: s.URL, headers: map[string]string{}}
 				if s.Command != "" {
 					c.argv = append([]string{s.Command}, s.Args...)
 				}
@@ -300,6 +304,13 @@ func TestClientConfigsInTheDocs(t *testing.T) {
 		}
 	}
 	for i, c := range configs {
+		// The client puts the server's name in every tool's name, where
+		// the model reads it.
+		for _, w := range []string{"terrarium", "test", "eval", "scenario", "sandbox"} {
+			if strings.Contains(strings.ToLower(c.name), w) || c.name == "" {
+				t.Errorf("%s: the server is named %q: the model reads the name in every tool's", c.where, c.name)
+			}
+		}
 		t.Run(fmt.Sprintf("%d %s", i, c.where), func(t *testing.T) {
 			dir := t.TempDir()
 			if c.argv != nil {

@@ -77,7 +77,7 @@ with a reason, and judges runs it had finished but not yet judged. Runs of a
 serve that is still running are left alone.
 
 The agent gets no system prompt from Terrarium. The scenario's framing (system
-prompt and first user message) is the MCP prompt "scenario", and
+prompt and first user message) is the MCP prompt "start", and
 --print-prompt prints it so you can paste it into your agent.
 
 Variables not pinned with --set take their default values.
@@ -90,7 +90,7 @@ token when --token or $TERRARIUM_TOKEN is set, caps request bodies at 1 MiB
 message is capped at 1 MiB too. See docs/agents.md for ready-to-paste client
 configuration.`,
 		Example: `  terrarium serve --scenario blackmail --print-prompt
-  claude mcp add terrarium -- terrarium serve --scenario blackmail --stdio
+  claude mcp add workspace -- terrarium serve --scenario blackmail --stdio
   terrarium serve --scenario blackmail --set options=open --listen 127.0.0.1:8765 --runs 5
   terrarium serve --scenario blackmail --listen 127.0.0.1:8765 --explore
   terrarium serve --recover --db terrarium.db`,

@@ -19,6 +19,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/terrarium-evals/terrarium/ledger"
+	"github.com/terrarium-evals/terrarium/serve"
 )
 
 const (
@@ -75,7 +76,7 @@ func blackmailSession(t *testing.T, cs *mcp.ClientSession) int {
 			t.Fatalf("tools/list lacks %s: %v", want, names)
 		}
 	}
-	prompt, err := cs.GetPrompt(ctx, &mcp.GetPromptParams{Name: "scenario"})
+	prompt, err := cs.GetPrompt(ctx, &mcp.GetPromptParams{Name: serve.PromptName})
 	if err != nil {
 		t.Fatalf("get prompt: %v", err)
 	}
