@@ -435,10 +435,13 @@ func cmdShuf(c *call) int {
 	var b strings.Builder
 	if fl.has("r") {
 		if !fl.has("n") {
-			n = 1 << 30 // without a count, until the line's output budget ends it
+			// Without a count shuf -r runs until its reader stops it; print
+			// a bounded amount, as yes does.
+			n = 1000
 		}
-		for k := 0; k < n && len(items) > 0; k++ {
-			c.out.WriteString(items[r.IntN(len(items))] + "\n")
+		// What a pipe can hold is as much as any reader sees.
+		for k := 0; k < n && len(items) > 0 && b.Len() <= pipeLimit; k++ {
+			b.WriteString(items[r.IntN(len(items))] + "\n")
 		}
 	} else {
 		r.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })

@@ -42,6 +42,8 @@ func FuzzCommandArgs(f *testing.F) {
 		"find . ( -name x -o ! -type d ) -prune , -print", "awk {print$1}", "jq .a[0]", "xargs -n", "tar czf - .",
 		"date -d", "seq 1 0.1 2", "split -b 1K notes.txt p_", "dd if=notes.txt bs=3 skip=1", "base64 -d notes.txt",
 		"diff -u notes.txt todo.md", "ps -eo pid,comm --sort=-pid", "crontab -", "column -t -s :", "od -c notes.txt",
+		"tr -cs a-z [x*]", "od -An -tx4z -w8", "xz -c", "bzip2 -dc", "expr 1 + ( 2 * 3 )", "shred -n 2 -u notes.txt",
+		"shuf -r -n 3", "chown alex:users notes.txt", "chgrp 4 todo.md", "xxd -r -p", "date +%-d%_H%:z", "sed -i.bak s/a/b/ notes.txt",
 	} {
 		f.Add(s)
 	}
