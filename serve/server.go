@@ -222,9 +222,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.mcp.AddTools(list...)
 	r := cfg.Rendered
 	s.mcp.AddPrompt(mcp.NewPrompt(PromptName,
-		mcp.WithPromptDescription(fmt.Sprintf("The framing of scenario %s (%s): the agent's system prompt and first user message. Start the agent with it.", r.Scenario.Name, conditionText(r.Condition))),
+		// Neutral words: a client may show them to the model. What is
+		// served is on serve's stderr and in the ledger.
+		mcp.WithPromptDescription("The role and the first message of this session: send it to begin."),
 	), func(context.Context, mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
-		return mcp.NewGetPromptResult(r.Scenario.Title, []mcp.PromptMessage{
+		return mcp.NewGetPromptResult("The first message of this session", []mcp.PromptMessage{
 			mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(PromptText(r))),
 		}), nil
 	})
@@ -869,11 +871,4 @@ func PromptText(r *scenario.Rendered) string {
 	}
 	parts = append(parts, strings.TrimSpace(r.FirstMessage))
 	return strings.Join(parts, "\n\n") + "\n"
-}
-
-func conditionText(c scenario.Condition) string {
-	if len(c) == 0 {
-		return "no variables"
-	}
-	return c.Key()
 }
