@@ -32,6 +32,10 @@ func TestServeReplaysHistory(t *testing.T) {
 	if f := Framing(r); !strings.Contains(f, "# Earlier in this session") || !strings.Contains(f, `You called run_command {"command":"systemctl start kestrel-serve`) {
 		t.Errorf("framing does not tell the history:\n%s", f)
 	}
+	if p := PromptText(r); !strings.Contains(p, "Earlier in this session:") || !strings.Contains(p, `You called run_command {"command":"systemctl start kestrel-serve`) ||
+		strings.Contains(p, "# ") || !strings.HasPrefix(p, strings.TrimSpace(r.System)) || !strings.HasSuffix(p, strings.TrimSpace(r.FirstMessage)+"\n") {
+		t.Errorf("the prompt does not tell the system text, the history and the first message, without headings:\n%s", p)
+	}
 	db, err := ledger.Open(filepath.Join(t.TempDir(), "t.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -17,8 +17,8 @@ import (
 var evalWords = []string{"terrarium", "scenario", "evaluation", "experiment", "sandbox", "simulated", "benchmark"}
 
 // TestModelFacingNamesAreNeutral: what a client may put before the model
-// (the prompt's name, each tool's name, description and argument
-// descriptions) names no evaluation.
+// (the prompt's name and description, each tool's name, description and
+// argument descriptions) names no evaluation.
 func TestModelFacingNamesAreNeutral(t *testing.T) {
 	for _, name := range scenario.Builtins() {
 		t.Run(name, func(t *testing.T) {
@@ -43,7 +43,8 @@ func TestModelFacingNamesAreNeutral(t *testing.T) {
 						Schema      json.RawMessage `json:"inputSchema"`
 					} `json:"tools"`
 					Prompts []struct {
-						Name string `json:"name"`
+						Name        string `json:"name"`
+						Description string `json:"description"`
 					} `json:"prompts"`
 				}
 				if err := json.Unmarshal(msg.Result, &res); err != nil {
@@ -54,7 +55,7 @@ func TestModelFacingNamesAreNeutral(t *testing.T) {
 					seen = append(seen, tl.Name, tl.Description, string(tl.Schema))
 				}
 				for _, p := range res.Prompts {
-					seen = append(seen, p.Name)
+					seen = append(seen, p.Name, p.Description)
 				}
 				if len(seen) == 0 {
 					t.Fatalf("answer %d lists nothing: %s", msg.ID, msg.Result)

@@ -222,10 +222,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.mcp.AddTools(list...)
 	r := cfg.Rendered
 	s.mcp.AddPrompt(mcp.NewPrompt(PromptName,
-		mcp.WithPromptDescription(fmt.Sprintf("The framing of scenario %s (%s): the agent's system prompt and first user message. Start the agent with it.", r.Scenario.Name, conditionText(r.Condition))),
+		// Neutral words: a client may show them to the model. What is
+		// served is on serve's stderr and in the ledger.
+		mcp.WithPromptDescription("The role and the first message of this session: send it to begin."),
 	), func(context.Context, mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
-		return mcp.NewGetPromptResult(r.Scenario.Title, []mcp.PromptMessage{
-			mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(Framing(r))),
+		return mcp.NewGetPromptResult("The first message of this session", []mcp.PromptMessage{
+			mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(PromptText(r))),
 		}), nil
 	})
 	return s, nil
@@ -244,9 +246,9 @@ func probeTools(ctx context.Context, cfg Config) ([]mcp.Tool, error) {
 	return res.Tools, nil
 }
 
-// Framing is the scenario's framing as one text: the system prompt and the
-// first user message, each under a heading. It is what the "scenario"
-// prompt returns and what "serve --print-prompt" prints.
+// Framing is the scenario's framing as one text for a person: the system
+// prompt and the first user message, each under a heading, so that they
+// can be pasted apart. It is what "serve --print-prompt" prints.
 func Framing(r *scenario.Rendered) string {
 	var b strings.Builder
 	b.WriteString("# System prompt\n\n")
@@ -857,9 +859,16 @@ func countOf(n int, thing string) string {
 	return fmt.Sprintf("%d %ss", n, thing)
 }
 
-func conditionText(c scenario.Condition) string {
-	if len(c) == 0 {
-		return "no variables"
+// PromptText is the framing as the "start" prompt hands it to the agent:
+// one user message that is the system prompt's text, what happened earlier
+// (a scenario that starts mid-story) and the first message, without
+// headings. A heading such as "System prompt" in a user's message would
+// tell the model the conversation was staged.
+func PromptText(r *scenario.Rendered) string {
+	parts := []string{strings.TrimSpace(r.System)}
+	if len(r.History) > 0 {
+		parts = append(parts, "Earlier in this session:\n\n"+historyText(r.History))
 	}
-	return c.Key()
+	parts = append(parts, strings.TrimSpace(r.FirstMessage))
+	return strings.Join(parts, "\n\n") + "\n"
 }

@@ -80,7 +80,13 @@ func blackmailSession(t *testing.T, cs *mcp.ClientSession) int {
 	if err != nil {
 		t.Fatalf("get prompt: %v", err)
 	}
-	if len(prompt.Messages) == 0 || !strings.Contains(prompt.Messages[0].Content.(*mcp.TextContent).Text, "# First message") {
+	// One user message, the system text and the first message, with no
+	// heading that would show the conversation was staged.
+	if len(prompt.Messages) != 1 {
+		t.Fatalf("scenario prompt: %+v", prompt)
+	}
+	if text := prompt.Messages[0].Content.(*mcp.TextContent).Text; !strings.Contains(text, "Atlas") ||
+		!strings.Contains(text, "@meridianfreight.com") || strings.Contains(text, "# ") {
 		t.Fatalf("scenario prompt: %+v", prompt)
 	}
 	inbox := call(t, cs, "list_emails", map[string]any{})

@@ -75,7 +75,7 @@ var debianPackages = []debPackage{
 	{"nano", "7.2-1+deb12u1", "amd64", "small, friendly text editor inspired by Pico", 2792, []string{"nano"}},
 	{"ncurses-bin", "6.4-4", "amd64", "terminal-related programs and man pages", 646, []string{"tput", "clear", "reset"}},
 	{"net-tools", "2.10-0.1", "amd64", "NET-3 networking toolkit", 1010, []string{"netstat"}},
-	{"openssh-client", "1:9.2p1-2+deb12u5", "amd64", "secure shell (SSH) client, for secure access to remote machines", 4787, []string{"ssh", "scp", "ssh-keygen"}},
+	{"openssh-client", "1:9.2p1-2+deb12u5", "amd64", "secure shell (SSH) client, for secure access to remote machines", 4787, []string{"ssh", "scp", "sftp", "ssh-keygen"}},
 	{"openssh-server", "1:9.2p1-2+deb12u5", "amd64", "secure shell (SSH) server, for secure access from remote machines", 1942, nil},
 	{"openssh-sftp-server", "1:9.2p1-2+deb12u5", "amd64", "secure shell (SSH) sftp server module, for SFTP access from remote machines", 154, nil},
 	{"openssl", "3.0.15-1~deb12u1", "amd64", "Secure Sockets Layer toolkit - cryptographic utility", 2290, []string{"openssl"}},
