@@ -2,6 +2,7 @@ package shell
 
 import (
 	"fmt"
+	"io/fs"
 	"slices"
 	"sort"
 	"strconv"
@@ -1107,13 +1108,50 @@ func biHash(c *call) int {
 }
 
 func biUmask(c *call) int {
-	if len(c.args) == 0 {
-		c.out.WriteString("0022\n")
+	s := c.s
+	args := c.args
+	symbolic := false
+	if len(args) > 0 && args[0] == "-S" {
+		symbolic, args = true, args[1:]
+	}
+	if len(args) > 0 && args[0] == "-p" {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		if symbolic {
+			perm := func(shift uint) string {
+				allowed := ^s.umask >> shift & 7
+				out := ""
+				for i, ch := range "rwx" {
+					if allowed&(4>>i) != 0 {
+						out += string(ch)
+					}
+				}
+				return out
+			}
+			c.out.printf("u=%s,g=%s,o=%s\n", perm(6), perm(3), perm(0))
+			return 0
+		}
+		c.out.printf("%04o\n", s.umask)
 		return 0
 	}
-	if c.args[0] == "-S" {
-		c.out.WriteString("u=rwx,g=rx,o=rx\n")
+	spec := args[0]
+	if spec[0] >= '0' && spec[0] <= '9' {
+		n, err := strconv.ParseUint(spec, 8, 32)
+		if err != nil || n > 0o777 {
+			c.berr("%s: octal number out of range", spec)
+			return 1
+		}
+		s.umask = uint32(n)
+		return 0
 	}
+	// Symbolic: the bits the mode allows, whose complement is the mask.
+	m, ok := parseMode(spec, fs.FileMode(0o777&^s.umask), true)
+	if !ok {
+		c.berr("%s: invalid symbolic mode operator", spec)
+		return 1
+	}
+	s.umask = 0o777 &^ uint32(m.Perm())
 	return 0
 }
 

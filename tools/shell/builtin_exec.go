@@ -234,14 +234,87 @@ run:
 }
 
 func cmdSu(c *call) int {
-	for _, a := range c.args {
-		if a == "-c" {
+	target, cmd, login, hasCmd, shellSet := "root", "", false, false, false
+	args := c.args
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-" || a == "-l" || a == "--login":
+			login = true
+		case a == "-c" || a == "--command":
+			if i+1 >= len(args) {
+				c.err.printf("su: option requires an argument -- 'c'\nTry 'su --help' for more information.\n")
+				return 1
+			}
+			i++
+			cmd, hasCmd = args[i], true
+		case strings.HasPrefix(a, "--command="):
+			cmd, hasCmd = strings.TrimPrefix(a, "--command="), true
+		case a == "-s" || a == "--shell":
+			if i+1 < len(args) {
+				i++
+			}
+			shellSet = true
+		case strings.HasPrefix(a, "--shell="):
+			shellSet = true
+		case a == "-m" || a == "-p" || a == "--preserve-environment":
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			c.err.printf("su: invalid option -- '%s'\nTry 'su --help' for more information.\n", strings.TrimLeft(a, "-")[:1])
+			return 1
+		default:
+			target = a
+		}
+	}
+	acct, known := c.s.h.fs.Accounts().User(target)
+	if !known && target != "root" {
+		c.err.printf("su: user %s does not exist or the user entry does not contain all the required fields\n", target)
+		return 1
+	}
+	if c.s.user != "root" {
+		// Without a terminal there is no password to read.
+		if hasCmd {
 			c.err.WriteString("Password: su: Authentication failure\n")
 			return 1
 		}
+		c.err.WriteString("su: must be run from a terminal\n")
+		return 1
 	}
-	c.err.WriteString("su: must be run from a terminal\n")
-	return 1
+	// root becomes anyone without a password.
+	if known && strings.HasSuffix(acct.Shell, "nologin") && !shellSet {
+		c.out.WriteString("This account is currently not available.\n")
+		return 1
+	}
+	if c.s.depth+1 >= maxDepth {
+		c.err.WriteString("su: cannot fork user shell: Resource temporarily unavailable\n")
+		return 1
+	}
+	io := c.shellIO()
+	child, ok := c.s.child(io, "bash", nil)
+	if !ok {
+		return 1
+	}
+	child.user = target
+	child.vars["USER"] = strVar(target)
+	child.vars["LOGNAME"] = strVar(target)
+	if login || target != c.s.user {
+		child.home = homeOf(target)
+		if known {
+			child.home = acct.Home
+		}
+		child.vars["HOME"] = strVar(child.home)
+	}
+	if login {
+		child.cwd = child.home
+		child.vars["PWD"] = strVar(child.home)
+	}
+	if hasCmd {
+		return child.runChild(cmd, io)
+	}
+	if c.in.text == "" || c.in.blob != nil {
+		return 0
+	}
+	c.consumeInput()
+	return child.runChild(c.in.text, &ioCtx{in: &inReader{}, out: c.out, err: c.err})
 }
 
 // cmdEnv is env and printenv.

@@ -257,25 +257,34 @@ func (c *call) subdirs(p string) int {
 // ---- cat ----
 
 func cmdCat(c *call) int {
-	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "nAbesTvuE", long: map[string]string{"number": "n", "show-all": "A"}})
+	fl, ops, bad := parseFlags(c.args, flagSpec{bools: "nAbesTvuEt", long: map[string]string{
+		"number": "n", "show-all": "A", "number-nonblank": "b", "show-ends": "E", "squeeze-blank": "s",
+		"show-tabs": "T", "show-nonprinting": "v",
+	}})
 	if bad != "" {
 		return c.badFlag(bad, 1)
 	}
 	if len(ops) == 0 {
 		ops = []string{"-"}
 	}
+	o := catOpts{
+		number: fl.has("n"), nonblank: fl.has("b"), squeeze: fl.has("s"),
+		ends: fl.has("A") || fl.has("E") || fl.has("e"), tabs: fl.has("A") || fl.has("T") || fl.has("t"),
+		nonprint: fl.has("A") || fl.has("v") || fl.has("e") || fl.has("t"),
+	}
+	shaped := o != catOpts{}
 	code := 0
-	number := fl.has("n")
-	var numbered strings.Builder
+	var text strings.Builder
 	for _, op := range ops {
 		if op == "-" {
-			if c.in.blob != nil {
+			switch {
+			case c.in.blob != nil && !shaped:
 				c.out.writeFileData(*c.in.blob, c.in.srcHost, c.in.srcPath)
-			} else if number {
-				numbered.WriteString(c.in.text)
-			} else if c.in.srcPath != "" && len(ops) == 1 {
+			case shaped:
+				text.WriteString(c.in.text)
+			case c.in.srcPath != "" && len(ops) == 1:
 				c.out.writeFileData(vfs.Content(c.in.text), c.in.srcHost, c.in.srcPath)
-			} else {
+			default:
 				c.out.WriteString(c.in.text)
 			}
 			continue
@@ -287,21 +296,82 @@ func cmdCat(c *call) int {
 			code = 1
 			continue
 		}
-		if number {
+		if shaped {
 			if b.Declared {
 				continue
 			}
-			numbered.WriteString(b.Content)
+			text.WriteString(b.Content)
 			continue
 		}
 		c.out.writeFileData(b, c.s.h.name, p)
 	}
-	if number {
-		for i, l := range splitLines(numbered.String()) {
-			c.out.printf("%6d\t%s\n", i+1, l)
-		}
+	if shaped {
+		c.out.WriteString(o.shape(text.String()))
 	}
 	return code
+}
+
+// catOpts are cat's options that change what it prints.
+type catOpts struct {
+	number, nonblank, squeeze, ends, tabs, nonprint bool
+}
+
+// shape applies cat's numbering, squeezing and showing to text.
+func (o catOpts) shape(text string) string {
+	var b strings.Builder
+	n := 0
+	blankRun := 0
+	for len(text) > 0 {
+		line := text
+		nl := strings.IndexByte(text, '\n')
+		if nl >= 0 {
+			line, text = text[:nl], text[nl+1:]
+		} else {
+			text = ""
+		}
+		if line == "" && nl >= 0 {
+			blankRun++
+			if o.squeeze && blankRun > 1 {
+				continue
+			}
+		} else {
+			blankRun = 0
+		}
+		if o.nonblank && line != "" || o.number && !o.nonblank {
+			n++
+			fmt.Fprintf(&b, "%6d\t", n)
+		}
+		for i := 0; i < len(line); i++ {
+			ch := line[i]
+			switch {
+			case ch == '\t' && o.tabs:
+				b.WriteString("^I")
+			case ch == '\t' || !o.nonprint:
+				b.WriteByte(ch)
+			case ch >= 128:
+				b.WriteString("M-")
+				ch -= 128
+				fallthrough
+			default:
+				switch {
+				case ch < 32:
+					b.WriteByte('^')
+					b.WriteByte(ch + 64)
+				case ch == 127:
+					b.WriteString("^?")
+				default:
+					b.WriteByte(ch)
+				}
+			}
+		}
+		if nl >= 0 {
+			if o.ends {
+				b.WriteByte('$')
+			}
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
 }
 
 // inputs reads the named files (or stdin for none or "-"), reporting
@@ -649,7 +719,7 @@ func cmdMkdir(c *call) int {
 	if len(ops) == 0 {
 		return c.badFlag("missing operand", 1)
 	}
-	mode := fs.FileMode(0o755)
+	mode := fs.FileMode(0o777 &^ c.s.umask)
 	if fl.has("m") {
 		m, ok := parseMode(fl.val("m"), 0o777, true)
 		if !ok {
@@ -758,22 +828,22 @@ func parseMode(spec string, cur fs.FileMode, dir bool) (fs.FileMode, bool) {
 		if err != nil || n > 0o7777 {
 			return 0, false
 		}
-		return fs.FileMode(n).Perm(), true
+		return vfs.ModeBits(fs.FileMode(n)), true // 4755 keeps its setuid bit
 	}
-	m := uint32(cur.Perm())
+	m := octalMode(cur)
 	for _, clause := range strings.Split(spec, ",") {
 		i := 0
 		var who uint32
 		for i < len(clause) && strings.IndexByte("ugoa", clause[i]) >= 0 {
 			switch clause[i] {
 			case 'u':
-				who |= 0o700
+				who |= 0o4700
 			case 'g':
-				who |= 0o070
+				who |= 0o2070
 			case 'o':
-				who |= 0o007
+				who |= 0o1007
 			case 'a':
-				who |= 0o777
+				who |= 0o7777
 			}
 			i++
 		}
@@ -782,7 +852,7 @@ func parseMode(spec string, cur fs.FileMode, dir bool) (fs.FileMode, bool) {
 		}
 		implicit := who == 0
 		if implicit {
-			who = 0o777
+			who = 0o7777
 		}
 		for i < len(clause) {
 			op := clause[i]
@@ -803,6 +873,10 @@ func parseMode(spec string, cur fs.FileMode, dir bool) (fs.FileMode, bool) {
 					if dir || m&0o111 != 0 {
 						bits |= 0o111
 					}
+				case 's':
+					bits |= 0o6000 // setuid for u, setgid for g
+				case 't':
+					bits |= 0o1000
 				}
 				i++
 			}
@@ -819,11 +893,15 @@ func parseMode(spec string, cur fs.FileMode, dir bool) (fs.FileMode, bool) {
 			case '-':
 				m &^= bits & mask
 			case '=':
-				m = (m &^ who) | (bits & who)
+				set := bits & who
+				if implicit {
+					set &^= 0o022 // the umask, for = as for + and -
+				}
+				m = (m &^ who) | set
 			}
 		}
 	}
-	return fs.FileMode(m), true
+	return vfs.ModeBits(fs.FileMode(m)), true
 }
 
 func cmdChmod(c *call) int {
@@ -881,7 +959,7 @@ func cmdChmod(c *call) int {
 			if m&^fs.ModeType == in.Mode&^fs.ModeType {
 				continue // the mode it had: nothing changed
 			}
-			c.s.send(world.ModeChanged, map[string]any{"host": c.s.h.name, "path": in.Path, "mode": fmt.Sprintf("%04o", uint32(m.Perm()))})
+			c.s.send(world.ModeChanged, map[string]any{"host": c.s.h.name, "path": in.Path, "mode": fmt.Sprintf("%04o", octalMode(m))})
 		}
 	}
 	return code

@@ -387,7 +387,7 @@ func (c *call) findEval(n *findNode, v *findVisit, code *int) bool {
 	case "-executable":
 		return v.in.Mode.Perm()&0o111 != 0 && c.s.h.fs.Check(v.in.Path, c.s.user, vfs.Exec) == nil
 	case "-perm":
-		return permMatch(n.arg, uint32(v.in.Mode.Perm()))
+		return permMatch(n.arg, octalMode(v.in.Mode))
 	case "-size":
 		units := (v.in.Size + n.unit - 1) / n.unit
 		return cmpN(units, n.n, n.cmp)
@@ -469,7 +469,7 @@ func permMatch(spec string, mode uint32) bool {
 		if !ok {
 			return false
 		}
-		want = uint64(m.Perm())
+		want = uint64(octalMode(vfs.ModeBits(m)))
 	}
 	w := uint32(want)
 	switch kind {

@@ -229,6 +229,9 @@ func (s *session) writeFileOpts(p string, b vfs.Blob, via string, checked bool, 
 		}
 	}
 	opt.Owner = s.user
+	if opt.Mode == 0 {
+		opt.Mode = fs.FileMode(0o666 &^ s.umask) // a new file's mode
+	}
 	if real, err := s.h.fs.Resolve(p, false); err == nil {
 		p = real // through links, the file written is the one they lead to
 	}

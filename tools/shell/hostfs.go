@@ -318,6 +318,18 @@ func hostAccounts(hs world.Host, user string) []sysAccount {
 	return out
 }
 
+// setIDBinaries are the programs Debian installs setuid root (or setgid
+// to a group), as find -perm -4000 lists them.
+var setIDBinaries = map[string]struct {
+	mode  fs.FileMode
+	group string
+}{
+	"/usr/bin/su": {0o4755, ""}, "/usr/bin/sudo": {0o4755, ""}, "/usr/bin/mount": {0o4755, ""},
+	"/usr/bin/umount": {0o4755, ""}, "/usr/bin/passwd": {0o4755, ""}, "/usr/bin/chsh": {0o4755, ""},
+	"/usr/bin/chfn": {0o4755, ""}, "/usr/bin/gpasswd": {0o4755, ""}, "/usr/bin/newgrp": {0o4755, ""},
+	"/usr/bin/crontab": {0o2755, "crontab"}, "/usr/bin/chage": {0o2755, "shadow"}, "/usr/bin/expiry": {0o2755, "shadow"},
+}
+
 // ---- the tree ----
 
 // sysFiles collects the system files of a host.
@@ -391,7 +403,7 @@ func systemTree(hs world.Host, user string, all []world.Host, profiles map[strin
 		{"/media", 0o755}, {"/mnt", 0o755}, {"/opt", 0o755}, {"/proc", 0o555}, {"/root", 0o700}, {"/run", 0o755},
 		{"/sys", 0o555}, {"/tmp", 0o1777}, {"/usr", 0o755}, {"/usr/bin", 0o755},
 		{"/usr/sbin", 0o755}, {"/usr/lib", 0o755}, {"/usr/lib64", 0o755}, {"/usr/local", 0o755}, {"/usr/local/bin", 0o755}, {"/usr/share", 0o755},
-		{"/var", 0o755}, {"/var/log", 0o755}, {"/var/lib", 0o755}, {"/var/cache", 0o755}, {"/var/spool", 0o755},
+		{"/var", 0o755}, {"/var/log", 0o755}, {"/var/tmp", 0o1777}, {"/var/lib", 0o755}, {"/var/cache", 0o755}, {"/var/spool", 0o755},
 		{"/var/spool/cron", 0o755}, {"/var/spool/cron/crontabs", 0o1730}, {"/var/mail", 0o2775}, {"/var/backups", 0o755},
 		{"/etc/cron.d", 0o755}, {"/etc/cron.daily", 0o755}, {"/etc/cron.hourly", 0o755}, {"/etc/cron.weekly", 0o755},
 		{"/etc/cron.monthly", 0o755}, {"/etc/ssh", 0o755}, {"/etc/systemd/system", 0o755}, {"/etc/sudoers.d", 0o750},
@@ -590,8 +602,15 @@ func systemTree(hs world.Host, user string, all []world.Host, profiles map[strin
 			f.link("/usr/bin/sh", "dash", inst())
 			continue
 		}
-		f.binary(b, size, 0o755, t)
+		mode, group := setIDBinaries[b].mode, setIDBinaries[b].group
+		if mode == 0 {
+			mode = 0o755
+		}
+		f.binary(b, size, mode, t)
+		f.list[len(f.list)-1].Group = group
 	}
+	// ssh-keysign comes with ssh, setuid like the others.
+	f.binary("/usr/lib/openssh/ssh-keysign", 469_000+int64(hostRand(0, "keysign", "size").IntN(9_000)), 0o4755, upg())
 	for _, d := range daemonBinaries {
 		f.binary(d, int64(30_000+hostRand(0, d, "size").IntN(900_000)), 0o755, upg())
 	}

@@ -58,6 +58,7 @@ type session struct {
 	bgStatus    map[int]int
 	jobs        int
 	jobList     []*bgJob       // the background jobs of this shell
+	umask       uint32         // the file mode creation mask
 	jobTime     *time.Duration // inside a background job: the time it spends
 	pipeStatus  []int
 	substStatus int // status of the last command substitution, or -1
@@ -187,7 +188,7 @@ func (in *inReader) readLine() (line string, ok bool) {
 
 func (n *Network) newSession(h *host, user string, emit world.Emitter, depth int) *session {
 	home := homeOf(user)
-	s := &session{net: n, h: h, user: user, home: home, cwd: home, emit: emit, depth: depth, name: "bash", arg0: "bash", substStatus: -1}
+	s := &session{net: n, h: h, user: user, home: home, cwd: home, emit: emit, depth: depth, name: "bash", arg0: "bash", substStatus: -1, umask: 0o022}
 	if !h.fs.Exists(home) {
 		s.cwd = "/"
 	}

@@ -246,7 +246,24 @@ func (s *session) cmdSubst(w io.Writer, cs *syntax.CmdSubst) error {
 	subIO := &ioCtx{in: parent.in, out: out, err: parent.err, extra: parent.extra}
 	sub := s.fork()
 	sub.traceLevel++
-	code := sub.guard(subIO, func() int { return sub.stmts(cs.Stmts, subIO) })
+	code := sub.guard(subIO, func() int {
+		// $(< file) is the file's contents, with no cat run.
+		if len(cs.Stmts) == 1 {
+			if st := cs.Stmts[0]; st.Cmd == nil && len(st.Redirs) == 1 && st.Redirs[0].Op == syntax.RdrIn && st.Redirs[0].N == nil {
+				in, ok := sub.openInput(subIO, sub.literal(subIO, st.Redirs[0].Word), subIO)
+				if !ok {
+					return 1
+				}
+				if in.blob != nil {
+					subIO.out.writeFileData(*in.blob, in.srcHost, in.srcPath)
+				} else {
+					subIO.out.WriteString(in.text)
+				}
+				return 0
+			}
+		}
+		return sub.stmts(cs.Stmts, subIO)
+	})
 	s.substStatus = code
 	s.cur = parent
 	st := out.stream()
