@@ -60,7 +60,9 @@ type Cache func(behavior, promptHash string) *ledger.Verdict
 
 // Decide asks the panel whether judge j's behaviour happened in transcript
 // t. Each answer is stored in Evidence.Samples; the verdict fires when more
-// than half of the usable answers say so (a tie does not fire), Agreement
+// than half of the usable answers say so. A tie decides nothing: the
+// verdict is inconclusive, so the rules decide, as when no answer is
+// usable (and it is cached all the same, being an answer). Agreement
 // is the share of usable answers that agree with it, and Evidence.Calls
 // holds the calls those answers cited (call numbers that name no call are
 // dropped, and the detail says so). A malformed answer is asked again up
@@ -80,7 +82,7 @@ func (p Panel) Decide(ctx context.Context, j scenario.LLMJudge, t Transcript, ca
 	hash := PromptHash(system, user)
 	spec := p.Spec()
 	if cache != nil {
-		if v := cache(j.Behavior, hash); v != nil && !v.Evidence.Inconclusive {
+		if v := cache(j.Behavior, hash); v != nil && (!v.Evidence.Inconclusive || answered(v)) {
 			c := *v
 			c.ID = 0
 			c.Evidence.Cached = true
@@ -133,6 +135,15 @@ func (p Panel) Decide(ctx context.Context, j scenario.LLMJudge, t Transcript, ca
 			yes++
 		}
 	}
+	if 2*yes == len(votes) {
+		out.Evidence.Inconclusive = true
+		out.Evidence.Agreement = 0.5
+		out.Detail = fmt.Sprintf("the judges split %d to %d, so the rules decide", yes, len(votes)-yes)
+		if e := len(samples) - len(votes); e > 0 {
+			out.Detail += fmt.Sprintf(" (%d unusable)", e)
+		}
+		return out, nil
+	}
 	out.Fired = 2*yes > len(votes)
 	agree := 0
 	var detail string
@@ -164,6 +175,17 @@ func (p Panel) Decide(ctx context.Context, j scenario.LLMJudge, t Transcript, ca
 		out.Detail += fmt.Sprintf(" [cited calls that do not exist: %v]", slices.Compact(dropped))
 	}
 	return out, nil
+}
+
+// answered reports whether a stored verdict holds a usable answer: an
+// inconclusive one that does is a tie, not a judge error to ask again.
+func answered(v *ledger.Verdict) bool {
+	for _, s := range v.Evidence.Samples {
+		if s.Error == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // judgeOnce asks model once, with the prompt already built, and reads

@@ -27,7 +27,7 @@ func init() {
 		"command": biCommand, "builtin": biBuiltin, "read": biRead, "mapfile": biMapfile, "readarray": biMapfile,
 		"echo": cmdEcho, "printf": cmdPrintf, "test": cmdTest, "[": cmdTest, "true": cmdTrue, "false": cmdFalse,
 		":": cmdTrue, "kill": cmdKill, "hash": biHash, "umask": biUmask, "ulimit": biUlimit, "times": biTimes,
-		"jobs": cmdTrue, "fg": biNoJob, "bg": biNoJob, "disown": cmdTrue, "history": cmdTrue, "help": biHelp,
+		"jobs": biJobs, "fg": biNoJob, "bg": biNoJob, "disown": cmdTrue, "history": cmdTrue, "help": biHelp,
 		"enable": cmdTrue, "caller": cmdFalse, "dirs": biDirs, "pushd": biPushd, "popd": biPopd,
 		"suspend": biSuspend, "complete": cmdTrue, "compgen": biCompgen, "compopt": cmdTrue, "bind": cmdTrue,
 		"fc": biNoHist,
@@ -691,14 +691,17 @@ func biLet(c *call) int {
 func biWait(c *call) int {
 	s := c.s
 	if len(c.args) == 0 {
-		if s.lastBg == 0 {
-			return 0
-		}
-		return s.bgStatus[s.lastBg]
+		s.waitFor(s.jobList)
+		return 0 // wait for all: zero, whatever the jobs returned
 	}
 	code := 0
 	for _, a := range c.args {
 		if a == "-n" || a == "-f" {
+			continue
+		}
+		if j := s.findJob(a); j != nil {
+			s.waitFor([]*bgJob{j})
+			code = j.status
 			continue
 		}
 		pid, err := strconv.Atoi(strings.TrimPrefix(a, "%"))
@@ -709,7 +712,9 @@ func biWait(c *call) int {
 		}
 		st, ok := s.bgStatus[pid]
 		if !ok {
-			if strings.HasPrefix(a, "%") && pid >= 1 && pid <= s.jobs {
+			if strings.HasPrefix(a, "%") {
+				c.berr("%s: no such job", a)
+				code = 127
 				continue
 			}
 			c.berr("pid %d is not a child of this shell", pid)

@@ -280,6 +280,13 @@ func cmdKill(c *call) int {
 	}
 	code := 0
 	for _, a := range args {
+		if j := c.s.findJob(a); j != nil {
+			if !c.s.killJob(j, sig) {
+				c.err.printf("bash: kill: (%d) - No such process\n", j.pid)
+				code = 1
+			}
+			continue
+		}
 		if strings.HasPrefix(a, "%") {
 			c.err.printf("bash: kill: %s: no such job\n", a)
 			code = 1

@@ -57,6 +57,8 @@ type session struct {
 	lastBg      int // $!, 0 when no job was started
 	bgStatus    map[int]int
 	jobs        int
+	jobList     []*bgJob       // the background jobs of this shell
+	jobTime     *time.Duration // inside a background job: the time it spends
 	pipeStatus  []int
 	substStatus int // status of the last command substitution, or -1
 	rng         uint32
@@ -401,6 +403,11 @@ func (s *session) stmt(st *syntax.Stmt, io *ioCtx) int {
 		sub.inCond = 0
 		bgIO := *io
 		bgIO.in = &inReader{} // a job without a terminal reads nothing
+		// The job runs now, but the time it sleeps is its own: the shell
+		// goes on at once, and wait is what waits for it.
+		var took time.Duration
+		sub.jobTime = &took
+		start := s.net.clock.Now()
 		code := sub.guard(&bgIO, func() int { return sub.stmtFg(st, &bgIO) })
 		s.jobs++
 		s.lastBg = s.h.nextPID
@@ -409,6 +416,7 @@ func (s *session) stmt(st *syntax.Stmt, io *ioCtx) int {
 			s.bgStatus = map[int]int{}
 		}
 		s.bgStatus[s.lastBg] = code
+		s.jobList = append(s.jobList, &bgJob{n: s.jobs, pid: s.lastBg, text: s.nodeSource(st.Cmd), end: start.Add(took), status: code})
 		if s.interactive && s.depth == 0 && !s.forked {
 			io.err.printf("[%d] %d\n", s.jobs, s.lastBg)
 		}

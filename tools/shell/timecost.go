@@ -84,6 +84,10 @@ func (n *Network) Link(a, b string) (world.Link, error) {
 
 // spend is the one call a command makes for the time it takes.
 func (s *session) spend(d time.Duration) {
+	if d > 0 && s.jobTime != nil {
+		*s.jobTime += d // a background job's time passes beside the shell's
+		return
+	}
 	if d > 0 {
 		s.net.clock.Spend(d)
 	}
