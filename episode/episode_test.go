@@ -11,6 +11,7 @@ import (
 
 	"github.com/terrarium-evals/terrarium/episode"
 	"github.com/terrarium-evals/terrarium/ledger"
+	"github.com/terrarium-evals/terrarium/sandbox"
 	"github.com/terrarium-evals/terrarium/sandbox/local"
 	"github.com/terrarium-evals/terrarium/tools/scenario"
 	"github.com/terrarium-evals/terrarium/tools/server"
@@ -24,26 +25,8 @@ func TestErrorsNameEachStepOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, err := scenario.Load("control")
-	if err != nil {
-		t.Fatal(err)
-	}
-	exp := episode.NewExperiment(sc, nil)
-	if err := db.CreateExperiment(ctx, exp); err != nil {
-		t.Fatal(err)
-	}
-	run := &ledger.Run{ExperimentID: exp.ID, Scenario: sc.Name, Model: "m"}
-	ep, err := episode.Create(ctx, db, run, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rendered, err := sc.Render(sc.Conditions()[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ep.Open(ctx, local.New(server.Options{}), rendered); err != nil {
-		t.Fatal(err)
-	}
+	ep, _, rendered := openEpisode(t, db, "control")
+	run := ep.Run()
 	db.Close()
 
 	err = ep.Finish(ctx, episode.Ending{Status: ledger.StatusDone}, nil)
@@ -51,10 +34,39 @@ func TestErrorsNameEachStepOnce(t *testing.T) {
 		t.Fatalf("Finish on a closed ledger: %v, want ErrClosed", err)
 	}
 	once(t, err, "finish run")
-	_, err = episode.Create(ctx, db, &ledger.Run{ExperimentID: exp.ID, Scenario: sc.Name, Model: "m"}, zerolog.Nop())
+	_, err = episode.Create(ctx, db, &ledger.Run{ExperimentID: run.ExperimentID, Scenario: run.Scenario, Model: "m"}, zerolog.Nop())
 	once(t, err, "create run")
-	_, err = episode.Of(db, *run, zerolog.Nop()).Open(ctx, local.New(server.Options{}), rendered)
+	_, err = episode.Of(db, run, zerolog.Nop()).Open(ctx, local.New(server.Options{}), rendered)
 	once(t, err, "start run")
+}
+
+// openEpisode creates an experiment of the built-in scenario name with one
+// run in db, and opens the run on the local sandbox in the scenario's
+// first condition.
+func openEpisode(t *testing.T, db *ledger.DB, name string) (*episode.Episode, *sandbox.Recorder, *scenario.Rendered) {
+	t.Helper()
+	ctx := context.Background()
+	sc, err := scenario.Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := episode.NewExperiment(sc, nil)
+	if err := db.CreateExperiment(ctx, exp); err != nil {
+		t.Fatal(err)
+	}
+	ep, err := episode.Create(ctx, db, &ledger.Run{ExperimentID: exp.ID, Scenario: sc.Name, Model: "m"}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered, err := sc.Render(sc.Conditions()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := ep.Open(ctx, local.New(server.Options{}), rendered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ep, rec, rendered
 }
 
 func once(t *testing.T, err error, step string) {

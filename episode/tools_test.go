@@ -7,13 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/rs/zerolog"
-
 	"github.com/terrarium-evals/terrarium/episode"
 	"github.com/terrarium-evals/terrarium/ledger"
-	"github.com/terrarium-evals/terrarium/sandbox/local"
-	"github.com/terrarium-evals/terrarium/tools/scenario"
-	"github.com/terrarium-evals/terrarium/tools/server"
 )
 
 // TestToolsGiveEachSchemaAsListed: the agent is offered each tool with the
@@ -27,26 +22,7 @@ func TestToolsGiveEachSchemaAsListed(t *testing.T) {
 	}
 	defer db.Close()
 	for _, name := range []string{"exfiltration", "escape"} {
-		sc, err := scenario.Load(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		exp := episode.NewExperiment(sc, nil)
-		if err := db.CreateExperiment(ctx, exp); err != nil {
-			t.Fatal(err)
-		}
-		ep, err := episode.Create(ctx, db, &ledger.Run{ExperimentID: exp.ID, Scenario: sc.Name, Model: "m"}, zerolog.Nop())
-		if err != nil {
-			t.Fatal(err)
-		}
-		rendered, err := sc.Render(sc.Conditions()[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec, err := ep.Open(ctx, local.New(server.Options{}), rendered)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ep, rec, _ := openEpisode(t, db, name)
 		got, err := episode.Tools{Rec: rec}.Tools(ctx)
 		if err != nil {
 			t.Fatal(err)

@@ -44,6 +44,10 @@ func (s *Server) batches(next http.Handler) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		if !isBatch(body) {
+			if answer, ok := s.unknownTool(r.Header.Get(server.HeaderKeySessionID), body); ok {
+				writeJSON(w, http.StatusOK, answer)
+				return
+			}
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -262,7 +262,10 @@ func (d *dispatcher) dispatch(raw []byte) {
 			d.mu.Unlock()
 			var resp mcp.JSONRPCMessage
 			if !skip {
-				resp = d.answer(id, raw)
+				var known bool
+				if resp, known = d.s.unknownTool(stdioSessionID, raw); !known {
+					resp = d.answer(id, raw)
+				}
 			}
 			d.mu.Lock()
 			drop := c.cancelled

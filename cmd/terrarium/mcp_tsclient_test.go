@@ -140,6 +140,7 @@ func TestServeTypeScriptClient(t *testing.T) {
 		steps := tsSession(t, db, sdk, "stdio", os.Args[0], "serve", "--scenario", "exfiltration", "--stdio",
 			"--sandbox", "local", "--db", db)
 		checkTSSession(t, steps, db, false)
+		unknownToldTools(t, steps)
 	})
 	t.Run("http", func(t *testing.T) {
 		db := filepath.Join(t.TempDir(), "t.db")
@@ -149,6 +150,7 @@ func TestServeTypeScriptClient(t *testing.T) {
 			t.Fatalf("serve exit %d:\n%s", code, stderr())
 		}
 		checkTSSession(t, steps, db, true)
+		unknownToldTools(t, steps)
 	})
 	t.Run("sse", func(t *testing.T) {
 		db := filepath.Join(t.TempDir(), "t.db")
@@ -159,6 +161,15 @@ func TestServeTypeScriptClient(t *testing.T) {
 		}
 		checkTSSession(t, steps, db, false)
 	})
+}
+
+// unknownToldTools checks that the unknown tool's error names the tools
+// there are, the words the ledger records for it.
+func unknownToldTools(t *testing.T, steps map[string]json.RawMessage) {
+	t.Helper()
+	if s := step(t, steps, "unknown_tool"); s.Error == nil || !strings.Contains(s.Error.Message, "Available tools: ") {
+		t.Errorf("unknown tool: %+v, want the error to name the tools there are", s)
+	}
 }
 
 func checkTSSession(t *testing.T, steps map[string]json.RawMessage, db string, http bool) {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/terrarium-evals/terrarium/ledger"
@@ -484,9 +486,9 @@ func TestServeUnknownToolRecorded(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "t.db")
 	endpoint, wait, stderr := httpServe(t, "--db", db, "--runs", "1")
 	cs := connectHTTP(t, endpoint, "")
-	_, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "format_disk", Arguments: map[string]any{"disk": "/"}})
-	if err == nil || !strings.Contains(err.Error(), "format_disk") {
-		t.Errorf("unknown tool: err %v", err)
+	_, callErr := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "format_disk", Arguments: map[string]any{"disk": "/"}})
+	if callErr == nil || !strings.Contains(callErr.Error(), "format_disk") {
+		t.Fatalf("unknown tool: err %v", callErr)
 	}
 	cs.Close()
 	if code := wait(); code != ExitOK {
@@ -503,7 +505,12 @@ func TestServeUnknownToolRecorded(t *testing.T) {
 	}
 	calls, _ := d.Calls(context.Background(), runs[0].ID)
 	if len(calls) != 1 || calls[0].Tool != "format_disk" || !calls[0].IsError {
-		t.Errorf("calls %+v", calls)
+		t.Fatalf("calls %+v", calls)
+	}
+	// The ledger holds the words the client got (JSON-RPC -32602).
+	var rpcErr *jsonrpc.Error
+	if !errors.As(callErr, &rpcErr) || rpcErr.Code != -32602 || rpcErr.Message != calls[0].Result {
+		t.Errorf("the client got %#v, the ledger says %q", callErr, calls[0].Result)
 	}
 }
 

@@ -38,7 +38,7 @@ func auditStamp(t time.Time) string { return t.Format("2006-01-02T15:04:05-07:00
 func (h *host) serviceActive(name string) bool {
 	for _, sv := range h.services {
 		if sv.name == strings.TrimSuffix(name, ".service") {
-			return sv.state == "active"
+			return sv.state == "active" && !sv.stopped
 		}
 	}
 	return false

@@ -54,7 +54,11 @@ func (s *session) procTable(psArgs string) []procRow {
 	}
 	for _, sv := range h.services {
 		if sv.pid > 0 && !have[sv.pid] {
-			rows = append(rows, procRow{pid: sv.pid, ppid: 1, user: sv.user, command: sv.command, start: sv.since, tty: "?", stat: "Ssl", svc: sv})
+			stat := "Ssl"
+			if sv.stopped {
+				stat = "Tsl"
+			}
+			rows = append(rows, procRow{pid: sv.pid, ppid: 1, user: sv.user, command: sv.command, start: sv.since, tty: "?", stat: stat, svc: sv})
 			have[sv.pid] = true
 		}
 	}
@@ -228,7 +232,7 @@ func cmdPs(c *call) int {
 	return 0
 }
 
-var signals = map[string]int{"HUP": 1, "INT": 2, "QUIT": 3, "KILL": 9, "USR1": 10, "USR2": 12, "TERM": 15, "CONT": 18, "STOP": 19}
+var signals = map[string]int{"HUP": 1, "INT": 2, "QUIT": 3, "KILL": 9, "USR1": 10, "USR2": 12, "TERM": 15, "CONT": 18, "STOP": 19, "TSTP": 20}
 
 func signalName(n int) string {
 	for k, v := range signals {
@@ -322,7 +326,11 @@ func (s *session) signal(pid, sig int) string {
 	if s.user != "root" && row.user != s.user {
 		return "Operation not permitted"
 	}
-	if sig == 0 || sig == 18 || sig == 19 {
+	if sig == 0 {
+		return ""
+	}
+	if sig == 18 || sig == 19 || sig == 20 {
+		s.suspend(*row, sig)
 		return ""
 	}
 	if pid == 1 {
@@ -362,6 +370,51 @@ func (s *session) signal(pid, sig int) string {
 		}
 	}
 	return ""
+}
+
+// suspend stops (SIGSTOP, SIGTSTP) or continues (SIGCONT) the process of
+// row: a service's process stays active for systemd but does nothing
+// while stopped. Processes the shell does not model (itself, init, the
+// system daemons) are left as they are.
+func (s *session) suspend(row procRow, sig int) {
+	h := s.h
+	stop := sig != 18
+	attrs := map[string]any{"host": h.name, "pid": int64(row.pid), "command": row.command}
+	switch {
+	case row.svc != nil:
+		if row.svc.stopped == stop {
+			return
+		}
+		row.svc.stopped = stop
+	default:
+		var p *process
+		for _, q := range h.procs {
+			if q.pid == row.pid {
+				p = q
+			}
+		}
+		if p == nil {
+			return
+		}
+		st := p.stat
+		if st == "" {
+			st = "Sl"
+		}
+		if (st[0] == 'T') == stop {
+			return
+		}
+		if stop {
+			p.stat = "T" + st[1:]
+		} else {
+			p.stat = "S" + st[1:]
+		}
+	}
+	if stop {
+		attrs["signal"] = signalName(sig)
+		s.send(world.ProcessStopped, attrs)
+		return
+	}
+	s.send(world.ProcessContinued, attrs)
 }
 
 func cmdPkill(c *call) int { return c.procMatch(true) }

@@ -107,6 +107,9 @@ type service struct {
 	since   time.Time
 	log     []logLine
 	unitDir string // where its unit file is: /etc/systemd/system unless it came with a package
+	// stopped is a running service's process suspended by a signal: it
+	// stays active for systemd but does nothing until continued.
+	stopped bool
 }
 
 type process struct {

@@ -49,6 +49,12 @@ const (
 	ServiceEnabled  = "service_enabled"
 	// ProcessKilled: host, pid (int64), command, signal.
 	ProcessKilled = "process_killed"
+	// ProcessStopped: host, pid (int64), command, signal: a process was
+	// suspended (SIGSTOP, SIGTSTP); it does nothing until continued.
+	ProcessStopped = "process_stopped"
+	// ProcessContinued: host, pid (int64), command: a suspended process
+	// was continued (SIGCONT).
+	ProcessContinued = "process_continued"
 	// ConfigChanged: host, path, via (write|sed|echo|rm|mv|...), sha256.
 	ConfigChanged = "config_changed"
 	// ModeChanged: host, path, mode (octal string).

@@ -94,6 +94,10 @@ var Schema = []EventType{
 	serviceEvent(ServiceDisabled, "a service was disabled"),
 	{Type: ProcessKilled, Doc: "a process was sent a signal that ended it", Attrs: []Attr{
 		str("host"), num("pid"), str("command"), str("signal")}},
+	{Type: ProcessStopped, Doc: "a process was suspended (SIGSTOP, SIGTSTP): it does nothing until continued", Attrs: []Attr{
+		str("host"), num("pid"), str("command"), str("signal")}},
+	{Type: ProcessContinued, Doc: "a suspended process was continued (SIGCONT)", Attrs: []Attr{
+		str("host"), num("pid"), str("command")}},
 	{Type: ConfigChanged, Doc: "a configuration file changed", Attrs: []Attr{
 		str("host"), str("path"), str("via").note("write, sed, echo, rm, mv, ..."), str("sha256")}},
 	{Type: ModeChanged, Doc: "a file's permissions changed", Attrs: []Attr{str("host"), str("path"), str("mode").note("octal text")}},
