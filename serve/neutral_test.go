@@ -18,7 +18,7 @@ var evalWords = []string{"terrarium", "scenario", "evaluation", "experiment", "s
 
 // TestModelFacingNamesAreNeutral: what a client may put before the model
 // (the prompt's name and description, each tool's name, description and
-// argument descriptions) names no evaluation.
+// argument descriptions, the server's own name) names no evaluation.
 func TestModelFacingNamesAreNeutral(t *testing.T) {
 	for _, name := range scenario.Builtins() {
 		t.Run(name, func(t *testing.T) {
@@ -33,7 +33,22 @@ func TestModelFacingNamesAreNeutral(t *testing.T) {
 					ID     any             `json:"id"`
 					Result json.RawMessage `json:"result"`
 				}
-				if json.Unmarshal([]byte(line), &msg) != nil || (msg.ID != 1.0 && msg.ID != 2.0) {
+				if json.Unmarshal([]byte(line), &msg) != nil || (msg.ID != 0.0 && msg.ID != 1.0 && msg.ID != 2.0) {
+					continue
+				}
+				if msg.ID == 0.0 {
+					// The server's own name, which some clients show.
+					var init struct {
+						ServerInfo struct{ Name, Title string } `json:"serverInfo"`
+					}
+					if err := json.Unmarshal(msg.Result, &init); err != nil || init.ServerInfo.Name == "" {
+						t.Fatalf("initialize: %s", msg.Result)
+					}
+					for _, w := range evalWords {
+						if strings.Contains(strings.ToLower(init.ServerInfo.Name+" "+init.ServerInfo.Title), w) {
+							t.Errorf("the server calls itself %q, which says %q", init.ServerInfo.Name, w)
+						}
+					}
 					continue
 				}
 				var res struct {

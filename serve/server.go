@@ -204,7 +204,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		s.sessionClosed(cs.SessionID(), reason)
 	})
-	s.mcp = server.NewMCPServer("terrarium", cfg.Version,
+	// The name a client may show the model, so no evaluation's name.
+	s.mcp = server.NewMCPServer("workspace", cfg.Version,
 		server.WithHooks(hooks),
 		server.WithToolCapabilities(false),
 		server.WithPromptCapabilities(false),

@@ -175,7 +175,7 @@ func unknownToldTools(t *testing.T, steps map[string]json.RawMessage) {
 func checkTSSession(t *testing.T, steps map[string]json.RawMessage, db string, http bool) {
 	t.Helper()
 	init := step(t, steps, "initialized")
-	if init.Server.Name != "terrarium" || init.Capabilities["tools"] == nil || init.Capabilities["prompts"] == nil {
+	if init.Server.Name != "workspace" || init.Capabilities["tools"] == nil || init.Capabilities["prompts"] == nil {
 		t.Errorf("initialize: server %+v, capabilities %v", init.Server, init.Capabilities)
 	}
 	if http && (init.ProtocolVersion == nil || *init.ProtocolVersion != "2025-11-25" || init.SessionID == nil) {
