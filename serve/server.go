@@ -59,7 +59,9 @@ type Config struct {
 	NoRecord bool
 	// Runs, when above 0, is how many MCP sessions (each one run on a fresh
 	// world) are served before ServeStreamableHTTP returns; 0 serves until
-	// the context ends. A stdio server has one session whatever Runs says.
+	// the context ends. A session that ends without a tool call (a client's
+	// health check, such as claude mcp list) is recorded as an empty run
+	// and does not count. A stdio server has one session whatever Runs says.
 	Runs int
 	// MaxCalls ends a run after that many tool calls; 0 means no limit.
 	MaxCalls int
@@ -104,7 +106,8 @@ type Server struct {
 	serving   context.Context // the context ServeStreamableHTTP serves until
 	exp       *ledger.Experiment
 	lease     *lease // held while this process serves exp
-	started   int
+	started   int    // sessions started: the next one's sample number
+	used      int    // sessions that count toward Runs: started, less those that ended empty
 	closed    int
 	stopping  bool
 	starting  sync.WaitGroup // runs being started; shutdown waits for them
@@ -389,12 +392,13 @@ func (s *Server) start(ctx context.Context, sid string, client mcp.Implementatio
 		s.mu.Unlock()
 		return errors.New("terrarium serve is shutting down")
 	}
-	if s.cfg.Runs > 0 && s.started >= s.cfg.Runs {
+	if s.cfg.Runs > 0 && s.used >= s.cfg.Runs {
 		s.mu.Unlock()
 		return fmt.Errorf("this terrarium serve has served all of its %d run(s) (--runs); start it again for more", s.cfg.Runs)
 	}
 	sample := s.started
 	s.started++
+	s.used++
 	s.seen[sid] = true
 	s.starting.Add(1)
 	s.mu.Unlock()
@@ -786,6 +790,17 @@ func (s *Server) sessionClosed(sid, reason string) {
 	// counted).
 	s.requests.wait(sid)
 	s.finish(ep, ledger.StatusDone, reason)
+	ep.mu.Lock()
+	empty := ep.calls == 0
+	ep.mu.Unlock()
+	if empty {
+		// An empty run does not use up one of the Runs: the session
+		// after it is served.
+		s.mu.Lock()
+		s.used--
+		s.mu.Unlock()
+		return
+	}
 	s.countClosed()
 }
 

@@ -101,7 +101,7 @@ configuration.`,
 	f.sharedFlags.register(fl)
 	fl.BoolVar(&f.stdio, "stdio", false, "serve one session over stdin/stdout (for clients that launch a command)")
 	fl.StringVar(&f.listen, "listen", "", "serve streamable HTTP at http://ADDR/mcp, e.g. 127.0.0.1:8765")
-	fl.IntVar(&f.runs, "runs", 0, "HTTP: exit after this many sessions, each a new run on a fresh world (0 = serve until stopped)")
+	fl.IntVar(&f.runs, "runs", 0, "HTTP: exit after this many sessions, each a new run on a fresh world; a session with no tool call (a client's health check) does not count (0 = serve until stopped)")
 	fl.IntVar(&f.maxCalls, "max-calls", 0, "end a run after this many tool calls (0 = no limit)")
 	fl.DurationVar(&f.timeout, "timeout", 0, "end a run this long after its session started, e.g. 30m (0 = no limit)")
 	fl.DurationVar(&f.idle, "idle", serve.DefaultIdle, "HTTP: end a session (and its run) after this long without a request")
