@@ -213,6 +213,7 @@ func homeDir(user string) string {
 type handler func(a args) (string, error)
 
 func (s *Server) add(tool mcp.Tool, h handler) {
+	tool = annotate(tool)
 	s.tools = append(s.tools, tool.Name)
 	s.mcp.AddTool(tool, func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		text, err := h(args{m: req.GetArguments(), ctx: ctx})
