@@ -992,7 +992,15 @@ func biRead(c *call) int {
 		if len(names) == 0 {
 			text := line.text
 			if !raw {
-				text = expand.ReadFields(cfg, text, 1, false)[0]
+				// REPLY keeps the line's blanks; only backslashes are undone.
+				var b strings.Builder
+				for i := 0; i < len(text); i++ {
+					if text[i] == '\\' && i+1 < len(text) {
+						i++
+					}
+					b.WriteByte(text[i])
+				}
+				text = b.String()
 			}
 			if err := s.setVar("REPLY", strVar(text)); err != nil {
 				c.berr("%s", err.Error())

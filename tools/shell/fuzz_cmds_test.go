@@ -44,6 +44,7 @@ func FuzzCommandArgs(f *testing.F) {
 		"diff -u notes.txt todo.md", "ps -eo pid,comm --sort=-pid", "crontab -", "column -t -s :", "od -c notes.txt",
 		"tr -cs a-z [x*]", "od -An -tx4z -w8", "xz -c", "bzip2 -dc", "expr 1 + ( 2 * 3 )", "shred -n 2 -u notes.txt",
 		"shuf -r -n 3", "chown alex:users notes.txt", "chgrp 4 todo.md", "xxd -r -p", "date +%-d%_H%:z", "sed -i.bak s/a/b/ notes.txt",
+		"cat -A -s -n notes.txt", "umask -S", "su - root -c id", "jobs -l", "chmod u+s,g+s,+t notes.txt", "find / -perm -4000",
 	} {
 		f.Add(s)
 	}

@@ -76,6 +76,9 @@ func parse(src string) *program {
 	prog := &program{src: src}
 	f, err := parseFile(src)
 	if err == nil {
+		err = anonymousFunc(src, f)
+	}
+	if err == nil {
 		prog.stmts = f.Stmts
 	} else {
 		prog.err = bashSyntaxError(src, err)
@@ -89,6 +92,29 @@ func parse(src string) *program {
 	}
 	progCache.put(src, prog)
 	return prog
+}
+
+// anonymousFunc refuses a function without a name (the parser takes
+// "()" for one, as zsh has them; bash has none): bash sees the ")" it
+// did not expect.
+func anonymousFunc(src string, f *syntax.File) error {
+	var bad *syntax.FuncDecl
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if fd, ok := n.(*syntax.FuncDecl); ok && fd.Name == nil && len(fd.Names) == 0 && bad == nil {
+			bad = fd
+		}
+		return bad == nil
+	})
+	if bad == nil {
+		return nil
+	}
+	// The error names the ")" of the "()" the declaration starts with.
+	pos := bad.Pos()
+	off := int(pos.Offset())
+	if i := strings.IndexByte(src[min(off, len(src)):], ')'); i >= 0 {
+		off += i
+	}
+	return syntax.LangError{Pos: syntax.NewPos(uint(off), pos.Line(), pos.Col()), Feature: "anonymous functions", Langs: []syntax.LangVariant{syntax.LangZsh}}
 }
 
 // crMarks are the bytes that stand for a carriage return while the
