@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/benhoyt/goawk/interp"
-	awkparser "github.com/benhoyt/goawk/parser"
+	"github.com/terrarium-evals/terrarium/internal/goawk/interp"
+	awkparser "github.com/terrarium-evals/terrarium/internal/goawk/parser"
 )
 
 // awk is goawk's interpreter with its input and output injected and its
@@ -229,7 +229,11 @@ func cmdAwk(c *call) int {
 			if lines := strings.Split(src, "\n"); line >= 1 && line <= len(lines) {
 				near = strings.TrimSpace(lines[line-1])
 				if col := pe.Position.Column; col >= 1 && col <= len(lines[line-1]) {
-					near = strings.Fields(lines[line-1][col-1:] + " ")[0]
+					if f := strings.Fields(lines[line-1][col-1:]); len(f) > 0 {
+						near = f[0]
+					} else {
+						near = lines[line-1][col-1 : col] // a character awk does not know, such as \f
+					}
 				}
 			}
 			c.err.printf("mawk: line %d: syntax error at or near %s\n", line, near)
@@ -293,6 +297,10 @@ func cmdAwk(c *call) int {
 		return 137
 	case errors.Is(err, errAwkFull):
 		return 2
+	case errors.Is(err, interp.ErrMemory):
+		// Out of memory: the kernel kills awk, and the shell says so.
+		c.err.WriteString("Killed\n")
+		return 137
 	}
 	msg := err.Error()
 	switch {
