@@ -146,6 +146,10 @@ func (db *DB) FinishRun(ctx context.Context, id int64, status, reason string, tu
 		if err != nil {
 			return err
 		}
+		if w.ended == nil {
+			w.ended = map[int64]bool{}
+		}
+		w.ended[id] = true
 		return affected(res, "run")
 	})
 	if err != nil {
@@ -273,6 +277,13 @@ func (db *DB) EndCall(ctx context.Context, c *ToolCall, events []Event) error {
 				return fmt.Errorf("event %d: %w", events[i].Seq, err)
 			}
 			if ids[i], err = res.LastInsertId(); err != nil {
+				return err
+			}
+		}
+		if w.ended[c.RunID] {
+			// The run's end was written while this call was still
+			// out: whether the run is complete is decided again.
+			if _, err := w.exec(w.reIncomplete, c.RunID); err != nil {
 				return err
 			}
 		}

@@ -34,15 +34,21 @@ type writer struct {
 	insRun        stmt
 	startRun      stmt
 	finishRun     stmt
-	insMessage    stmt
-	insCall       stmt
-	endCall       stmt
-	insEvent      stmt
-	delVerdicts   stmt
-	insVerdict    stmt
-	setFraming    stmt
-	supersede     stmt
-	refs          argRefs
+	// reIncomplete decides a finished run's incomplete again, when a
+	// call's result landed after its end (a cut-off call recorded late).
+	reIncomplete stmt
+	// ended is the runs this writer finished, whose late results must
+	// decide incomplete again.
+	ended       map[int64]bool
+	insMessage  stmt
+	insCall     stmt
+	endCall     stmt
+	insEvent    stmt
+	delVerdicts stmt
+	insVerdict  stmt
+	setFraming  stmt
+	supersede   stmt
+	refs        argRefs
 
 	// resetRun clears one run's records, children first.
 	resetRun []stmt
@@ -124,6 +130,10 @@ func newWriter(dc any) (*writer, error) {
 			ended_at = ?6, incomplete = EXISTS (SELECT 1 FROM tool_calls c
 				WHERE c.run_id = ?7 AND (c.ended_at IS NULL OR c.error != ''))
 				OR EXISTS (SELECT 1 FROM events e WHERE e.run_id = ?7 AND e.type = 'events_truncated') WHERE id = ?7`},
+		{&w.reIncomplete, `UPDATE runs SET incomplete = EXISTS (SELECT 1 FROM tool_calls c
+				WHERE c.run_id = ?1 AND (c.ended_at IS NULL OR c.error != ''))
+				OR EXISTS (SELECT 1 FROM events e WHERE e.run_id = ?1 AND e.type = 'events_truncated')
+			WHERE id = ?1 AND incomplete = 1`},
 		{&w.setFraming, `UPDATE runs SET system_prompt = ?, first_message = ?, tools = ? WHERE id = ?`},
 		{&w.supersede, `UPDATE runs SET superseded_by = ?1,
 			status = CASE WHEN status IN ('pending', 'running') THEN 'interrupted' ELSE status END,
