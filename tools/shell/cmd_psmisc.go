@@ -38,7 +38,7 @@ func (c *call) userProcs() []procRow {
 
 func cmdKillall(c *call) int {
 	sig := 15
-	var quiet, verbose, exact, regex, ignoreCase, wait bool
+	var quiet, verbose, exact, regex, ignoreCase bool
 	var user string
 	var names []string
 	args := c.args
@@ -109,16 +109,15 @@ func cmdKillall(c *call) int {
 		case "-I", "--ignore-case":
 			ignoreCase = true
 			continue
-		case "-w", "--wait":
-			wait = true
+		case "-w", "--wait", "-g", "--process-group", "-i", "--interactive":
+			// A killed process is gone at once here, and there is no
+			// terminal to ask on: these change nothing.
 			continue
-		case "-g", "--process-group", "-i", "--interactive", "-o", "--older-than", "-y", "--younger-than", "-n", "--ns", "-Z", "--context":
-			// Interactive and age selection need a terminal and a clock of
-			// their own; asked for, they select nothing more here.
-			if a == "-o" || a == "--older-than" || a == "-y" || a == "--younger-than" || a == "-n" || a == "--ns" || a == "-Z" || a == "--context" {
-				if _, ok := need(strings.TrimLeft(a, "-")[:1]); !ok {
-					return 1
-				}
+		case "-o", "--older-than", "-y", "--younger-than", "-n", "--ns", "-Z", "--context":
+			// Selection by age, namespace or context selects nothing
+			// more here; the option's value is read all the same.
+			if _, ok := need(strings.TrimLeft(a, "-")[:1]); !ok {
+				return 1
 			}
 			continue
 		}
@@ -129,7 +128,6 @@ func cmdKillall(c *call) int {
 		c.err.WriteString(killallUsage) // psmisc says no more than this
 		return 1
 	}
-	_ = wait // a killed process is gone at once here
 	if len(names) == 0 {
 		c.err.WriteString(killallUsage)
 		return 1

@@ -676,7 +676,11 @@ func cmdTput(c *call) int {
 	case "colors":
 		c.out.WriteString(colors + "\n")
 	case "longname":
-		c.out.WriteString(map[bool]string{true: "xterm with 256 colors", false: term}[strings.Contains(term, "256")])
+		if strings.Contains(term, "256") {
+			c.out.WriteString("xterm with 256 colors")
+		} else {
+			c.out.WriteString(term)
+		}
 	case "setaf":
 		n := param(1)
 		if n < 8 {
